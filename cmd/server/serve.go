@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/config"
+	"github.com/dancecard/dancecard/internal/httpserver"
+	"github.com/dancecard/dancecard/internal/postgres"
+	"github.com/dancecard/dancecard/internal/ratelimit"
+)
+
+// demoAdminEmail is dev mode's administrator.
+const demoAdminEmail = "admin@dancecard.test"
+
+// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
+const shutdownGrace = 25 * time.Second
+
+// cmdServe runs the web service until ctx ends, then drains in-flight
+// requests before returning.
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, path := newFlagSet("serve", stdout)
+	migrate := fs.Bool("migrate", true, "apply pending migrations on start")
+	if pos, err := parseInterleaved(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("serve: unexpected argument %q; %w", pos[0], errUsage)
+	}
+	cfg, err := loadConfig(*path, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stdout)
+	if *migrate {
+		if err := postgres.Migrate(cfg.DatabaseURL); err != nil {
+			return err
+		}
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv, accts, err := newServer(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	if cfg.Dev {
+		if err := ensureDemoAdmin(ctx, accts, stdout); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (addr): %w", cfg.Addr, err)
+	}
+	fmt.Fprintf(stdout, "Dancecard listening on http://%s (public URL %s)\n", ln.Addr(), cfg.BaseURL)
+	go housekeeping(ctx, log, accts, ratelimit.New(db, true))
+	return serveUntilDone(ctx, srv.HTTPServer(cfg.Addr), ln, log)
+}
+
+func newServer(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*httpserver.Server, *accounts.Service, error) {
+	secret, err := postgres.Secret(ctx, db, "cookie-signing")
+	if err != nil {
+		return nil, nil, err
+	}
+	accts := accounts.New(db, accounts.Options{
+		IdleTimeout:     cfg.Sessions.IdleTimeout,
+		AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
+	})
+	srv := httpserver.New(httpserver.Options{
+		Logger:         log,
+		DB:             db,
+		Accounts:       accts,
+		Limiter:        ratelimit.New(db, cfg.RateLimits.Enabled),
+		BaseURL:        cfg.BaseURL,
+		Dev:            cfg.Dev,
+		TrustedProxies: cfg.TrustedProxies,
+		SignupLocal:    cfg.Signup.Local,
+		Secret:         secret,
+	})
+	return srv, accts, nil
+}
+
+// serveUntilDone serves on ln until ctx ends, then stops accepting and waits
+// for in-flight requests to finish.
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests", "grace", shutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// ensureDemoAdmin gives dev mode a known administrator with a fresh random
+// password, printed once here and never logged.
+func ensureDemoAdmin(ctx context.Context, accts *accounts.Service, stdout io.Writer) error {
+	b := make([]byte, 12)
+	rand.Read(b)
+	password := "demo-" + base64.RawURLEncoding.EncodeToString(b)
+	if _, _, err := accts.EnsureAdmin(ctx, demoAdminEmail, password); err != nil {
+		return fmt.Errorf("dev mode: demo administrator: %w", err)
+	}
+	_, err := fmt.Fprintf(stdout, "\nDev mode: log in as the demo administrator\n  email:    %s\n  password: %s\n(a new password is set on every start)\n\n", demoAdminEmail, password)
+	return err
+}
+
+// housekeeping prunes expired sessions and stale rate-limit windows. Every
+// replica runs it; the deletes are idempotent.
+func housekeeping(ctx context.Context, log *slog.Logger, accts *accounts.Service, limiter *ratelimit.Limiter) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := accts.PruneSessions(ctx); err != nil {
+			log.Warn("prune sessions", "err", err)
+		} else if n > 0 {
+			log.Info("pruned expired sessions", "count", n)
+		}
+		if err := limiter.Prune(ctx, 24*time.Hour); err != nil {
+			log.Warn("prune rate limits", "err", err)
+		}
+	}
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.Level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,250 @@
+// Package accounts owns local accounts: users, their passwords (argon2id),
+// the administrator role and server-side login sessions.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/postgres"
+)
+
+// Errors callers map to messages. They never say whether an email exists,
+// except ErrEmailTaken on sign-up, where the form must say why it failed.
+var (
+	ErrInvalidCredentials = errors.New("accounts: invalid email or password")
+	ErrAccountDisabled    = errors.New("accounts: account disabled")
+	ErrEmailTaken         = errors.New("accounts: email already registered")
+	ErrWrongPassword      = errors.New("accounts: current password is wrong")
+	ErrNotFound           = errors.New("accounts: not found")
+	ErrNoSession          = errors.New("accounts: no such session")
+)
+
+// FieldError is a validation failure tied to one form field, so the page can
+// show the message next to it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// User is a local account.
+type User struct {
+	ID          int64
+	Email       string
+	IsAdmin     bool
+	HasPassword bool
+	Disabled    bool
+	CreatedAt   time.Time
+}
+
+// Options tune the service; zero values take the documented defaults.
+type Options struct {
+	IdleTimeout     time.Duration // a session unused this long ends (default 72h)
+	AbsoluteTimeout time.Duration // a session ends this long after log-in regardless (default 720h)
+}
+
+// Service is the accounts domain. It is safe for concurrent use.
+type Service struct {
+	db     *pgxpool.Pool
+	hasher *hasher
+	opts   Options
+}
+
+// New returns a Service on db.
+func New(db *pgxpool.Pool, opts Options) *Service {
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 72 * time.Hour
+	}
+	if opts.AbsoluteTimeout <= 0 {
+		opts.AbsoluteTimeout = 720 * time.Hour
+	}
+	return &Service{db: db, hasher: newHasher(), opts: opts}
+}
+
+// NormalizeEmail trims, Unicode-normalises and lower-cases an address and
+// checks it is a bare addr-spec, so "Ann@Example.com " and "ann@example.com"
+// are one account.
+func NormalizeEmail(raw string) (string, error) {
+	bad := &FieldError{Field: "email", Message: "Enter an email address like name@example.com."}
+	if !utf8.ValidString(raw) || len(raw) > 320 {
+		return "", bad
+	}
+	email := strings.ToLower(norm.NFC.String(strings.TrimSpace(raw)))
+	if email == "" {
+		return "", &FieldError{Field: "email", Message: "Enter your email address."}
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
+		return "", bad
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || at > 64 || !strings.Contains(email[at+1:], ".") || strings.ContainsAny(email, " \t\r\n\x00") {
+		return "", bad
+	}
+	return email, nil
+}
+
+// SignUp creates a local account with a password and records user_created.
+func (s *Service) SignUp(ctx context.Context, rawEmail, password string) (User, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return User{}, err
+	}
+	if err := CheckPassword("password", password, email); err != nil {
+		return User{}, err
+	}
+	hash, err := s.hasher.hash(ctx, password)
+	if err != nil {
+		return User{}, err
+	}
+	var u User
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		if u, err = insertUser(ctx, tx, email, hash, false); err != nil {
+			return err
+		}
+		return events.Record(ctx, tx, events.Event{Kind: events.UserCreated, UserID: u.ID, Data: map[string]any{"method": "password"}})
+	})
+	return u, err
+}
+
+// Authenticate checks an email and password. Unknown emails and wrong
+// passwords give the same error after the same amount of work, and each
+// failure is recorded as login_failed.
+func (s *Service) Authenticate(ctx context.Context, rawEmail, password string) (User, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil || len(password) > MaxPasswordLength {
+		s.recordLoginFailed(ctx, 0, "malformed email or password")
+		return User{}, ErrInvalidCredentials
+	}
+	u, hash, err := userByEmail(ctx, s.db, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, err
+	}
+	ok, verr := s.hasher.verify(ctx, password, hash)
+	if verr != nil {
+		return User{}, verr
+	}
+	switch {
+	case !ok:
+		reason := "wrong password"
+		if u.ID == 0 {
+			reason = "unknown email"
+		}
+		s.recordLoginFailed(ctx, u.ID, reason)
+		return User{}, ErrInvalidCredentials
+	case u.Disabled:
+		s.recordLoginFailed(ctx, u.ID, "account disabled")
+		return User{}, ErrAccountDisabled
+	}
+	return u, nil
+}
+
+func (s *Service) recordLoginFailed(ctx context.Context, userID int64, reason string) {
+	// A failure to record the failure must not turn a wrong password into a
+	// 500, so the error is dropped here; the database being down surfaces on
+	// the next query anyway.
+	_ = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		return events.Record(ctx, tx, events.Event{Kind: events.LoginFailed, UserID: userID, Reason: reason, Data: map[string]any{"method": "password"}})
+	})
+}
+
+// User returns the account with id.
+func (s *Service) User(ctx context.Context, id int64) (User, error) {
+	return userByID(ctx, s.db, id)
+}
+
+// ChangePassword sets a new password after checking the current one (unless
+// the account has none yet, as after signing up with a provider) and ends
+// every other session, since a password change is how people evict someone
+// who learned the old one.
+func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID int64, current, newPassword string) error {
+	u, hash, err := userWithHash(ctx, s.db, userID)
+	if err != nil {
+		return err
+	}
+	if hash != "" {
+		ok, err := s.hasher.verify(ctx, current, hash)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &FieldError{Field: "current_password", Message: "The current password is wrong."}
+		}
+	}
+	if err := CheckPassword("new_password", newPassword, u.Email); err != nil {
+		return err
+	}
+	newHash, err := s.hasher.hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := setPasswordHash(ctx, tx, userID, newHash); err != nil {
+			return err
+		}
+		if _, err := deleteSessions(ctx, tx, userID, keepSessionID); err != nil {
+			return err
+		}
+		return events.Record(ctx, tx, events.Event{Kind: events.PasswordChanged, UserID: userID})
+	})
+}
+
+// CreateAdmin creates an administrator; the email must be new.
+func (s *Service) CreateAdmin(ctx context.Context, rawEmail, password string) (User, error) {
+	u, _, err := s.ensureAdmin(ctx, rawEmail, password, false)
+	return u, err
+}
+
+// EnsureAdmin creates the administrator, or resets the password and role of
+// the existing account with that email, and reports whether it was created.
+// Dev mode uses it for the demo administrator.
+func (s *Service) EnsureAdmin(ctx context.Context, rawEmail, password string) (User, bool, error) {
+	return s.ensureAdmin(ctx, rawEmail, password, true)
+}
+
+func (s *Service) ensureAdmin(ctx context.Context, rawEmail, password string, reset bool) (User, bool, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return User{}, false, err
+	}
+	if err := CheckPassword("password", password, email); err != nil {
+		return User{}, false, err
+	}
+	hash, err := s.hasher.hash(ctx, password)
+	if err != nil {
+		return User{}, false, err
+	}
+	var u User
+	created := true
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		u, err = insertUser(ctx, tx, email, hash, true)
+		if errors.Is(err, ErrEmailTaken) && reset {
+			created = false
+			u, err = promoteUser(ctx, tx, email, hash)
+		}
+		if err != nil {
+			return err
+		}
+		kind := events.AdminUserCreated
+		if !created {
+			kind = events.AdminPasswordReset
+		}
+		return events.Record(ctx, tx, events.Event{Kind: kind, UserID: u.ID})
+	})
+	if err != nil {
+		return User{}, false, fmt.Errorf("create administrator %s: %w", email, err)
+	}
+	return u, created, nil
+}

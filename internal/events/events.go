@@ -1,0 +1,140 @@
+// Package events records what happened to accounts and connections. Each
+// event is written in the same transaction as the change it reports, so the
+// log never claims a change that rolled back and never misses one that
+// committed.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Kind names an event. The set is part of the product contract.
+type Kind string
+
+// The event kinds.
+const (
+	UserCreated        Kind = "user_created"
+	LoginCompleted     Kind = "login_completed"
+	LoginFailed        Kind = "login_failed"
+	PasswordChanged    Kind = "password_changed"
+	ConnectionCreated  Kind = "connection_created"
+	ConnectionUpdated  Kind = "connection_updated"
+	ConnectionFailed   Kind = "connection_failed"
+	ConnectionRemoved  Kind = "connection_removed"
+	AdminUserCreated   Kind = "admin_user_created"
+	AdminPasswordReset Kind = "admin_password_reset"
+)
+
+// Event is one row of the event log.
+type Event struct {
+	ID             int64
+	Kind           Kind
+	UserID         int64 // 0 when no user is known (a failed log-in by an unknown email)
+	Provider       string
+	ProviderUserID string
+	ConnectionID   int64
+	Reason         string
+	Data           map[string]any
+	Meta           Meta
+	CreatedAt      time.Time
+}
+
+// Meta says where a request came from. The HTTP layer puts it in the context
+// so domain code can record it without knowing about HTTP.
+type Meta struct {
+	RequestID string
+	IP        string
+	UserAgent string
+}
+
+type metaKey struct{}
+
+// WithMeta returns ctx carrying m.
+func WithMeta(ctx context.Context, m Meta) context.Context {
+	return context.WithValue(ctx, metaKey{}, m)
+}
+
+// MetaFrom returns the Meta in ctx, or the zero Meta.
+func MetaFrom(ctx context.Context) Meta {
+	m, _ := ctx.Value(metaKey{}).(Meta)
+	return m
+}
+
+// Record writes e inside tx, filling its request metadata from ctx when e
+// carries none.
+func Record(ctx context.Context, tx pgx.Tx, e Event) error {
+	if e.Meta == (Meta{}) {
+		e.Meta = MetaFrom(ctx)
+	}
+	data := []byte("{}")
+	if len(e.Data) > 0 {
+		var err error
+		if data, err = json.Marshal(e.Data); err != nil {
+			return fmt.Errorf("record %s event: %w", e.Kind, err)
+		}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO events (kind, user_id, provider, provider_user_id, connection_id,
+		                    reason, request_id, ip, user_agent, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.Kind, nullInt(e.UserID), nullString(e.Provider), nullString(e.ProviderUserID),
+		nullInt(e.ConnectionID), Clip(e.Reason, 1024), Clip(e.Meta.RequestID, 128), Clip(e.Meta.IP, 64), Clip(e.Meta.UserAgent, 512), data)
+	if err != nil {
+		return fmt.Errorf("record %s event: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// List returns the newest events of one user, newest first, for the profile
+// and tests; the admin console gets its own filtered queries.
+func List(ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, userID int64, limit int) ([]Event, error) {
+	rows, err := db.Query(ctx, `
+		SELECT id, kind, coalesce(user_id, 0), coalesce(provider, ''), coalesce(provider_user_id, ''),
+		       coalesce(connection_id, 0), reason, request_id, ip, user_agent, created_at
+		FROM events WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
+		var e Event
+		err := row.Scan(&e.ID, &e.Kind, &e.UserID, &e.Provider, &e.ProviderUserID, &e.ConnectionID,
+			&e.Reason, &e.Meta.RequestID, &e.Meta.IP, &e.Meta.UserAgent, &e.CreatedAt)
+		return e, err
+	})
+}
+
+func nullInt(v int64) *int64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Clip makes s safe for a text column: valid UTF-8, no NUL bytes, at
+// most n bytes, cut on a rune boundary. Request headers are attacker-chosen.
+func Clip(s string, n int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,110 @@
+package httpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/web"
+)
+
+// Errors the HTTP layer itself raises.
+var (
+	errCSRF          = errors.New("httpserver: csrf check failed")
+	errLoginRequired = errors.New("httpserver: login required")
+	errRateLimited   = errors.New("httpserver: rate limited")
+)
+
+// errorEntry is how one error looks to a person and to a program.
+type errorEntry struct {
+	err     error
+	status  int
+	code    string
+	title   string
+	message string
+}
+
+// errorTable is the one place errors become HTTP responses.
+var errorTable = []errorEntry{
+	{errCSRF, http.StatusForbidden, "csrf_failed", "Form expired",
+		"This form was opened in another session or has expired. Go back, reload the page and try again."},
+	{errLoginRequired, http.StatusUnauthorized, "unauthenticated", "Log in required", "Log in to continue."},
+	{errRateLimited, http.StatusTooManyRequests, "rate_limited", "Too many attempts", "Too many attempts. Wait a few minutes and try again."},
+	{accounts.ErrNotFound, http.StatusNotFound, "not_found", "Not found", "There is nothing here."},
+	{accounts.ErrNoSession, http.StatusUnauthorized, "unauthenticated", "Log in required", "Your session has ended. Log in again."},
+	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "Try again", "The service is busy. Try again in a moment."},
+}
+
+// statusTexts titles the errors echo raises itself.
+var statusTexts = map[int][2]string{
+	http.StatusNotFound:              {"Page not found", "There is no page at this address."},
+	http.StatusMethodNotAllowed:      {"Not allowed", "This page does not accept that kind of request."},
+	http.StatusRequestEntityTooLarge: {"Too large", "What you sent is larger than this form accepts."},
+	http.StatusBadRequest:            {"Bad request", "The request could not be understood."},
+	http.StatusForbidden:             {"Forbidden", "You do not have access to this page."},
+	http.StatusUnsupportedMediaType:  {"Unsupported", "This kind of content is not accepted here."},
+}
+
+func lookupError(err error) errorEntry {
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return e
+		}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		t, ok := statusTexts[he.Code]
+		if !ok {
+			t = [2]string{http.StatusText(he.Code), http.StatusText(he.Code) + "."}
+		}
+		return errorEntry{status: he.Code, code: strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), title: t[0], message: t[1]}
+	}
+	return errorEntry{status: http.StatusInternalServerError, code: "internal", title: "Something went wrong",
+		message: "Something went wrong on our side. It has been logged; try again in a moment."}
+}
+
+// handleError renders any error a handler returns: an error page for
+// browsers, a problem document under /api/. Unknown errors are logged with
+// the request id and shown as a generic 500, never with their text.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	e := lookupError(err)
+	if e.status >= 500 {
+		s.log.ErrorContext(c.Request().Context(), "request failed", "err", err.Error(),
+			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		_ = s.problem(c, e)
+		return
+	}
+	if e.status == http.StatusUnauthorized && c.Request().Method == http.MethodGet {
+		_ = c.Redirect(http.StatusSeeOther, "/login")
+		return
+	}
+	if e.status == http.StatusMethodNotAllowed || e.status == http.StatusNotFound {
+		c.Response().Header().Del(echo.HeaderAllow)
+	}
+	if rerr := render(c, e.status, web.ErrorPage(s.page(c, e.title), e.status, e.title, e.message)); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		_ = c.String(e.status, e.message)
+	}
+}
+
+// problem writes an RFC 9457 problem document with a stable code.
+func (s *Server) problem(c echo.Context, e errorEntry) error {
+	body, err := json.Marshal(map[string]any{
+		"type": "https://dancecard.dev/problems/" + e.code, "title": e.title, "status": e.status,
+		"code": e.code, "detail": e.message,
+	})
+	if err != nil {
+		return err
+	}
+	return c.Blob(e.status, "application/problem+json", body)
+}

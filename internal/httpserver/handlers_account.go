@@ -1,0 +1,184 @@
+package httpserver
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/ratelimit"
+	"github.com/dancecard/dancecard/web"
+)
+
+// Limits on the endpoints that guess passwords or create accounts.
+var (
+	loginPerIP      = ratelimit.Rule{Max: 30, Window: 5 * time.Minute}
+	loginPerAccount = ratelimit.Rule{Max: 10, Window: 15 * time.Minute} // failures only
+	signupPerIP     = ratelimit.Rule{Max: 10, Window: time.Hour}
+)
+
+func (s *Server) handleHome() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return render(c, http.StatusOK, web.Home(s.page(c, "Link your accounts")))
+	}
+}
+
+func (s *Server) handleSignupForm() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !s.opts.SignupLocal {
+			return render(c, http.StatusNotFound, web.ErrorPage(s.page(c, "Sign-up closed"), http.StatusNotFound,
+				"Sign-up closed", "This server does not accept new accounts with a password."))
+		}
+		if sessionFrom(c) != nil {
+			return redirect(c, "/profile")
+		}
+		return render(c, http.StatusOK, web.Signup(s.page(c, "Sign up"), web.SignupForm{}))
+	}
+}
+
+func (s *Server) handleSignup() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !s.opts.SignupLocal {
+			return echo.ErrNotFound
+		}
+		form := web.SignupForm{Email: c.FormValue("email"), Errors: map[string]string{}}
+		password := c.FormValue("password")
+		if ok, _, err := s.opts.Limiter.Hit(c.Request().Context(), "signup:ip:"+c.RealIP(), signupPerIP); err != nil {
+			return err
+		} else if !ok {
+			form.Error = "Too many sign-ups from your network. Try again later."
+			return render(c, http.StatusTooManyRequests, web.Signup(s.page(c, "Sign up"), form))
+		}
+		if password != c.FormValue("password_confirm") {
+			form.Errors["password_confirm"] = "The two passwords do not match."
+			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, "Sign up"), form))
+		}
+		u, err := s.opts.Accounts.SignUp(c.Request().Context(), form.Email, password)
+		var fe *accounts.FieldError
+		switch {
+		case errors.As(err, &fe):
+			form.Errors[fe.Field] = fe.Message
+			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, "Sign up"), form))
+		case errors.Is(err, accounts.ErrEmailTaken):
+			form.Errors["email"] = "An account with this email already exists. Log in instead."
+			return render(c, http.StatusConflict, web.Signup(s.page(c, "Sign up"), form))
+		case err != nil:
+			return err
+		}
+		if err := s.startSession(c, u.ID); err != nil {
+			return err
+		}
+		s.flash(c, "success", "Welcome to Dancecard! Your account is ready.")
+		return redirect(c, "/profile")
+	}
+}
+
+// startSession logs the browser in as userID with a fresh session id.
+func (s *Server) startSession(c echo.Context, userID int64) error {
+	old := ""
+	if ck, err := c.Cookie(s.cookies.session); err == nil {
+		old = ck.Value
+	}
+	token, err := s.opts.Accounts.NewSession(c.Request().Context(), userID, old)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, token)
+	return nil
+}
+
+func (s *Server) setSessionCookie(c echo.Context, token string) {
+	s.setCookie(c, s.cookies.session, token, 0)
+}
+
+func (s *Server) loginForm(c echo.Context) web.LoginForm {
+	return web.LoginForm{Next: safeNext(c.FormValue("next")), SignupEnabled: s.opts.SignupLocal}
+}
+
+func (s *Server) handleLoginForm() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		form := s.loginForm(c)
+		if sessionFrom(c) != nil {
+			return redirect(c, orDefault(form.Next, "/profile"))
+		}
+		return render(c, http.StatusOK, web.Login(s.page(c, "Log in"), form))
+	}
+}
+
+func (s *Server) handleLogin() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		form := s.loginForm(c)
+		form.Email = c.FormValue("email")
+		password := c.FormValue("password")
+		email, _ := accounts.NormalizeEmail(form.Email)
+		if ok, err := s.loginAllowed(c, email); err != nil {
+			return err
+		} else if !ok {
+			form.Error = "Too many log-in attempts. Wait a few minutes and try again."
+			return render(c, http.StatusTooManyRequests, web.Login(s.page(c, "Log in"), form))
+		}
+		old := ""
+		if ck, err := c.Cookie(s.cookies.session); err == nil {
+			old = ck.Value
+		}
+		_, token, err := s.opts.Accounts.LogIn(ctx, form.Email, password, old)
+		switch {
+		case errors.Is(err, accounts.ErrInvalidCredentials), errors.Is(err, accounts.ErrAccountDisabled):
+			if email != "" {
+				if _, _, herr := s.opts.Limiter.Hit(ctx, "login:account:"+email, loginPerAccount); herr != nil {
+					return herr
+				}
+			}
+			form.Error = "That email and password do not match an account."
+			if errors.Is(err, accounts.ErrAccountDisabled) {
+				form.Error = "This account has been disabled. Contact an administrator."
+			}
+			return render(c, http.StatusUnauthorized, web.Login(s.page(c, "Log in"), form))
+		case err != nil:
+			return err
+		}
+		if email != "" {
+			_ = s.opts.Limiter.Reset(ctx, "login:account:"+email)
+		}
+		s.setSessionCookie(c, token)
+		s.flash(c, "success", "You are logged in.")
+		return redirect(c, orDefault(form.Next, "/profile"))
+	}
+}
+
+// loginAllowed applies the per-IP limit (every attempt counts) and the
+// per-account limit (only failures count, so a victim is not locked out by
+// their own successful log-ins).
+func (s *Server) loginAllowed(c echo.Context, email string) (bool, error) {
+	ctx := c.Request().Context()
+	ok, _, err := s.opts.Limiter.Hit(ctx, "login:ip:"+c.RealIP(), loginPerIP)
+	if err != nil || !ok || email == "" {
+		return ok, err
+	}
+	ok, _, err = s.opts.Limiter.Peek(ctx, "login:account:"+email, loginPerAccount)
+	return ok, err
+}
+
+func (s *Server) handleLogout() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ck, err := c.Cookie(s.cookies.session); err == nil && ck.Value != "" {
+			if err := s.opts.Accounts.EndSession(c.Request().Context(), ck.Value); err != nil {
+				return err
+			}
+		}
+		s.clearCookie(c, s.cookies.session)
+		c.Set(ctxSession, nil)
+		s.flash(c, "info", "You have been logged out.")
+		return redirect(c, "/")
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

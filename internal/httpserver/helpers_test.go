@@ -1,0 +1,187 @@
+package httpserver_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/httpserver"
+	"github.com/dancecard/dancecard/internal/postgres"
+	"github.com/dancecard/dancecard/internal/postgres/pgtest"
+	"github.com/dancecard/dancecard/internal/ratelimit"
+)
+
+// testServer is a real server on a fresh database behind httptest.
+type testServer struct {
+	*httptest.Server
+	DB       *pgxpool.Pool
+	Accounts *accounts.Service
+}
+
+type serverOption func(*httpserver.Options)
+
+func withRateLimits(o *httpserver.Options) { o.Limiter = ratelimit.New(o.DB, true) }
+func withoutSignup(o *httpserver.Options)  { o.SignupLocal = false }
+
+// newTestServer boots the whole HTTP stack on its own database. Rate limits
+// are off unless withRateLimits is given, so tests can log in freely.
+func newTestServer(t *testing.T, opts ...serverOption) *testServer {
+	t.Helper()
+	db := pgtest.New(t)
+	secret, err := postgres.Secret(context.Background(), db, "cookie-signing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts := accounts.New(db, accounts.Options{})
+	ts := httptest.NewUnstartedServer(nil)
+	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
+	o := httpserver.Options{
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DB:          db,
+		Accounts:    accts,
+		Limiter:     ratelimit.New(db, false),
+		BaseURL:     base,
+		SignupLocal: true,
+		Secret:      secret,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ts.Config.Handler = httpserver.New(o).Handler()
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &testServer{Server: ts, DB: db, Accounts: accts}
+}
+
+// browser is an HTTP client with its own cookie jar that does not follow
+// redirects, so tests see every 303.
+type browser struct {
+	t      *testing.T
+	ts     *testServer
+	client *http.Client
+}
+
+func (ts *testServer) browser(t *testing.T) *browser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, ts: ts, client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type response struct {
+	Status   int
+	Header   http.Header
+	Body     string
+	Location string
+}
+
+func (b *browser) do(req *http.Request) response {
+	b.t.Helper()
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: string(body), Location: res.Header.Get("Location")}
+}
+
+func (b *browser) get(path string) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.ts.URL+path, nil)
+	return b.do(req)
+}
+
+// csrf fetches a page and returns the CSRF token from its meta tag.
+func (b *browser) csrf() string {
+	b.t.Helper()
+	r := b.get("/login")
+	if r.Status == http.StatusSeeOther {
+		r = b.get("/profile")
+	}
+	return csrfFrom(b.t, r.Body)
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"`)
+
+func csrfFrom(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfMeta.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no csrf meta tag in page:\n%.500s", body)
+	}
+	return m[1]
+}
+
+// post submits a form with the browser's current CSRF token.
+func (b *browser) post(path string, form url.Values) response {
+	b.t.Helper()
+	form = cloneValues(form)
+	if _, ok := form["csrf_token"]; !ok {
+		form.Set("csrf_token", b.csrf())
+	}
+	return b.postRaw(path, "application/x-www-form-urlencoded", form.Encode())
+}
+
+func (b *browser) postRaw(path, contentType, body string) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.ts.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	return b.do(req)
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// signUp creates an account through the form and leaves the browser logged in.
+func (b *browser) signUp(email, password string) {
+	b.t.Helper()
+	r := b.post("/signup", url.Values{"email": {email}, "password": {password}, "password_confirm": {password}})
+	if r.Status != http.StatusSeeOther || r.Location != "/profile" {
+		b.t.Fatalf("sign up %s: status %d location %q body:\n%.800s", email, r.Status, r.Location, r.Body)
+	}
+}
+
+func (b *browser) logIn(email, password string) response {
+	b.t.Helper()
+	return b.post("/login", url.Values{"email": {email}, "password": {password}})
+}
+
+func (b *browser) cookie(name string) *http.Cookie {
+	u, _ := url.Parse(b.ts.URL)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// count returns the number of rows a query counts.
+func (ts *testServer) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := ts.DB.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+const goodPassword = "correct horse battery staple"

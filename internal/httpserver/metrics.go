@@ -1,0 +1,77 @@
+package httpserver
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// httpMetrics are the request metrics, registered on the server's own
+// registry rather than the global one so tests can build many servers.
+type httpMetrics struct {
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry, db *pgxpool.Pool) *httpMetrics {
+	m := &httpMetrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dancecard_http_request_duration_seconds",
+			Help:    "Time to serve HTTP requests, by method, route pattern and status; its _count is the request count.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route", "status"}),
+	}
+	reg.MustRegister(m.duration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if db != nil {
+		reg.MustRegister(newPoolCollector(db))
+	}
+	return m
+}
+
+func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
+	m.duration.WithLabelValues(method, route, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// poolCollector reads pgxpool's statistics at scrape time.
+type poolCollector struct {
+	db                                      *pgxpool.Pool
+	total, idle, inUse, max, acquires, wait *prometheus.Desc
+	waitSeconds                             *prometheus.Desc
+}
+
+func newPoolCollector(db *pgxpool.Pool) *poolCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("dancecard_db_pool_"+name, help, nil, nil)
+	}
+	return &poolCollector{
+		db:          db,
+		total:       d("connections", "Open connections in the pool."),
+		idle:        d("idle_connections", "Idle connections in the pool."),
+		inUse:       d("acquired_connections", "Connections currently in use."),
+		max:         d("max_connections", "Maximum pool size."),
+		acquires:    d("acquires_total", "Connections acquired from the pool."),
+		wait:        d("empty_acquires_total", "Acquires that had to wait for a connection."),
+		waitSeconds: d("acquire_wait_seconds_total", "Time spent waiting for a connection."),
+	}
+}
+
+func (p *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{p.total, p.idle, p.inUse, p.max, p.acquires, p.wait, p.waitSeconds} {
+		ch <- d
+	}
+}
+
+func (p *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	st := p.db.Stat()
+	ch <- prometheus.MustNewConstMetric(p.total, prometheus.GaugeValue, float64(st.TotalConns()))
+	ch <- prometheus.MustNewConstMetric(p.idle, prometheus.GaugeValue, float64(st.IdleConns()))
+	ch <- prometheus.MustNewConstMetric(p.inUse, prometheus.GaugeValue, float64(st.AcquiredConns()))
+	ch <- prometheus.MustNewConstMetric(p.max, prometheus.GaugeValue, float64(st.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(p.acquires, prometheus.CounterValue, float64(st.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(p.wait, prometheus.CounterValue, float64(st.EmptyAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(p.waitSeconds, prometheus.CounterValue, st.AcquireDuration().Seconds())
+}

@@ -1,0 +1,99 @@
+package httpserver_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestSecurityHeaders(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.browser(t).get("/login")
+	for k, want := range map[string]string{
+		"Content-Security-Policy": "frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+		"X-Frame-Options":         "DENY",
+	} {
+		if got := r.Header.Get(k); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want it to contain %q", k, got, want)
+		}
+	}
+	if csp := r.Header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows inline code: %s", csp)
+	}
+	if r.Header.Get("X-Request-Id") == "" {
+		t.Error("no request id header")
+	}
+	for _, c := range r.Header.Values("Set-Cookie") {
+		if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax") {
+			t.Errorf("cookie without HttpOnly/SameSite=Lax: %s", c)
+		}
+	}
+}
+
+func TestErrorPages(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.browser(t)
+	r := b.get("/no/such/page")
+	if r.Status != http.StatusNotFound || !strings.Contains(r.Body, "Page not found") || !strings.Contains(r.Body, `name="csrf-token"`) {
+		t.Fatalf("404: %d\n%.500s", r.Status, r.Body)
+	}
+	req, _ := http.NewRequest(http.MethodPut, ts.URL+"/login", nil)
+	if r := b.do(req); r.Status != http.StatusMethodNotAllowed && r.Status != http.StatusForbidden {
+		t.Fatalf("PUT /login: %d", r.Status)
+	}
+	if r := b.get("/static/"); r.Status != http.StatusNotFound {
+		t.Fatalf("static directory listing: %d", r.Status)
+	}
+	if r := b.get("/static/style.css"); r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("stylesheet: %d %s", r.Status, r.Header.Get("Content-Type"))
+	}
+}
+
+func TestOperationsEndpoints(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.browser(t)
+	b.signUp("ops@example.com", goodPassword)
+	if r := b.get("/healthz"); r.Status != http.StatusOK {
+		t.Fatalf("healthz: %d", r.Status)
+	}
+	if r := b.get("/readyz"); r.Status != http.StatusOK {
+		t.Fatalf("readyz: %d", r.Status)
+	}
+	m := b.get("/metrics").Body
+	for _, want := range []string{
+		`dancecard_http_request_duration_seconds_count{method="POST",route="/signup",status="303"} 1`,
+		`dancecard_db_pool_max_connections`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(m, "ops@example.com") || strings.Contains(m, goodPassword) {
+		t.Error("metrics leak user data")
+	}
+}
+
+// TestDatabaseGone checks that losing PostgreSQL gives readiness failures
+// and error pages, never a panic or a hung request.
+func TestDatabaseGone(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.browser(t)
+	b.signUp("gone@example.com", goodPassword)
+	ts.DB.Close()
+	if r := b.get("/readyz"); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz without a database: %d", r.Status)
+	}
+	if r := b.get("/healthz"); r.Status != http.StatusOK {
+		t.Fatalf("healthz must not depend on the database: %d", r.Status)
+	}
+	r := b.get("/profile")
+	if r.Status != http.StatusInternalServerError || !strings.Contains(r.Body, "Something went wrong") {
+		t.Fatalf("profile without a database: %d\n%.500s", r.Status, r.Body)
+	}
+	if strings.Contains(r.Body, "closed pool") {
+		t.Fatal("internal error text shown to the user")
+	}
+}

@@ -1,0 +1,37 @@
+package httpserver
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes is the whole HTTP surface, grouped by the middleware each part needs.
+func (s *Server) routes() {
+	e := s.echo
+	e.Pre(s.recoverPanics())
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(s.observe(), s.securityHeaders(), s.requestMeta())
+
+	// Operations: no session, no CSRF, no body.
+	e.GET("/healthz", s.handleHealthz())
+	e.GET("/readyz", s.handleReadyz())
+	e.GET("/metrics", s.handleMetrics())
+	e.GET("/static/*", s.handleStatic())
+
+	// Browser pages: a body cap, the session, CSRF on unsafe methods.
+	site := e.Group("", middleware.BodyLimit("64K"), s.loadSession(), s.csrf())
+	site.GET("/", s.handleHome())
+	site.GET("/signup", s.handleSignupForm())
+	site.POST("/signup", s.handleSignup())
+	site.GET("/login", s.handleLoginForm())
+	site.POST("/login", s.handleLogin())
+	site.POST("/logout", s.handleLogout())
+
+	user := site.Group("", s.requireUser())
+	user.GET("/profile", s.handleProfile())
+	user.POST("/profile/password", s.handlePasswordChange())
+	user.POST("/profile/sessions/delete", s.handleSessionsDelete())
+	user.POST("/profile/sessions/:id/delete", s.handleSessionDelete())
+
+	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+}

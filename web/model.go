@@ -1,0 +1,72 @@
+// Package web holds Dancecard's HTML: templ components for every browser page
+// and the embedded static assets they link to. It renders what it is given and
+// decides nothing; handlers in internal/httpserver fill the view models below.
+package web
+
+import "time"
+
+// Page is what every page's layout needs.
+type Page struct {
+	Title        string
+	CSRFToken    string // rendered as <meta name="csrf-token"> on every page and as a hidden csrf_token input in every POST form
+	User         *User  // nil when anonymous
+	Flashes      []Flash
+	Dev          bool   // dev mode: a visible banner on every page
+	AssetVersion string // appended as ?v= to static URLs for cache busting
+	SignupClosed bool   // local sign-up is off: no "Sign up" link in the navigation
+}
+
+// User is the signed-in user as the layout shows them.
+type User struct {
+	ID      int64
+	Email   string
+	IsAdmin bool
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind    string // "success" | "error" | "info"
+	Message string
+}
+
+// ProviderButton is one "Log in with X" form on the login page.
+type ProviderButton struct {
+	ID, Name string
+}
+
+// SignupForm re-renders the sign-up form with what the user typed and what was wrong.
+type SignupForm struct {
+	Email  string
+	Errors map[string]string // field name -> message: "email", "password", "password_confirm"
+	Error  string            // form-level
+}
+
+// LoginForm re-renders the login form and lists the providers one can log in with.
+type LoginForm struct {
+	Email, Next, Error string
+	Providers          []ProviderButton
+	SignupEnabled      bool
+}
+
+// Session is one of the user's login sessions, as listed on the profile page.
+type Session struct {
+	ID                    string
+	CreatedAt, LastSeenAt time.Time
+	UserAgent, IP         string
+	Current               bool
+}
+
+// PasswordForm re-renders the change-password form on the profile page.
+type PasswordForm struct {
+	Errors map[string]string // "current_password", "new_password", "new_password_confirm"
+	Error  string
+}
+
+// Profile is everything the profile page shows about the signed-in user.
+type Profile struct {
+	Email        string
+	CreatedAt    time.Time
+	HasPassword  bool
+	Sessions     []Session
+	PasswordForm PasswordForm
+}
