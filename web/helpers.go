@@ -78,17 +78,44 @@ func providerTint(id string) string {
 	return "provider-mark tint-" + strconv.Itoa(int(h.Sum32()%6))
 }
 
-// shortDevice trims a user-agent string to fit a table cell.
+// shortDevice names the browser and system of a user-agent string ("Chrome
+// on Linux"), so a person can tell their sessions apart; strings it cannot
+// read are trimmed to fit a table cell.
 func shortDevice(ua string) string {
 	ua = strings.TrimSpace(ua)
 	if ua == "" {
 		return "Unknown device"
+	}
+	browser, system := firstMatch(ua, browserNames), firstMatch(ua, systemNames)
+	switch {
+	case browser != "" && system != "":
+		return browser + " on " + system
+	case browser != "":
+		return browser
 	}
 	if utf8.RuneCountInString(ua) <= maxDeviceLen {
 		return ua
 	}
 	r := []rune(ua)
 	return strings.TrimSpace(string(r[:maxDeviceLen-1])) + "…"
+}
+
+// browserNames and systemNames are checked in order: Edge and Opera claim
+// to be Chrome, Chrome claims to be Safari, Android claims to be Linux.
+var (
+	browserNames = [][2]string{{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"HeadlessChrome/", "Headless Chrome"},
+		{"Chrome/", "Chrome"}, {"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", "Go program"}}
+	systemNames = [][2]string{{"Android", "Android"}, {"iPhone", "iPhone"}, {"iPad", "iPad"}, {"Windows", "Windows"},
+		{"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"}}
+)
+
+func firstMatch(ua string, names [][2]string) string {
+	for _, n := range names {
+		if strings.Contains(ua, n[0]) {
+			return n[1]
+		}
+	}
+	return ""
 }
 
 // formatDate writes a calendar date such as "2 Jan 2006".

@@ -245,7 +245,13 @@ func TestAssetVersion(t *testing.T) {
 func TestShortDevice(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", "Unknown device"},
-		{"curl/8.0", "curl/8.0"},
+		{"curl/8.0", "curl"},
+		{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36", "Chrome on Linux"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0", "Edge on Windows"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", "Safari on iPhone"},
+		{"Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36", "Chrome on Android"},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox on macOS"},
+		{"SomeBot 1.0", "SomeBot 1.0"},
 		{strings.Repeat("é", 60), strings.Repeat("é", 60)},
 		{strings.Repeat("é", 61), strings.Repeat("é", 59) + "…"},
 	}

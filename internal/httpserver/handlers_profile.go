@@ -3,6 +3,7 @@ package httpserver
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -33,11 +34,22 @@ func (s *Server) renderProfile(c echo.Context, status int, pf web.PasswordForm) 
 		Sessions:     make([]web.Session, 0, len(list)),
 	}
 	for _, ss := range list {
+		// The current session comes first: it is the one people look for.
 		v.Sessions = append(v.Sessions, web.Session{
 			ID: strconv.FormatInt(ss.ID, 10), CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt,
 			UserAgent: ss.UserAgent, IP: ss.IP, Current: ss.ID == sess.ID,
 		})
 	}
+	slices.SortStableFunc(v.Sessions, func(a, b web.Session) int {
+		switch {
+		case a.Current == b.Current:
+			return 0
+		case a.Current:
+			return -1
+		default:
+			return 1
+		}
+	})
 	return render(c, status, web.ProfilePage(s.page(c, "Your profile"), v))
 }
 
