@@ -56,6 +56,17 @@ func providerLoginURL(id string) templ.SafeURL {
 	return templ.URL("/auth/" + url.PathEscape(id) + "/login")
 }
 
+// providerConnectURL is the path that starts a dance linking another account
+// at the provider to the signed-in user.
+func providerConnectURL(id string) templ.SafeURL {
+	return templ.URL("/auth/" + url.PathEscape(id) + "/connect")
+}
+
+// connectionDeleteURL is the path that disconnects one linked account.
+func connectionDeleteURL(id string) templ.SafeURL {
+	return templ.URL("/connections/" + url.PathEscape(id) + "/delete")
+}
+
 // sessionDeleteURL is the path that ends one session.
 func sessionDeleteURL(id string) templ.SafeURL {
 	return templ.URL("/profile/sessions/" + url.PathEscape(id) + "/delete")
@@ -76,6 +87,90 @@ func providerTint(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
 	return "provider-mark tint-" + strconv.Itoa(int(h.Sum32()%6))
+}
+
+// connectionStatus is the text and style of a connection's status badge. The
+// text says it all, so the colour is only a second hint; an unknown status
+// reads as such rather than as healthy.
+func connectionStatus(status string) (label, class string) {
+	switch status {
+	case "active":
+		return "Active", "status status-ok"
+	case "expiring":
+		return "Expiring soon", "status status-warn"
+	case "needs_reauth":
+		return "Needs reconnecting", "status status-bad"
+	case "revoked":
+		return "Revoked", "status status-off"
+	}
+	return "Status unknown", "status status-off"
+}
+
+func connectionStatusLabel(status string) string { l, _ := connectionStatus(status); return l }
+func connectionStatusClass(status string) string { _, c := connectionStatus(status); return c }
+
+// connectionProblem says why a connection that is not active wants reconnecting.
+func connectionProblem(c Connection) string {
+	switch c.Status {
+	case "expiring":
+		return "Your access at " + c.ProviderName + " expires soon; reconnect to keep using it."
+	case "revoked":
+		return "This access was revoked; reconnect to " + c.ProviderName + " to use it again."
+	}
+	return "Your access expired or was revoked at " + c.ProviderName + "; reconnect to keep using it."
+}
+
+// connectionLabel names one linked account for buttons that act on it, such
+// as "GitHub account @octo", so several accounts at one provider stay apart.
+func connectionLabel(c Connection) string {
+	label := c.ProviderName + " account"
+	switch {
+	case c.Username != "":
+		return label + " @" + c.Username
+	case c.Name != "":
+		return label + " " + c.Name
+	case c.Email != "":
+		return label + " " + c.Email
+	}
+	return label
+}
+
+// showPrimary tells whether the i-th connection gets a "Primary" badge: only
+// when it is the primary one of several accounts at the same provider.
+func showPrimary(cs []Connection, i int) bool {
+	if !cs[i].Primary {
+		return false
+	}
+	for j, c := range cs {
+		if j != i && c.Provider == cs[i].Provider {
+			return true
+		}
+	}
+	return false
+}
+
+// webURL passes a provider-supplied address on only if it is an http(s) URL
+// or a path on this site; anything else (javascript:, data:, //host) yields
+// "" and the page shows no link or image for it. templ sanitises href and
+// src again on top.
+func webURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if strings.HasPrefix(raw, "/") {
+		if strings.HasPrefix(raw, "//") || strings.HasPrefix(raw, "/\\") {
+			return ""
+		}
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	return raw
+}
+
+// scopesFieldID is the id of the extra-scopes input for one provider.
+func scopesFieldID(providerID string) string {
+	return "scopes-" + url.PathEscape(providerID)
 }
 
 // shortDevice names the browser and system of a user-agent string ("Chrome

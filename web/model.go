@@ -29,7 +29,8 @@ type Flash struct {
 	Message string
 }
 
-// ProviderButton is one "Log in with X" form on the login page.
+// ProviderButton is one "Log in with X" form on the login page, or one
+// "Connect X" form on the profile page.
 type ProviderButton struct {
 	ID, Name string
 }
@@ -69,4 +70,20 @@ type Profile struct {
 	HasPassword  bool
 	Sessions     []Session
 	PasswordForm PasswordForm
+
+	Connections      []Connection
+	ConnectProviders []ProviderButton // every enabled provider the user can connect
+}
+
+// Connection is one linked provider account as the profile page shows it. It never carries tokens.
+type Connection struct {
+	ID                                           string
+	Provider                                     string // provider id, e.g. "github"
+	ProviderName                                 string // display name, e.g. "GitHub"
+	Username, Name, ProfileURL, AvatarURL, Email string
+	Scopes                                       []string
+	Status                                       string // "active" | "expiring" | "needs_reauth" | "revoked"
+	Primary                                      bool   // first (highest-ranked) of several accounts at one provider
+	CreatedAt                                    time.Time
+	LastUsedAt                                   *time.Time // nil: never used for an API call
 }

@@ -47,7 +47,32 @@ func testProfile() Profile {
 			{ID: "cur", CreatedAt: now, LastSeenAt: now, UserAgent: "Firefox", IP: "127.0.0.1", Current: true},
 			{ID: "a/b", CreatedAt: now, LastSeenAt: now, UserAgent: strings.Repeat("x", 200), IP: "10.0.0.1"},
 		},
-		PasswordForm: PasswordForm{Errors: map[string]string{"new_password": "Too short."}, Error: "Try again."},
+		PasswordForm:     PasswordForm{Errors: map[string]string{"new_password": "Too short."}, Error: "Try again."},
+		Connections:      testConnections(),
+		ConnectProviders: []ProviderButton{{ID: "github", Name: "GitHub"}, {ID: "company-sso", Name: "<Company> SSO"}},
+	}
+}
+
+// testConnections are two GitHub accounts (the second needing reconnecting)
+// and one account whose provider sent hostile markup and a javascript: URL.
+func testConnections() []Connection {
+	now := time.Date(2025, 3, 4, 10, 30, 0, 0, time.UTC)
+	used := now.Add(-2 * time.Hour)
+	return []Connection{
+		{
+			ID: "c1", Provider: "github", ProviderName: "GitHub", Username: "octo", Name: "Octo Cat",
+			ProfileURL: "https://github.com/octo", AvatarURL: "https://avatars.example/octo.png", Email: "octo@example.com",
+			Scopes: []string{"read:user", "repo"}, Status: "active", Primary: true, CreatedAt: now.AddDate(0, -1, 0), LastUsedAt: &used,
+		},
+		{
+			ID: "c2", Provider: "github", ProviderName: "GitHub", Username: "octo-work",
+			Scopes: []string{"read:org"}, Status: "needs_reauth", CreatedAt: now.AddDate(0, 0, -3),
+		},
+		{
+			ID: "c-3", Provider: "evil", ProviderName: "Evil", Username: "<script>alert(2)</script>",
+			Name: "<script>alert(3)</script>", ProfileURL: "javascript:alert(4)", AvatarURL: "javascript:alert(5)",
+			Status: "revoked", CreatedAt: now.AddDate(0, 0, -1),
+		},
 	}
 }
 
@@ -162,7 +187,6 @@ func TestProfileSessionForms(t *testing.T) {
 		`<input type="hidden" name="scope" value="others">`,
 		`<input type="hidden" name="scope" value="all">`,
 		`id="connections"`,
-		`No linked accounts yet.`,
 		`This device`,
 		`4 Jan 2025`,
 		`aria-invalid="true"`,
@@ -181,6 +205,172 @@ func TestProfileSessionForms(t *testing.T) {
 	noPassword.HasPassword = false
 	if html := render(t, ProfilePage(testPage(nil), noPassword)); strings.Contains(html, `name="current_password"`) {
 		t.Error("current_password asked of a user without a password")
+	}
+}
+
+func TestProfileWithoutConnections(t *testing.T) {
+	v := testProfile()
+	v.Connections = nil
+	html := render(t, ProfilePage(testPage(nil), v))
+	for _, want := range []string{`id="connections"`, `No linked accounts yet.`, `action="/auth/github/connect"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("profile without connections lacks %s", want)
+		}
+	}
+	for _, unwanted := range []string{`/connections/`, `Reconnect`, `class="connection-list"`} {
+		if strings.Contains(html, unwanted) {
+			t.Errorf("profile without connections shows %s", unwanted)
+		}
+	}
+	v.ConnectProviders = nil
+	if html := render(t, ProfilePage(testPage(nil), v)); strings.Contains(html, `/connect"`) || !strings.Contains(html, "No providers are set up") {
+		t.Error("profile without providers offers to connect one")
+	}
+}
+
+// formsTo returns the bodies of the POST forms whose action is action.
+func formsTo(html, action string) []string {
+	var out []string
+	for _, m := range formRE.FindAllStringSubmatch(html, -1) {
+		if strings.Contains(m[1], `method="post"`) && strings.Contains(m[1], `action="`+action+`"`) {
+			out = append(out, m[2])
+		}
+	}
+	return out
+}
+
+func TestProfileWithOneConnection(t *testing.T) {
+	v := testProfile()
+	v.Connections = v.Connections[:1]
+	html := render(t, ProfilePage(testPage(nil), v))
+	if strings.Contains(html, "No linked accounts yet.") {
+		t.Error("empty text shown beside a connection")
+	}
+	if forms := formsTo(html, "/connections/c1/delete"); len(forms) != 1 {
+		t.Errorf("want one disconnect form for c1, got %d", len(forms))
+	}
+	for _, want := range []string{
+		`aria-label="Disconnect GitHub account @octo"`,
+		`@octo`,
+		`<a href="https://github.com/octo" rel="noopener noreferrer nofollow">Octo Cat</a>`,
+		`src="https://avatars.example/octo.png" alt="" width="40" height="40"`,
+		`<li class="chip">read:user</li>`,
+		`<li class="chip">repo</li>`,
+		`Active`,
+		`Linked <time datetime="2025-02-04T10:30:00Z">4 Feb 2025</time>`,
+		`Last used <time datetime="2025-03-04T08:30:00Z">4 Mar 2025, 08:30 UTC</time>`,
+		`octo@example.com`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("profile with one connection lacks %s", want)
+		}
+	}
+	// One account at a provider is not "Primary" among others; an active one needs no reconnecting.
+	for _, unwanted := range []string{`>Primary<`, `Reconnect`} {
+		if strings.Contains(html, unwanted) {
+			t.Errorf("profile with one active connection shows %s", unwanted)
+		}
+	}
+	// Only the "Link another account" forms post to the connect path.
+	if forms := formsTo(html, "/auth/github/connect"); len(forms) != 2 {
+		t.Errorf("want 2 GitHub connect forms (plain and with scopes), got %d", len(forms))
+	}
+}
+
+func TestProfileWithSeveralConnections(t *testing.T) {
+	html := pages(t)["user/profile"]
+	csrf := `<input type="hidden" name="csrf_token" value="` + testToken + `">`
+	next := `<input type="hidden" name="next" value="/profile">`
+	for _, id := range []string{"c1", "c2", "c-3"} {
+		forms := formsTo(html, "/connections/"+id+"/delete")
+		if len(forms) != 1 {
+			t.Errorf("want one disconnect form for %s, got %d", id, len(forms))
+			continue
+		}
+		if !strings.Contains(forms[0], csrf) {
+			t.Errorf("disconnect form for %s lacks the csrf field", id)
+		}
+	}
+	// Reconnect: only for c2 (needs_reauth, GitHub) and c-3 (revoked, evil).
+	if n := strings.Count(html, ">Reconnect</button>"); n != 2 {
+		t.Errorf("want 2 Reconnect buttons, got %d", n)
+	}
+	for _, want := range []string{
+		`aria-label="Reconnect GitHub account @octo-work"`,
+		`aria-label="Reconnect Evil account @&lt;script&gt;alert(2)&lt;/script&gt;"`,
+		`Your access expired or was revoked at GitHub; reconnect to keep using it.`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("profile lacks %s", want)
+		}
+	}
+	if strings.Contains(html, `Reconnect GitHub account @octo"`) {
+		t.Error("the active connection has a Reconnect button")
+	}
+	for _, f := range formsTo(html, "/auth/evil/connect") {
+		if !strings.Contains(f, csrf) || !strings.Contains(f, next) || !strings.Contains(f, "Reconnect") {
+			t.Errorf("reconnect form for evil lacks csrf, next or its button: %s", f)
+		}
+	}
+	// Connect: a plain button and a with-scopes form per provider, all back to /profile.
+	for _, pr := range []struct{ id, name string }{{"github", "GitHub"}, {"company-sso", "&lt;Company&gt; SSO"}} {
+		forms := formsTo(html, "/auth/"+pr.id+"/connect")
+		var plain, scoped int
+		for _, f := range forms {
+			if !strings.Contains(f, csrf) || !strings.Contains(f, next) {
+				t.Errorf("connect form for %s lacks csrf or next: %s", pr.id, f)
+			}
+			if strings.Contains(f, "<span>Connect "+pr.name+"</span>") {
+				plain++
+			}
+			if strings.Contains(f, `name="scopes"`) && strings.Contains(f, "Extra scopes for "+pr.name) {
+				scoped++
+			}
+		}
+		if plain != 1 || scoped != 1 {
+			t.Errorf("%s: want 1 Connect button and 1 scopes form, got %d and %d", pr.id, plain, scoped)
+		}
+	}
+	for _, want := range []string{
+		`<li class="chip">read:org</li>`,
+		`no scopes`,
+		`>Primary</span>`,
+		`>Active</span>`,
+		`>Needs reconnecting</span>`,
+		`>Revoked</span>`,
+		`Never used`,
+		`&lt;script&gt;alert(3)&lt;/script&gt;`,
+		`Ask for more permissions`,
+		`The provider decides what it grants; the profile shows what it did.`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("profile lacks %s", want)
+		}
+	}
+	if n := strings.Count(html, ">Primary</span>"); n != 1 {
+		t.Errorf("want exactly one Primary badge, got %d", n)
+	}
+	if strings.Contains(strings.ToLower(html), "javascript:") {
+		t.Error("a javascript: URL reached the page")
+	}
+}
+
+func TestWebURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://github.com/octo": "https://github.com/octo",
+		"HTTP://x.test/a":         "HTTP://x.test/a",
+		"/dev/avatar.png":         "/dev/avatar.png",
+		"javascript:alert(1)":     "",
+		" JavaScript:alert(1)":    "",
+		"data:image/png;base64,":  "",
+		"//evil.test/x":           "",
+		"/\\evil.test/x":          "",
+		"https:///nohost":         "",
+		"":                        "",
+	} {
+		if got := webURL(in); got != want {
+			t.Errorf("webURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

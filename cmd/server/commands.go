@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/postgres"
 )
 
@@ -104,5 +105,40 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "created administrator %s (id %d)\n", u.Email, u.ID)
+	return err
+}
+
+// cmdKeys runs keys rotate: every stored token is re-sealed under the first
+// key of token_keys, after which older keys can be removed.
+func cmdKeys(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, path := newFlagSet("keys", stdout)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "rotate" {
+		return fmt.Errorf("keys: want: keys rotate; %w", errUsage)
+	}
+	cfg, err := loadConfig(*path, getenv)
+	if err != nil {
+		return err
+	}
+	if err := postgres.Migrate(cfg.DatabaseURL); err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := tokenKeys(ctx, cfg, db)
+	if err != nil {
+		return err
+	}
+	n, err := links.New(links.Options{DB: db, Keys: keys}).Rotate(ctx)
+	if err != nil {
+		return fmt.Errorf("keys rotate: %d connections re-encrypted before: %w", n, err)
+	}
+	_, err = fmt.Fprintf(stdout, "re-encrypted the tokens of %d connections under the newest key\n", n)
 	return err
 }

@@ -194,11 +194,11 @@ func TestMigrateCommands(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"migrate", "version"}, "schema version 5"},
-		{[]string{"migrate", "down", "2"}, "schema version 3"},
-		{[]string{"migrate", "up"}, "schema version 5"},
-		{[]string{"migrate", "down", "5"}, "schema version 0"},
-		{[]string{"migrate", "up", "-config", ""}, "schema version 5"},
+		{[]string{"migrate", "version"}, "schema version 7"},
+		{[]string{"migrate", "down", "2"}, "schema version 5"},
+		{[]string{"migrate", "up"}, "schema version 7"},
+		{[]string{"migrate", "down", "7"}, "schema version 0"},
+		{[]string{"migrate", "up", "-config", ""}, "schema version 7"},
 	}
 	for _, st := range steps {
 		var out bytes.Buffer

@@ -19,6 +19,7 @@ commands:
   migrate down N            roll back N migrations
   migrate version           print the schema version
   admin create --email E    create an administrator; the password is the first line of stdin
+  keys rotate               re-encrypt every stored token under the first of token_keys
 
 The configuration comes from -config FILE or DANCECARD_CONFIG, with
 environment overrides (DANCECARD_ADDR, DATABASE_URL, ...).
@@ -38,6 +39,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(args, getenv, stdout)
 	case "admin":
 		return cmdAdmin(ctx, args, getenv, stdin, stdout)
+	case "keys":
+		return cmdKeys(ctx, args, getenv, stdout)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

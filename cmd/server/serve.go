@@ -17,6 +17,8 @@ import (
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/httpserver"
+	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 )
@@ -52,12 +54,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	srv, accts, err := newServer(ctx, cfg, db, log)
+	a, err := newApp(ctx, cfg, db, log)
 	if err != nil {
 		return err
 	}
 	if cfg.Dev {
-		if err := ensureDemoAdmin(ctx, accts, stdout); err != nil {
+		if err := ensureDemoAdmin(ctx, a.accounts, stdout); err != nil {
 			return err
 		}
 	}
@@ -66,23 +68,40 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen on %s (addr): %w", cfg.Addr, err)
 	}
 	fmt.Fprintf(stdout, "Dancecard listening on http://%s (public URL %s)\n", ln.Addr(), cfg.BaseURL)
-	go housekeeping(ctx, log, accts, ratelimit.New(db, true))
-	return serveUntilDone(ctx, srv.HTTPServer(cfg.Addr), ln, log)
+	go housekeeping(ctx, log, a, ratelimit.New(db, true))
+	return serveUntilDone(ctx, a.srv.HTTPServer(cfg.Addr), ln, log)
 }
 
-func newServer(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*httpserver.Server, *accounts.Service, error) {
+// app is the wired-up service.
+type app struct {
+	srv      *httpserver.Server
+	accounts *accounts.Service
+	links    *links.Service
+}
+
+func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*app, error) {
 	secret, err := postgres.Secret(ctx, db, "cookie-signing")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	accts := accounts.New(db, accounts.Options{
 		IdleTimeout:     cfg.Sessions.IdleTimeout,
 		AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
 	})
+	lk, catalog, err := newLinks(ctx, cfg, db, accts, log)
+	if err != nil {
+		return nil, err
+	}
+	var providers []httpserver.ProviderInfo
+	for _, p := range catalog.Enabled() {
+		providers = append(providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
+	}
 	srv := httpserver.New(httpserver.Options{
 		Logger:         log,
 		DB:             db,
 		Accounts:       accts,
+		Links:          lk,
+		Providers:      providers,
 		Limiter:        ratelimit.New(db, cfg.RateLimits.Enabled),
 		BaseURL:        cfg.BaseURL,
 		Dev:            cfg.Dev,
@@ -90,7 +109,48 @@ func newServer(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *s
 		SignupLocal:    cfg.Signup.Local,
 		Secret:         secret,
 	})
-	return srv, accts, nil
+	return &app{srv: srv, accounts: accts, links: lk}, nil
+}
+
+// newLinks builds the provider catalogue and the links service. In dev mode
+// the built-in dev providers join the catalogue, and tokens are sealed
+// under a key kept in the database when none is configured.
+func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *accounts.Service, log *slog.Logger) (*links.Service, *oauth.Catalog, error) {
+	keys, err := tokenKeys(ctx, cfg, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	catalog, err := oauth.NewCatalog(cfg.Providers, cfg.BaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	lk := links.New(links.Options{
+		DB:       db,
+		Accounts: accts,
+		Catalog:  catalog,
+		Protocol: oauth.NewClient(oauth.ClientOptions{}),
+		Keys:     keys,
+		Signup:   links.Signup{ViaProvider: cfg.Signup.ViaProvider, LinkByVerifiedEmail: cfg.Signup.LinkByVerifiedEmail},
+		Logger:   log,
+	})
+	return lk, catalog, nil
+}
+
+// tokenKeys is the configured key ring; dev mode without keys uses one kept
+// in the database so stored tokens survive restarts.
+func tokenKeys(ctx context.Context, cfg *config.Config, db *pgxpool.Pool) (*links.Keyring, error) {
+	keys := cfg.TokenKeys
+	if len(keys) == 0 {
+		if !cfg.Dev {
+			return nil, errors.New("token_keys: at least one key is required outside dev mode")
+		}
+		k, err := postgres.Secret(ctx, db, "dev-token-key")
+		if err != nil {
+			return nil, err
+		}
+		keys = [][]byte{k}
+	}
+	return links.NewKeyring(keys)
 }
 
 // serveUntilDone serves on ln until ctx ends, then stops accepting and waits
@@ -131,7 +191,7 @@ func ensureDemoAdmin(ctx context.Context, accts *accounts.Service, stdout io.Wri
 
 // housekeeping prunes expired sessions and stale rate-limit windows. Every
 // replica runs it; the deletes are idempotent.
-func housekeeping(ctx context.Context, log *slog.Logger, accts *accounts.Service, limiter *ratelimit.Limiter) {
+func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *ratelimit.Limiter) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -140,7 +200,10 @@ func housekeeping(ctx context.Context, log *slog.Logger, accts *accounts.Service
 			return
 		case <-t.C:
 		}
-		if n, err := accts.PruneSessions(ctx); err != nil {
+		if _, err := a.links.PruneDances(ctx); err != nil {
+			log.Warn("prune dances", "err", err)
+		}
+		if n, err := a.accounts.PruneSessions(ctx); err != nil {
 			log.Warn("prune sessions", "err", err)
 		} else if n > 0 {
 			log.Info("pruned expired sessions", "count", n)

@@ -14,8 +14,8 @@ import (
 // cookieNames use the __Host- prefix over https, which pins a cookie to this
 // host and path / so a sibling subdomain cannot plant one.
 type cookieNames struct {
-	secure               bool
-	session, anon, flash string
+	secure                        bool
+	session, anon, flash, browser string
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -23,7 +23,8 @@ func newCookieNames(secure bool) cookieNames {
 	if secure {
 		prefix = "__Host-"
 	}
-	return cookieNames{secure: secure, session: prefix + "dc_session", anon: prefix + "dc_anon", flash: prefix + "dc_flash"}
+	return cookieNames{secure: secure, session: prefix + "dc_session", anon: prefix + "dc_anon",
+		flash: prefix + "dc_flash", browser: prefix + "dc_browser"}
 }
 
 func (s *Server) setCookie(c echo.Context, name, value string, maxAge int) {

@@ -10,6 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/web"
 )
 
@@ -18,6 +20,7 @@ var (
 	errCSRF          = errors.New("httpserver: csrf check failed")
 	errLoginRequired = errors.New("httpserver: login required")
 	errRateLimited   = errors.New("httpserver: rate limited")
+	errProviderError = errors.New("httpserver: provider error") // stands for any *oauth.ProviderError
 )
 
 // errorEntry is how one error looks to a person and to a program.
@@ -36,6 +39,37 @@ var errorTable = []errorEntry{
 	{errLoginRequired, http.StatusUnauthorized, "unauthenticated", "Log in required", "Log in to continue."},
 	{errRateLimited, http.StatusTooManyRequests, "rate_limited", "Too many attempts", "Too many attempts. Wait a few minutes and try again."},
 	{accounts.ErrNotFound, http.StatusNotFound, "not_found", "Not found", "There is nothing here."},
+	{links.ErrNotFound, http.StatusNotFound, "not_found", "Not found", "There is nothing here."},
+	{links.ErrUnknownProvider, http.StatusNotFound, "unknown_provider", "Unknown provider", "There is no such provider here."},
+	{links.ErrLastLoginMethod, http.StatusConflict, "last_login_method", "Cannot disconnect",
+		"Set a password or connect another account before removing your last way to log in."},
+	{links.ErrBadScope, http.StatusBadRequest, "bad_scope", "Invalid scopes",
+		"Scopes may contain only letters, digits and : . / _ + -, at most 20 of them."},
+	{links.ErrStateUnknown, http.StatusBadRequest, "invalid_state", "Invalid sign-in",
+		"That {provider} sign-in link has already been used or is not valid. Nothing was changed; start again."},
+	{links.ErrStateExpired, http.StatusBadRequest, "expired_state", "Sign-in expired",
+		"The {provider} sign-in took more than 10 minutes. Nothing was changed; start again."},
+	{links.ErrWrongBrowser, http.StatusBadRequest, "wrong_browser", "Wrong browser",
+		"That {provider} sign-in was started in another browser or session. Nothing was changed; start again here."},
+	{links.ErrLinkedToOtherUser, http.StatusConflict, "linked_to_other_user", "Already linked",
+		"That {provider} account is already linked to another Dancecard account. Nothing was changed."},
+	{links.ErrNotLinked, http.StatusConflict, "not_linked", "Not linked",
+		"No account is linked to that {provider} account. Log in and connect it from your profile first."},
+	{links.ErrEmailBelongsToOther, http.StatusConflict, "email_taken", "Account exists",
+		"An account with that {provider} email already exists. Log in with your password, then connect {provider} from your profile."},
+	{links.ErrAccountDisabled, http.StatusForbidden, "account_disabled", "Account disabled",
+		"This account has been disabled. Contact an administrator."},
+	{links.ErrVetoed, http.StatusForbidden, "declined", "Declined", "Linking that {provider} account was declined."},
+	{oauth.ErrDenied, http.StatusBadRequest, "access_denied", "Cancelled",
+		"You cancelled at {provider}. Nothing was changed."},
+	{oauth.ErrUnreachable, http.StatusBadGateway, "provider_unreachable", "Provider unreachable",
+		"{provider} did not answer in time. Nothing was changed; try again in a moment."},
+	{oauth.ErrNoProfileID, http.StatusBadGateway, "provider_error", "Provider error",
+		"{provider} did not say which account you used. Nothing was changed; try again."},
+	{oauth.ErrBadCallback, http.StatusBadRequest, "invalid_callback", "Invalid answer",
+		"{provider} sent back an answer that does not match this sign-in. Nothing was changed; start again."},
+	{errProviderError, http.StatusBadGateway, "provider_error", "Provider error",
+		"{provider} reported an error. Nothing was changed; try again in a moment."},
 	{accounts.ErrNoSession, http.StatusUnauthorized, "unauthenticated", "Log in required", "Your session has ended. Log in again."},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "Try again", "The service is busy. Try again in a moment."},
 }
@@ -51,6 +85,9 @@ var statusTexts = map[int][2]string{
 }
 
 func lookupError(err error) errorEntry {
+	if pe := (*oauth.ProviderError)(nil); errors.As(err, &pe) {
+		err = errProviderError
+	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
 			return e

@@ -94,7 +94,15 @@ func (s *Server) setSessionCookie(c echo.Context, token string) {
 }
 
 func (s *Server) loginForm(c echo.Context) web.LoginForm {
-	return web.LoginForm{Next: safeNext(c.FormValue("next")), SignupEnabled: s.opts.SignupLocal}
+	return web.LoginForm{Next: safeNext(c.FormValue("next")), SignupEnabled: s.opts.SignupLocal, Providers: s.providerButtons()}
+}
+
+func (s *Server) providerButtons() []web.ProviderButton {
+	buttons := make([]web.ProviderButton, 0, len(s.opts.Providers))
+	for _, p := range s.opts.Providers {
+		buttons = append(buttons, web.ProviderButton{ID: p.ID, Name: p.Name})
+	}
+	return buttons
 }
 
 func (s *Server) handleLoginForm() echo.HandlerFunc {

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/web"
 )
 
@@ -26,12 +27,18 @@ func (s *Server) renderProfile(c echo.Context, status int, pf web.PasswordForm) 
 	if err != nil {
 		return err
 	}
+	conns, err := s.opts.Links.Connections(c.Request().Context(), sess.UserID)
+	if err != nil {
+		return err
+	}
 	v := web.Profile{
-		Email:        sess.User.Email,
-		CreatedAt:    sess.User.CreatedAt,
-		HasPassword:  sess.User.HasPassword,
-		PasswordForm: pf,
-		Sessions:     make([]web.Session, 0, len(list)),
+		Email:            sess.User.Email,
+		CreatedAt:        sess.User.CreatedAt,
+		HasPassword:      sess.User.HasPassword,
+		PasswordForm:     pf,
+		Sessions:         make([]web.Session, 0, len(list)),
+		Connections:      s.connectionViews(conns),
+		ConnectProviders: s.providerButtons(),
 	}
 	for _, ss := range list {
 		// The current session comes first: it is the one people look for.
@@ -130,4 +137,25 @@ func plural(n int64, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.FormatInt(n, 10) + " " + noun + "s"
+}
+
+// connectionViews turns connections into what the profile shows; the first
+// (highest-ranked) account at each provider is its primary.
+func (s *Server) connectionViews(conns []links.Connection) []web.Connection {
+	names := make(map[string]string, len(s.opts.Providers))
+	for _, p := range s.opts.Providers {
+		names[p.ID] = p.Name
+	}
+	out := make([]web.Connection, 0, len(conns))
+	seen := map[string]bool{}
+	for _, c := range conns {
+		out = append(out, web.Connection{
+			ID: strconv.FormatInt(c.ID, 10), Provider: c.Provider, ProviderName: orDefault(names[c.Provider], c.Provider),
+			Username: c.Username, Name: c.Name, ProfileURL: c.ProfileURL, AvatarURL: c.AvatarURL, Email: c.Email,
+			Scopes: c.Scopes, Status: string(c.Status), Primary: !seen[c.Provider],
+			CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt,
+		})
+		seen[c.Provider] = true
+	}
+	return out
 }

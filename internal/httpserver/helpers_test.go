@@ -15,7 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/httpserver"
+	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
 	"github.com/dancecard/dancecard/internal/ratelimit"
@@ -26,12 +29,30 @@ type testServer struct {
 	*httptest.Server
 	DB       *pgxpool.Pool
 	Accounts *accounts.Service
+	Links    *links.Service
+	Keys     *links.Keyring
 }
 
-type serverOption func(*httpserver.Options)
+// setup is what a test can change before the server is built.
+type setup struct {
+	opts      httpserver.Options
+	providers []config.Provider
+	signup    links.Signup
+	hooks     links.Hooks
+}
 
-func withRateLimits(o *httpserver.Options) { o.Limiter = ratelimit.New(o.DB, true) }
-func withoutSignup(o *httpserver.Options)  { o.SignupLocal = false }
+type serverOption func(*setup)
+
+func withRateLimits(s *setup) { s.opts.Limiter = ratelimit.New(s.opts.DB, true) }
+func withoutSignup(s *setup)  { s.opts.SignupLocal = false }
+
+// withProviders configures providers as the configuration file would.
+func withProviders(ps ...config.Provider) serverOption {
+	return func(s *setup) { s.providers = append(s.providers, ps...) }
+}
+
+func withSignup(sg links.Signup) serverOption { return func(s *setup) { s.signup = sg } }
+func withHooks(h links.Hooks) serverOption    { return func(s *setup) { s.hooks = h } }
 
 // newTestServer boots the whole HTTP stack on its own database. Rate limits
 // are off unless withRateLimits is given, so tests can log in freely.
@@ -45,22 +66,36 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	accts := accounts.New(db, accounts.Options{})
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
-	o := httpserver.Options{
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DB:          db,
-		Accounts:    accts,
-		Limiter:     ratelimit.New(db, false),
-		BaseURL:     base,
-		SignupLocal: true,
-		Secret:      secret,
+	st := &setup{
+		opts: httpserver.Options{
+			Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+			DB:          db,
+			Accounts:    accts,
+			Limiter:     ratelimit.New(db, false),
+			BaseURL:     base,
+			SignupLocal: true,
+			Secret:      secret,
+		},
+		signup: links.Signup{ViaProvider: true},
 	}
 	for _, opt := range opts {
-		opt(&o)
+		opt(st)
 	}
-	ts.Config.Handler = httpserver.New(o).Handler()
+	catalog, err := oauth.NewCatalog(st.providers, base)
+	if err != nil {
+		t.Fatalf("catalog: %v", err)
+	}
+	keys, _ := links.NewKeyring([][]byte{[]byte("0123456789abcdef0123456789abcdef")})
+	lk := links.New(links.Options{DB: db, Accounts: accts, Catalog: catalog, Protocol: oauth.NewClient(oauth.ClientOptions{}),
+		Keys: keys, Signup: st.signup, Hooks: st.hooks, Logger: st.opts.Logger})
+	st.opts.Links = lk
+	for _, p := range catalog.Enabled() {
+		st.opts.Providers = append(st.opts.Providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
+	}
+	ts.Config.Handler = httpserver.New(st.opts).Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, DB: db, Accounts: accts}
+	return &testServer{Server: ts, DB: db, Accounts: accts, Links: lk, Keys: keys}
 }
 
 // browser is an HTTP client with its own cookie jar that does not follow
@@ -185,3 +220,5 @@ func (ts *testServer) count(t *testing.T, sql string, args ...any) int {
 }
 
 const goodPassword = "correct horse battery staple"
+
+func linksSignupOff() links.Signup { return links.Signup{} }

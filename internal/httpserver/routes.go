@@ -3,6 +3,8 @@ package httpserver
 import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/dancecard/dancecard/internal/links"
 )
 
 // routes is the whole HTTP surface, grouped by the middleware each part needs.
@@ -26,12 +28,16 @@ func (s *Server) routes() {
 	site.GET("/login", s.handleLoginForm())
 	site.POST("/login", s.handleLogin())
 	site.POST("/logout", s.handleLogout())
+	site.POST("/auth/:provider/login", s.handleDanceStart(links.IntentLogin))
+	site.GET("/auth/:provider/callback", s.handleDanceCallback())
 
 	user := site.Group("", s.requireUser())
 	user.GET("/profile", s.handleProfile())
 	user.POST("/profile/password", s.handlePasswordChange())
 	user.POST("/profile/sessions/delete", s.handleSessionsDelete())
 	user.POST("/profile/sessions/:id/delete", s.handleSessionDelete())
+	user.POST("/auth/:provider/connect", s.handleDanceStart(links.IntentConnect))
+	user.POST("/connections/:id/delete", s.handleConnectionDelete())
 
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 )
 
@@ -25,6 +26,8 @@ type Options struct {
 	Logger         *slog.Logger
 	DB             *pgxpool.Pool
 	Accounts       *accounts.Service
+	Links          *links.Service
+	Providers      []ProviderInfo // enabled providers, in configuration order
 	Limiter        *ratelimit.Limiter
 	BaseURL        *url.URL
 	Dev            bool
@@ -33,6 +36,9 @@ type Options struct {
 	Secret         []byte // signs anonymous CSRF tokens and flash cookies
 	Registry       *prometheus.Registry
 }
+
+// ProviderInfo is what pages show of a provider.
+type ProviderInfo struct{ ID, Name string }
 
 // Server serves Dancecard's pages and API.
 type Server struct {

@@ -1,0 +1,153 @@
+package httpserver
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/links"
+)
+
+// browserCookieAge keeps the browser-binding cookie for a year: it
+// identifies a browser, not a person, and carries no authority alone.
+const browserCookieAge = 365 * 24 * 3600
+
+// browserID returns the cookie that binds dances to this browser, setting
+// one when the browser has none.
+func (s *Server) browserID(c echo.Context) string {
+	if ck, err := c.Cookie(s.cookies.browser); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 128 {
+		return ck.Value
+	}
+	id := newRequestID() + newRequestID()
+	s.setCookie(c, s.cookies.browser, id, browserCookieAge)
+	return id
+}
+
+// handleDanceStart starts a log-in (anonymous) or connect (logged in) dance.
+func (s *Server) handleDanceStart(intent links.Intent) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess := sessionFrom(c)
+		next := safeNext(c.FormValue("next"))
+		if intent == links.IntentLogin && sess != nil {
+			return redirect(c, orDefault(next, "/profile"))
+		}
+		req := links.StartRequest{
+			Provider: c.Param("provider"),
+			Intent:   intent,
+			Browser:  s.browserID(c),
+			Next:     next,
+			Scopes:   strings.Fields(c.FormValue("scopes")),
+		}
+		if sess != nil {
+			req.UserID = sess.UserID
+		}
+		authURL, err := s.opts.Links.Start(c.Request().Context(), req)
+		if err != nil {
+			return s.danceFailed(c, intent, c.Param("provider"), err)
+		}
+		return c.Redirect(http.StatusSeeOther, authURL)
+	}
+}
+
+// handleDanceCallback finishes whichever dance the state names, then sends
+// the browser on with a flash saying what happened.
+func (s *Server) handleDanceCallback() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := links.FinishRequest{
+			Provider: c.Param("provider"),
+			Params:   c.QueryParams(),
+			Browser:  s.browserID(c),
+		}
+		if sess := sessionFrom(c); sess != nil {
+			req.UserID = sess.UserID
+		}
+		if ck, err := c.Cookie(s.cookies.session); err == nil {
+			req.OldSession = ck.Value
+		}
+		res, err := s.opts.Links.Finish(c.Request().Context(), req)
+		if err != nil {
+			intent := res.Intent
+			if intent == "" {
+				intent = links.IntentLogin
+				if req.UserID != 0 {
+					intent = links.IntentConnect
+				}
+			}
+			if errors.Is(err, links.ErrVetoed) && res.Message != "" {
+				s.flash(c, "error", res.Message)
+				return redirect(c, orDefault(safeNext(res.Next), "/"))
+			}
+			return s.danceFailed(c, intent, providerName(res, req.Provider), err)
+		}
+		name := providerName(res, req.Provider)
+		if res.Intent == links.IntentLogin {
+			s.setSessionCookie(c, res.Session)
+			msg := "You are logged in with " + name + "."
+			if res.NewUser {
+				msg = "Welcome to Dancecard! Your account was created with " + name + "."
+			}
+			s.flash(c, "success", msg)
+		} else {
+			who := res.Connection.Username
+			if who == "" {
+				who = res.Connection.Name
+			}
+			verb := "Connected"
+			if !res.Created {
+				verb = "Reconnected"
+			}
+			s.flash(c, "success", strings.TrimSpace(verb+" your "+name+" account "+who)+".")
+		}
+		if res.Message != "" {
+			s.flash(c, "info", res.Message)
+		}
+		return redirect(c, orDefault(safeNext(res.Next), "/profile"))
+	}
+}
+
+func providerName(res links.Result, id string) string {
+	if res.Provider != nil && res.Provider.Name != "" {
+		return res.Provider.Name
+	}
+	return id
+}
+
+// danceFailed shows a failed dance as a flash on the page the user came
+// from. Unknown failures are logged and shown generically.
+func (s *Server) danceFailed(c echo.Context, intent links.Intent, provider string, err error) error {
+	e := lookupError(err)
+	if e.status == http.StatusNotFound && errors.Is(err, links.ErrUnknownProvider) {
+		return err
+	}
+	if e.status >= 500 {
+		s.log.ErrorContext(c.Request().Context(), "dance failed", "provider", provider, "err", err.Error())
+	}
+	s.flash(c, "error", strings.ReplaceAll(e.message, "{provider}", provider))
+	if intent == links.IntentConnect {
+		return redirect(c, "/profile")
+	}
+	return redirect(c, "/login")
+}
+
+// handleConnectionDelete disconnects one of the user's connections.
+func (s *Server) handleConnectionDelete() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil {
+			return links.ErrNotFound
+		}
+		err = s.opts.Links.Disconnect(c.Request().Context(), sessionFrom(c).UserID, id)
+		if errors.Is(err, links.ErrLastLoginMethod) {
+			s.flash(c, "error", lookupError(err).message)
+			return redirect(c, "/profile")
+		}
+		if err != nil {
+			return err
+		}
+		s.flash(c, "success", "The account was disconnected.")
+		return redirect(c, "/profile")
+	}
+}

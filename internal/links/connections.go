@@ -1,0 +1,194 @@
+package links
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/oauth"
+	"github.com/dancecard/dancecard/internal/postgres"
+)
+
+// Status is a connection's health as the last dance or API call saw it.
+type Status string
+
+// The statuses.
+const (
+	StatusActive      Status = "active"
+	StatusExpiring    Status = "expiring"     // no refresh token and the access token is about to expire
+	StatusNeedsReauth Status = "needs_reauth" // refresh failed or the provider revoked it
+	StatusRevoked     Status = "revoked"
+)
+
+// expiringWithin is how close to expiry a token without a refresh token
+// counts as expiring.
+const expiringWithin = time.Hour
+
+// Connection is one linked provider account. It never carries tokens.
+type Connection struct {
+	ID             int64
+	UserID         int64
+	Provider       string
+	ProviderUserID string
+	Username       string
+	Name           string
+	ProfileURL     string
+	AvatarURL      string
+	Email          string
+	EmailVerified  bool
+	Scopes         []string
+	Status         Status
+	Rank           int
+	ExpiresAt      *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	LastUsedAt     *time.Time
+}
+
+const connectionColumns = `id, user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
+	email, email_verified, scopes, status, rank, expires_at, created_at, updated_at, last_used_at`
+
+func scanConnection(row pgx.Row) (Connection, error) {
+	var c Connection
+	err := row.Scan(&c.ID, &c.UserID, &c.Provider, &c.ProviderUserID, &c.Username, &c.Name, &c.ProfileURL,
+		&c.AvatarURL, &c.Email, &c.EmailVerified, &c.Scopes, &c.Status, &c.Rank, &c.ExpiresAt,
+		&c.CreatedAt, &c.UpdatedAt, &c.LastUsedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Connection{}, ErrNotFound
+	}
+	return c, err
+}
+
+// statusFor is the status a freshly stored token has.
+func statusFor(tok oauth.Token, hasRefresh bool) Status {
+	if !hasRefresh && !tok.Expiry.IsZero() && time.Until(tok.Expiry) < expiringWithin {
+		return StatusExpiring
+	}
+	return StatusActive
+}
+
+// tokenContext binds a sealed token to its row and column.
+func tokenContext(provider, providerUserID, column string) string {
+	return "connection:" + provider + ":" + providerUserID + ":" + column
+}
+
+// upsert links prof to userID inside tx: a new connection, or the existing
+// one refreshed in place (same id). A provider account linked to someone
+// else is ErrLinkedToOtherUser. Concurrent callbacks for one provider
+// account serialise on the unique key: exactly one inserts.
+func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile) (Connection, bool, error) {
+	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, prof.ID, col)) }
+	var expires *time.Time
+	if !tok.Expiry.IsZero() {
+		expires = &tok.Expiry
+	}
+	scopes := tok.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	c, err := scanConnection(tx.QueryRow(ctx, `
+		INSERT INTO connections (user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
+		    email, email_verified, scopes, access_token, token_secret, refresh_token, token_type, expires_at, status, rank)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+		    (SELECT coalesce(max(rank) + 1, 0) FROM connections WHERE user_id = $1 AND provider = $2))
+		ON CONFLICT (provider, provider_user_id) DO NOTHING
+		RETURNING `+connectionColumns,
+		userID, p.ID, prof.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified,
+		scopes, seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"),
+		seal(tok.RefreshToken, "refresh_token"), tok.TokenType, expires, statusFor(tok, tok.RefreshToken != "")))
+	if err == nil {
+		return c, true, events.Record(ctx, tx, events.Event{Kind: events.ConnectionCreated, UserID: userID,
+			Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"scopes": scopes}})
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return Connection{}, false, fmt.Errorf("insert connection: %w", err)
+	}
+	var id, owner int64
+	var old Status
+	var hasRefresh bool
+	err = tx.QueryRow(ctx, `
+		SELECT id, user_id, status, refresh_token IS NOT NULL FROM connections
+		WHERE provider = $1 AND provider_user_id = $2 FOR UPDATE`, p.ID, prof.ID).Scan(&id, &owner, &old, &hasRefresh)
+	if err != nil {
+		return Connection{}, false, fmt.Errorf("lock connection: %w", err)
+	}
+	if owner != userID {
+		return Connection{}, false, ErrLinkedToOtherUser
+	}
+	status := statusFor(tok, tok.RefreshToken != "" || hasRefresh)
+	c, err = scanConnection(tx.QueryRow(ctx, `
+		UPDATE connections SET username = $2, name = $3, profile_url = $4, avatar_url = $5, email = $6,
+		    email_verified = $7, scopes = $8, access_token = $9, token_secret = $10,
+		    refresh_token = coalesce($11, refresh_token), token_type = $12, expires_at = $13, status = $14,
+		    updated_at = now()
+		WHERE id = $1 RETURNING `+connectionColumns,
+		id, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified, scopes,
+		seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"), seal(tok.RefreshToken, "refresh_token"),
+		tok.TokenType, expires, status))
+	if err != nil {
+		return Connection{}, false, fmt.Errorf("update connection: %w", err)
+	}
+	return c, false, events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: userID,
+		Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID,
+		Data: map[string]any{"old_status": old, "new_status": status, "scopes": scopes}})
+}
+
+// ownerOf returns the user linked to a provider account, or ErrNotLinked.
+func ownerOf(ctx context.Context, tx pgx.Tx, provider, providerUserID string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT user_id FROM connections WHERE provider = $1 AND provider_user_id = $2`,
+		provider, providerUserID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotLinked
+	}
+	return id, err
+}
+
+// Connections lists a user's connections by provider, primary first.
+func (s *Service) Connections(ctx context.Context, userID int64) ([]Connection, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+connectionColumns+` FROM connections WHERE user_id = $1
+		ORDER BY provider, rank, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Connection, error) { return scanConnection(row) })
+}
+
+// Disconnect removes one of userID's connections. It refuses to remove the
+// last way the user can log in, and revokes the token at the provider after
+// the commit (best effort: a provider that is down must not keep the link).
+func (s *Service) Disconnect(ctx context.Context, userID, connectionID int64) error {
+	var c Connection
+	var tok oauth.Token
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		u, err := s.Accounts.UserTx(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if c, tok, err = s.lockWithToken(ctx, tx, userID, connectionID); err != nil {
+			return err
+		}
+		var others int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM connections WHERE user_id = $1 AND id <> $2`,
+			userID, connectionID).Scan(&others); err != nil {
+			return err
+		}
+		if !u.HasPassword && others == 0 {
+			return ErrLastLoginMethod
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM connections WHERE id = $1`, connectionID); err != nil {
+			return err
+		}
+		return events.Record(ctx, tx, events.Event{Kind: events.ConnectionRemoved, UserID: userID,
+			Provider: c.Provider, ProviderUserID: c.ProviderUserID, ConnectionID: c.ID})
+	})
+	if err != nil {
+		return err
+	}
+	s.revoke(ctx, c, tok)
+	return nil
+}

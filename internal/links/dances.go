@@ -1,0 +1,157 @@
+package links
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/oauth"
+)
+
+// StartRequest starts a dance.
+type StartRequest struct {
+	Provider string
+	Intent   Intent
+	UserID   int64    // the logged-in user, for connect
+	Browser  string   // the browser-binding cookie value
+	Next     string   // a same-site path, already checked by the caller
+	Scopes   []string // extra scopes asked for on the connect form
+}
+
+var scopeRE = regexp.MustCompile(`^[A-Za-z0-9_:./+\-]{1,128}$`)
+
+// Start begins a dance and returns the provider URL to send the browser to.
+// What must stay secret (PKCE verifier, OIDC nonce, OAuth 1 request secret)
+// is sealed into the dance row; only the state travels.
+func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
+	p, ok := s.Catalog.Get(r.Provider)
+	if !ok {
+		return "", ErrUnknownProvider
+	}
+	if len(r.Scopes) > 20 {
+		return "", ErrBadScope
+	}
+	for _, sc := range r.Scopes {
+		if !scopeRE.MatchString(sc) {
+			return "", ErrBadScope
+		}
+	}
+	if r.Browser == "" || (r.Intent == IntentConnect && r.UserID == 0) {
+		return "", ErrWrongBrowser
+	}
+	authURL, pending, err := s.Protocol.Begin(ctx, p, s.Catalog.CallbackURL(p.ID), r.Scopes)
+	if err != nil {
+		s.fail(ctx, p, r.Intent, r.UserID, oauth.Profile{}, err)
+		return "", fmt.Errorf("start %s dance: %w", p.ID, err)
+	}
+	if s.Hooks.BeforeLogin != nil {
+		if err := s.Hooks.BeforeLogin(ctx, p, r.Intent, authURL); err != nil {
+			return "", err
+		}
+	}
+	lookup := hashString(pending.Lookup())
+	secrets, err := json.Marshal(pending)
+	if err != nil {
+		return "", err
+	}
+	var userID *int64
+	if r.Intent == IntentConnect {
+		userID = &r.UserID
+	}
+	_, err = s.DB.Exec(ctx, `
+		INSERT INTO dances (lookup_hash, provider, intent, user_id, browser_hash, secrets, next, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
+		lookup, p.ID, r.Intent, userID, hashString(r.Browser),
+		s.Keys.Seal(string(secrets), danceContext(lookup)), r.Next, danceTTL.Seconds())
+	if err != nil {
+		return "", fmt.Errorf("store dance: %w", err)
+	}
+	return authURL, nil
+}
+
+// dance is a started dance, taken back by its callback.
+type dance struct {
+	Provider string
+	Intent   Intent
+	UserID   int64
+	Next     string
+	Pending  oauth.Pending
+}
+
+// take finds and deletes the dance a callback belongs to, so each state is
+// used once. A dance found under another browser's cookie is left in place
+// (so a stranger replaying a state cannot cancel the real user's dance) and
+// reported as ErrWrongBrowser.
+func (s *Service) take(ctx context.Context, provider, lookupValue, browser string) (dance, error) {
+	if lookupValue == "" || len(lookupValue) > 512 {
+		return dance{}, ErrStateUnknown
+	}
+	lookup := hashString(lookupValue)
+	var d dance
+	var browserHash, sealed []byte
+	var userID *int64
+	var expires time.Time
+	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			SELECT provider, intent, user_id, browser_hash, secrets, next, expires_at
+			FROM dances WHERE lookup_hash = $1 FOR UPDATE`, lookup).
+			Scan(&d.Provider, &d.Intent, &userID, &browserHash, &sealed, &d.Next, &expires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrStateUnknown
+		}
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare(browserHash, hashString(browser)) != 1 || browser == "" {
+			return ErrWrongBrowser
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM dances WHERE lookup_hash = $1`, lookup)
+		return err
+	})
+	if err != nil {
+		return dance{}, err
+	}
+	if d.Provider != provider {
+		return dance{}, ErrStateUnknown
+	}
+	if time.Now().After(expires) {
+		return dance{}, ErrStateExpired
+	}
+	if userID != nil {
+		d.UserID = *userID
+	}
+	plain, err := s.Keys.Open(sealed, danceContext(lookup))
+	if err != nil {
+		return dance{}, fmt.Errorf("open dance secrets: %w", err)
+	}
+	if err := json.Unmarshal([]byte(plain), &d.Pending); err != nil {
+		return dance{}, fmt.Errorf("decode dance secrets: %w", err)
+	}
+	return d, nil
+}
+
+// PruneDances deletes dances nobody finished.
+func (s *Service) PruneDances(ctx context.Context) (int64, error) {
+	tag, err := s.DB.Exec(ctx, `DELETE FROM dances WHERE expires_at < now() - interval '1 hour'`)
+	if err != nil {
+		return 0, fmt.Errorf("prune dances: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+func hashString(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+func danceContext(lookup []byte) string {
+	return "dance:" + hex.EncodeToString(lookup)
+}

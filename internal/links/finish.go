@@ -1,0 +1,181 @@
+package links
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/oauth"
+	"github.com/dancecard/dancecard/internal/postgres"
+)
+
+// FinishRequest is a callback arriving.
+type FinishRequest struct {
+	Provider   string
+	Params     url.Values // the callback's query (or form, for form_post)
+	Browser    string     // the browser-binding cookie value
+	UserID     int64      // the logged-in user, 0 when anonymous
+	OldSession string     // the session cookie to replace when logging in
+}
+
+// Result is what a finished dance did.
+type Result struct {
+	Intent     Intent
+	Provider   *oauth.Provider
+	UserID     int64
+	Session    string // a new session token after a log-in
+	Next       string // where the dance asked to go afterwards
+	Connection Connection
+	Created    bool   // a new connection (or a new user, when logging in)
+	NewUser    bool   // logging in created the user
+	Message    string // a note from the Authorized hook
+}
+
+// Finish completes a dance from its callback. Every failure is recorded as
+// connection_failed or login_failed with its reason, and stores nothing.
+func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
+	p, ok := s.Catalog.Get(r.Provider)
+	if !ok {
+		return Result{}, ErrUnknownProvider
+	}
+	lookup := r.Params.Get("state")
+	if lookup == "" {
+		lookup = r.Params.Get("oauth_token")
+	}
+	d, err := s.take(ctx, p.ID, lookup, r.Browser)
+	if err != nil {
+		return Result{Provider: p}, err
+	}
+	res := Result{Intent: d.Intent, Provider: p, Next: d.Next, UserID: d.UserID}
+	if d.Intent == IntentConnect && d.UserID != r.UserID {
+		s.fail(ctx, p, d.Intent, d.UserID, oauth.Profile{}, ErrWrongBrowser)
+		return res, ErrWrongBrowser
+	}
+	tok, prof, err := s.Protocol.Finish(ctx, p, s.Catalog.CallbackURL(p.ID), d.Pending, r.Params)
+	if err != nil {
+		s.fail(ctx, p, d.Intent, d.UserID, prof, err)
+		return res, err
+	}
+	if s.Hooks.Authorized != nil {
+		dec := s.Hooks.Authorized(ctx, Authorized{Provider: p, Intent: d.Intent, UserID: d.UserID, Token: tok, Profile: prof})
+		res.Message = dec.Message
+		if dec.Redirect != "" {
+			res.Next = dec.Redirect
+		}
+		if dec.Veto {
+			return res, ErrVetoed
+		}
+	}
+	if d.Intent == IntentConnect {
+		err = s.connect(ctx, &res, p, tok, prof)
+	} else {
+		err = s.login(ctx, &res, p, tok, prof, r.OldSession)
+	}
+	if err != nil {
+		s.fail(ctx, p, d.Intent, res.UserID, prof, err)
+		return res, err
+	}
+	return res, nil
+}
+
+// connect links prof to the dance's user, or refreshes the link in place.
+func (s *Service) connect(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile) error {
+	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		c, created, err := s.upsert(ctx, tx, res.UserID, p, tok, prof)
+		if err != nil {
+			return err
+		}
+		res.Connection, res.Created = c, created
+		return nil
+	})
+}
+
+// login logs in the user linked to prof, creating one when allowed.
+func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, oldSession string) error {
+	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		userID, err := s.loginUser(ctx, tx, res, p, prof)
+		if err != nil {
+			return err
+		}
+		u, err := s.Accounts.UserTx(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Disabled {
+			return ErrAccountDisabled
+		}
+		res.UserID = userID
+		c, created, err := s.upsert(ctx, tx, userID, p, tok, prof)
+		if err != nil {
+			return err
+		}
+		res.Connection, res.Created = c, created
+		if res.Session, err = s.Accounts.StartSession(ctx, tx, userID, oldSession); err != nil {
+			return err
+		}
+		return events.Record(ctx, tx, events.Event{Kind: events.LoginCompleted, UserID: userID, Provider: p.ID,
+			ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"method": "provider", "new_user": res.NewUser}})
+	})
+}
+
+// loginUser finds who logs in: the linked user; else, when allowed, the
+// user with the provider's verified email (link_by_verified_email) or a new
+// user. An email that belongs to an account is never attached silently.
+func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oauth.Provider, prof oauth.Profile) (int64, error) {
+	userID, err := ownerOf(ctx, tx, p.ID, prof.ID)
+	if err == nil || !errors.Is(err, ErrNotLinked) {
+		return userID, err
+	}
+	if !s.Signup.ViaProvider && !s.Signup.LinkByVerifiedEmail {
+		return 0, ErrNotLinked
+	}
+	if prof.Email != "" && prof.EmailVerified {
+		u, err := s.Accounts.UserByEmail(ctx, tx, prof.Email)
+		switch {
+		case err == nil && s.Signup.LinkByVerifiedEmail:
+			return u.ID, nil
+		case err == nil:
+			return 0, ErrEmailBelongsToOther
+		case !errors.Is(err, accounts.ErrNotFound):
+			return 0, err
+		}
+	}
+	if !s.Signup.ViaProvider {
+		return 0, ErrNotLinked
+	}
+	email := ""
+	if prof.EmailVerified {
+		email = prof.Email // an unverified address is never claimed for the new account
+	}
+	u, err := s.Accounts.CreateProviderUser(ctx, tx, email, p.ID)
+	if err != nil {
+		return 0, fmt.Errorf("create user from %s: %w", p.ID, err)
+	}
+	res.NewUser = true
+	return u.ID, nil
+}
+
+// fail records a failed dance. It uses its own transaction: the failure is
+// worth keeping even though the change it was about rolled back.
+func (s *Service) fail(ctx context.Context, p *oauth.Provider, intent Intent, userID int64, prof oauth.Profile, cause error) {
+	if s.Hooks.Error != nil {
+		s.Hooks.Error(ctx, p, intent, cause)
+	}
+	kind := events.ConnectionFailed
+	if intent == IntentLogin {
+		kind = events.LoginFailed
+	}
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		return events.Record(ctx, tx, events.Event{Kind: kind, UserID: userID, Provider: p.ID,
+			ProviderUserID: prof.ID, Reason: cause.Error(), Data: map[string]any{"intent": string(intent)}})
+	})
+	if err != nil {
+		s.Logger.Error("record failed dance", "provider", p.ID, "err", err)
+	}
+	s.Logger.Info("dance failed", "provider", p.ID, "intent", intent, "reason", cause.Error())
+}

@@ -1,0 +1,91 @@
+// Package links owns connections (a local user linked to a provider account)
+// and every flow that touches them: starting and finishing dances, connect,
+// log in with a provider, disconnect, token sealing and key rotation. Each
+// change and the event reporting it are written in one transaction.
+package links
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/oauth"
+)
+
+// Errors the HTTP layer maps to messages.
+var (
+	ErrUnknownProvider     = errors.New("links: unknown or disabled provider")
+	ErrBadScope            = errors.New("links: invalid scope requested")
+	ErrStateUnknown        = errors.New("links: unknown, used or tampered dance state")
+	ErrStateExpired        = errors.New("links: dance expired")
+	ErrWrongBrowser        = errors.New("links: dance started in another browser or session")
+	ErrLinkedToOtherUser   = errors.New("links: provider account linked to another user")
+	ErrNotLinked           = errors.New("links: provider account not linked to any user")
+	ErrEmailBelongsToOther = errors.New("links: the provider's email belongs to an existing account")
+	ErrAccountDisabled     = errors.New("links: account disabled")
+	ErrLastLoginMethod     = errors.New("links: would remove the last way to log in")
+	ErrNotFound            = errors.New("links: connection not found")
+	ErrVetoed              = errors.New("links: an authorized hook declined to store the token")
+)
+
+// danceTTL bounds how long a started dance may be finished.
+const danceTTL = 10 * time.Minute
+
+// Intent says what a dance is for.
+type Intent string
+
+// The intents.
+const (
+	IntentLogin   Intent = "login"
+	IntentConnect Intent = "connect"
+)
+
+// Catalog is the set of enabled providers.
+type Catalog interface {
+	Get(id string) (*oauth.Provider, bool)
+	CallbackURL(id string) string
+}
+
+// Protocol runs the protocol side of a dance.
+type Protocol interface {
+	Begin(ctx context.Context, p *oauth.Provider, callbackURL string, extraScopes []string) (string, oauth.Pending, error)
+	Finish(ctx context.Context, p *oauth.Provider, callbackURL string, pending oauth.Pending, params url.Values) (oauth.Token, oauth.Profile, error)
+	Revoke(ctx context.Context, p *oauth.Provider, t oauth.Token) error
+}
+
+// Signup says who may be created by logging in with a provider.
+type Signup struct {
+	ViaProvider         bool // an unlinked provider account creates a user
+	LinkByVerifiedEmail bool // ... or attaches to the user with its verified email
+}
+
+// Options are the service's dependencies.
+type Options struct {
+	DB       *pgxpool.Pool
+	Accounts *accounts.Service
+	Catalog  Catalog
+	Protocol Protocol
+	Keys     *Keyring
+	Signup   Signup
+	Hooks    Hooks
+	Logger   *slog.Logger
+}
+
+// Service is the links domain. It is safe for concurrent use and keeps no
+// state in memory: any replica can finish a dance another started.
+type Service struct {
+	Options
+}
+
+// New returns a Service.
+func New(opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Options: opts}
+}

