@@ -257,3 +257,19 @@ func TestInvalidConfigStopsStartup(t *testing.T) {
 }
 
 const goodTestPassword = "correct horse battery staple"
+
+func TestKeysRotateCommand(t *testing.T) {
+	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // base64 of 32 bytes
+	env := envMap(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "DANCECARD_BASE_URL": "https://dancecard.example",
+		"DANCECARD_TOKEN_KEYS": key})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"keys", "rotate"}, env, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "re-encrypted the tokens of 0 connections") {
+		t.Fatalf("keys rotate: %q", out.String())
+	}
+	if err := run(context.Background(), []string{"keys", "spin"}, env, nil, io.Discard); err == nil {
+		t.Fatal("keys spin: no error")
+	}
+}

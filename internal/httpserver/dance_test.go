@@ -402,3 +402,38 @@ func TestUnknownProviderAndDisconnectOthers(t *testing.T) {
 		t.Fatal("another user removed a connection")
 	}
 }
+
+// TestFormPostCallback: a provider using response_mode=form_post POSTs the
+// callback cross-site, without cookies; the server turns it into the GET
+// callback, which the browser then sends with its cookies.
+func TestFormPostCallback(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")))
+	b := ts.browser(t)
+	b.signUp("post@example.com", goodPassword)
+	cb := hub.Authorize(t, b.startDance("/auth/hub/connect", nil))
+
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/auth/hub/callback",
+		strings.NewReader(url.Values{"code": cb.Query()["code"], "state": cb.Query()["state"], "user": {`{"name":"x"}`}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://appleid.apple.com")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := http.DefaultTransport.RoundTrip(req) // no cookies, as a cross-site POST
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || loc.Path != "/auth/hub/callback" || loc.Query().Get("user") != "" {
+		t.Fatalf("form_post callback: %d %s", res.StatusCode, loc)
+	}
+	if r := b.callback(loc); r.Status != http.StatusSeeOther || r.Location != "/profile" {
+		t.Fatalf("redirected GET callback: %d %q", r.Status, r.Location)
+	}
+	if n := ts.count(t, `SELECT count(*) FROM connections`); n != 1 {
+		t.Fatal("form_post dance did not connect")
+	}
+	if r := b.postRaw("/auth/hub/callback", "application/x-www-form-urlencoded", "code=x"); r.Status != http.StatusBadRequest {
+		t.Fatalf("form_post without state: %d", r.Status)
+	}
+}

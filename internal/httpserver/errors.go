@@ -113,6 +113,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	e := lookupError(err)
+	e.message = strings.ReplaceAll(e.message, "{provider}", "the provider")
 	if e.status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "request failed", "err", err.Error(),
 			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -149,5 +150,32 @@ func (s *Server) handleConnectionDelete() echo.HandlerFunc {
 		}
 		s.flash(c, "success", "The account was disconnected.")
 		return redirect(c, "/profile")
+	}
+}
+
+// callbackParams are the fields a form_post callback may carry on to the
+// GET callback; anything else a provider posts is dropped.
+var callbackParams = []string{"code", "state", "iss", "error", "error_description", "error_uri"}
+
+// handleFormPostCallback redirects a form_post callback to the GET callback
+// with the same response parameters. The session cookie stays SameSite=Lax:
+// it is the redirected top-level GET, not the cross-site POST, that finishes
+// the dance.
+func (s *Server) handleFormPostCallback() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		form, err := c.FormParams()
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest)
+		}
+		q := url.Values{}
+		for _, k := range callbackParams {
+			if v := form.Get(k); v != "" {
+				q.Set(k, v)
+			}
+		}
+		if q.Get("state") == "" {
+			return links.ErrStateUnknown
+		}
+		return c.Redirect(http.StatusSeeOther, "/auth/"+url.PathEscape(c.Param("provider"))+"/callback?"+q.Encode())
 	}
 }

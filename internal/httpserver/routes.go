@@ -20,6 +20,11 @@ func (s *Server) routes() {
 	e.GET("/metrics", s.handleMetrics())
 	e.GET("/static/*", s.handleStatic())
 
+	// Providers using response_mode=form_post (Apple) POST the callback
+	// cross-site: no cookies arrive and no CSRF token can, so it is turned
+	// into the GET callback, which a top-level navigation sends cookies to.
+	e.POST("/auth/:provider/callback", s.handleFormPostCallback(), middleware.BodyLimit("64K"))
+
 	// Browser pages: a body cap, the session, CSRF on unsafe methods.
 	site := e.Group("", middleware.BodyLimit("64K"), s.loadSession(), s.csrf())
 	site.GET("/", s.handleHome())
