@@ -200,6 +200,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *rateli
 			return
 		case <-t.C:
 		}
+		if _, err := a.links.MarkExpiring(ctx); err != nil {
+			log.Warn("mark expiring connections", "err", err)
+		}
 		if _, err := a.links.PruneDances(ctx); err != nil {
 			log.Warn("prune dances", "err", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/links"
@@ -98,5 +99,35 @@ func TestStartRefusesBadInput(t *testing.T) {
 	db.QueryRow(ctx, `SELECT count(*) FROM dances`).Scan(&n)
 	if n != 0 {
 		t.Fatalf("refused starts stored %d dances", n)
+	}
+}
+
+func TestMarkExpiring(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	accts := accounts.New(db, accounts.Options{})
+	u, _ := accts.SignUp(ctx, "exp@example.com", "correct horse battery staple")
+	fake := oauthtest.NewServer(t)
+	fake.UpdateKnobs(func(k *oauthtest.Knobs) { k.ExpiresIn = 90 * time.Minute })
+	svc := links.New(links.Options{DB: db, Accounts: accts, Catalog: catalog{"hub": fake.OAuth2Provider("hub")},
+		Protocol: oauth.NewClient(oauth.ClientOptions{}), Keys: ring(t, 1)})
+	authURL, _ := svc.Start(ctx, links.StartRequest{Provider: "hub", Intent: links.IntentConnect, UserID: u.ID, Browser: "b"})
+	if _, err := svc.Finish(ctx, links.FinishRequest{Provider: "hub", Params: fake.Authorize(t, authURL).Query(), Browser: "b", UserID: u.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := svc.MarkExpiring(ctx); n != 0 {
+		t.Fatal("a refreshable connection was marked expiring")
+	}
+	db.Exec(ctx, `UPDATE connections SET refresh_token = NULL, expires_at = now() + interval '10 minutes'`)
+	if n, err := svc.MarkExpiring(ctx); n != 1 || err != nil {
+		t.Fatalf("MarkExpiring = %d, %v", n, err)
+	}
+	if n, _ := svc.MarkExpiring(ctx); n != 0 {
+		t.Fatal("marked twice")
+	}
+	var events int
+	db.QueryRow(ctx, `SELECT count(*) FROM events WHERE kind = 'connection_updated' AND data->>'new_status' = 'expiring'`).Scan(&events)
+	if events != 1 {
+		t.Fatalf("connection_updated events = %d", events)
 	}
 }

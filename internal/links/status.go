@@ -1,0 +1,54 @@
+package links
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/postgres"
+)
+
+// MarkExpiring moves active connections whose access token is about to
+// expire and cannot be refreshed to expiring, recording connection_updated
+// for each in the same transaction, so the profile can offer a reconnect
+// before calls start failing. Every replica may run it; the status check in
+// the UPDATE makes each change happen once.
+func (s *Service) MarkExpiring(ctx context.Context) (int, error) {
+	n := 0
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			UPDATE connections SET status = 'expiring', updated_at = now()
+			WHERE status = 'active' AND refresh_token IS NULL
+			  AND expires_at < now() + make_interval(secs => $1)
+			RETURNING id, user_id, provider, provider_user_id`, expiringWithin.Seconds())
+		if err != nil {
+			return err
+		}
+		type changed struct {
+			id, user       int64
+			provider, puid string
+		}
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (changed, error) {
+			var c changed
+			return c, r.Scan(&c.id, &c.user, &c.provider, &c.puid)
+		})
+		if err != nil {
+			return err
+		}
+		for _, c := range list {
+			if err := events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: c.user,
+				Provider: c.provider, ProviderUserID: c.puid, ConnectionID: c.id, Reason: "access token about to expire",
+				Data: map[string]any{"old_status": StatusActive, "new_status": StatusExpiring}}); err != nil {
+				return err
+			}
+		}
+		n = len(list)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark expiring connections: %w", err)
+	}
+	return n, nil
+}
