@@ -16,6 +16,7 @@ import (
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/config"
+	"github.com/dancecard/dancecard/internal/devprovider"
 	"github.com/dancecard/dancecard/internal/httpserver"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
@@ -88,6 +89,11 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		IdleTimeout:     cfg.Sessions.IdleTimeout,
 		AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
 	})
+	var dev http.Handler
+	if cfg.Dev {
+		cfg.Providers = append(cfg.Providers, devprovider.Providers(cfg.BaseURL.String())...)
+		dev = devprovider.New(cfg.BaseURL.String())
+	}
 	lk, catalog, err := newLinks(ctx, cfg, db, accts, log)
 	if err != nil {
 		return nil, err
@@ -108,6 +114,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		TrustedProxies: cfg.TrustedProxies,
 		SignupLocal:    cfg.Signup.Local,
 		Secret:         secret,
+		DevProvider:    dev,
 	})
 	return &app{srv: srv, accounts: accts, links: lk}, nil
 }

@@ -25,6 +25,12 @@ func (s *Server) routes() {
 	// into the GET callback, which a top-level navigation sends cookies to.
 	e.POST("/auth/:provider/callback", s.handleFormPostCallback(), middleware.BodyLimit("64K"))
 
+	// Dev mode's built-in provider is a separate site: it has its own
+	// consent form and never sees this site's session or CSRF token.
+	if s.opts.DevProvider != nil {
+		e.Any("/dev/provider/*", echo.WrapHandler(s.opts.DevProvider), middleware.BodyLimit("64K"))
+	}
+
 	// Browser pages: a body cap, the session, CSRF on unsafe methods.
 	site := e.Group("", middleware.BodyLimit("64K"), s.loadSession(), s.csrf())
 	site.GET("/", s.handleHome())

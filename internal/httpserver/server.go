@@ -35,6 +35,7 @@ type Options struct {
 	SignupLocal    bool
 	Secret         []byte // signs anonymous CSRF tokens and flash cookies
 	Registry       *prometheus.Registry
+	DevProvider    http.Handler // dev mode's built-in provider, mounted at /dev/provider/; nil outside dev mode
 }
 
 // ProviderInfo is what pages show of a provider.

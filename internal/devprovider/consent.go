@@ -1,0 +1,145 @@
+package devprovider
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
+	"github.com/dancecard/dancecard/web"
+)
+
+// The failures the consent page offers.
+const (
+	failNone    = "none"
+	failDeny    = "deny"
+	failExpire  = "expire"
+	failRefresh = "refresh"
+	failRevoke  = "revoke"
+)
+
+// shortLife is how long tokens live when the developer asks for expiry.
+const shortLife = 10 * time.Second
+
+// presets are the identities one can pick without typing.
+var presets = []web.DevIdentity{
+	{ID: "1001", Login: "ada", Name: "Ada Lovelace", Email: "ada@dev.test"},
+	{ID: "1002", Login: "grace", Name: "Grace Hopper", Email: "grace@dev.test"},
+	{ID: "1003", Login: "linus", Name: "Linus Torvalds", Email: "linus@dev.test"},
+}
+
+// failures lists what can go wrong; OAuth 1.0a tokens neither expire nor refresh.
+func failures(protocol string) []web.DevChoice {
+	cs := []web.DevChoice{
+		{Value: failNone, Label: "None", Help: "a well-behaved provider"},
+		{Value: failDeny, Label: "Deny consent", Help: "the app is told you refused, as if you pressed Deny"},
+	}
+	if protocol == "oauth2" {
+		cs = append(cs,
+			web.DevChoice{Value: failExpire, Label: "Short-lived tokens", Help: "access tokens expire in 10 seconds; refreshing works"},
+			web.DevChoice{Value: failRefresh, Label: "Refresh fails", Help: "access tokens expire in 10 seconds and every refresh is refused"})
+	}
+	return append(cs, web.DevChoice{Value: failRevoke, Label: "Revoked token",
+		Help: "the tokens are revoked right after the app has read your profile"})
+}
+
+// authorize is the engine's consent hook: GET shows the consent page, POST
+// decides with what the developer chose.
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req oauthtest.AuthRequest) oauthtest.Decision {
+	v := p.form(r, req)
+	if r.Method != http.MethodPost {
+		render(w, r, http.StatusOK, v)
+		return oauthtest.Decision{Handled: true}
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "devprovider: "+err.Error(), http.StatusBadRequest)
+		return oauthtest.Decision{Handled: true}
+	}
+	if r.PostForm.Get("decision") == "deny" {
+		return oauthtest.Decision{Deny: true}
+	}
+	readForm(&v, r)
+	user, problem := chosenUser(v)
+	if problem == "" && !slices.ContainsFunc(v.Failures, func(c web.DevChoice) bool { return c.Value == v.Failure }) {
+		problem = "Choose one of the failures listed."
+	}
+	if problem != "" {
+		v.Error = problem
+		render(w, r, http.StatusUnprocessableEntity, v)
+		return oauthtest.Decision{Handled: true}
+	}
+	d := oauthtest.Decision{User: user}
+	p.setRevokeAfter(user.ID, v.Failure == failRevoke)
+	switch v.Failure {
+	case failDeny:
+		return oauthtest.Decision{Deny: true}
+	case failExpire:
+		d.ExpiresIn = shortLife
+	case failRefresh:
+		d.ExpiresIn, d.FailRefresh = shortLife, true
+	}
+	return d
+}
+
+// form is the consent page for req with its defaults: the first preset,
+// email verified, no failure.
+func (p *Provider) form(r *http.Request, req oauthtest.AuthRequest) web.DevConsentForm {
+	v := web.DevConsentForm{
+		Protocol: "OAuth 2", App: "Dancecard", ClientID: req.ClientID, RedirectURI: req.RedirectURI,
+		Scopes: req.Scopes, Action: p.basePath + r.URL.Path,
+		Identities: presets, Identity: presets[0].ID, EmailVerified: true,
+		Failures: failures(req.Protocol), Failure: failNone,
+	}
+	if req.Protocol == "oauth1" {
+		v.Protocol = "OAuth 1.0a"
+	}
+	if r.URL.RawQuery != "" {
+		v.Action += "?" + r.URL.RawQuery
+	}
+	return v
+}
+
+// readForm copies the POSTed choices into v, so a refused form shows them again.
+func readForm(v *web.DevConsentForm, r *http.Request) {
+	f := r.PostForm
+	v.Identity = f.Get("identity")
+	v.Custom = web.DevIdentity{
+		ID: strings.TrimSpace(f.Get("custom_id")), Login: strings.TrimSpace(f.Get("custom_login")),
+		Name: strings.TrimSpace(f.Get("custom_name")), Email: strings.TrimSpace(f.Get("custom_email")),
+	}
+	v.EmailVerified = f.Get("email_verified") != ""
+	v.Failure = f.Get("failure")
+	if v.Failure == "" {
+		v.Failure = failNone
+	}
+}
+
+// chosenUser is the account that consents, or what is wrong with the choice.
+func chosenUser(v web.DevConsentForm) (oauthtest.User, string) {
+	var id web.DevIdentity
+	switch i := slices.IndexFunc(presets, func(p web.DevIdentity) bool { return p.ID == v.Identity }); {
+	case i >= 0:
+		id = presets[i]
+	case v.Identity == "custom" && v.Custom.ID == "":
+		return oauthtest.User{}, "Someone else needs at least an ID."
+	case v.Identity == "custom":
+		id = v.Custom
+		if id.Login == "" {
+			id.Login = id.ID
+		}
+	default:
+		return oauthtest.User{}, "Choose who to sign in as."
+	}
+	return oauthtest.User{ID: id.ID, Login: id.Login, Name: id.Name, Email: id.Email,
+		EmailVerified: v.EmailVerified}, ""
+}
+
+// render writes the consent page.
+func render(w http.ResponseWriter, r *http.Request, status int, v web.DevConsentForm) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	page := web.Page{Title: "Dev provider: authorize " + v.App, Dev: true}
+	_ = web.DevConsent(page, v).Render(r.Context(), w)
+}
