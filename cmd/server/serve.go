@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/devprovider"
 	"github.com/dancecard/dancecard/internal/httpserver"
@@ -107,6 +108,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		DB:             db,
 		Accounts:       accts,
 		Links:          lk,
+		Admin:          admin.New(db),
 		Providers:      providers,
 		Limiter:        ratelimit.New(db, cfg.RateLimits.Enabled),
 		BaseURL:        cfg.BaseURL,

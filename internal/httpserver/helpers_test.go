@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/httpserver"
 	"github.com/dancecard/dancecard/internal/links"
@@ -89,6 +90,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	lk := links.New(links.Options{DB: db, Accounts: accts, Catalog: catalog, Protocol: oauth.NewClient(oauth.ClientOptions{}),
 		Keys: keys, Signup: st.signup, Hooks: st.hooks, Logger: st.opts.Logger})
 	st.opts.Links = lk
+	st.opts.Admin = admin.New(db)
 	for _, p := range catalog.Enabled() {
 		st.opts.Providers = append(st.opts.Providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
 	}

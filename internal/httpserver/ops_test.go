@@ -97,3 +97,24 @@ func TestDatabaseGone(t *testing.T) {
 		t.Fatal("internal error text shown to the user")
 	}
 }
+
+func TestAdminDashboardAuthorisation(t *testing.T) {
+	ts := newTestServer(t)
+	if r := ts.browser(t).get("/admin/"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login") {
+		t.Fatalf("anonymous: %d %q, want a redirect to log in", r.Status, r.Location)
+	}
+	user := ts.browser(t)
+	user.signUp("user@example.com", goodPassword)
+	if r := user.get("/admin/"); r.Status != http.StatusForbidden {
+		t.Fatalf("non-admin: %d, want 403", r.Status)
+	}
+	if _, _, err := ts.Accounts.EnsureAdmin(t.Context(), "boss@example.com", goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	boss := ts.browser(t)
+	boss.logIn("boss@example.com", goodPassword)
+	r := boss.get("/admin/")
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Administration") || !strings.Contains(r.Body, "<dd>2</dd>") {
+		t.Fatalf("admin: %d\n%.1500s", r.Status, r.Body)
+	}
+}

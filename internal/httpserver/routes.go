@@ -50,5 +50,8 @@ func (s *Server) routes() {
 	user.POST("/auth/:provider/connect", s.handleDanceStart(links.IntentConnect))
 	user.POST("/connections/:id/delete", s.handleConnectionDelete())
 
+	adm := user.Group("/admin", s.requireAdmin())
+	adm.GET("/", s.handleAdminDashboard())
+
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

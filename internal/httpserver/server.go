@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 )
@@ -27,6 +28,7 @@ type Options struct {
 	DB             *pgxpool.Pool
 	Accounts       *accounts.Service
 	Links          *links.Service
+	Admin          *admin.Service
 	Providers      []ProviderInfo // enabled providers, in configuration order
 	Limiter        *ratelimit.Limiter
 	BaseURL        *url.URL
