@@ -14,8 +14,8 @@ import (
 // Stats is the dashboard's overview.
 type Stats struct {
 	Users, Admins, Connections, NeedsReauth int64
-	LoginsOK24h, LoginsFailed24h           int64
-	ByProvider                             []ProviderCount
+	LoginsOK24h, LoginsFailed24h            int64
+	ByProvider                              []ProviderCount
 }
 
 // ProviderCount is the number of connections to one provider.
