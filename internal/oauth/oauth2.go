@@ -102,7 +102,7 @@ func (c *Client) finish2(ctx context.Context, p *Provider, callbackURL string, p
 	if p.Protocol == OIDC {
 		tok.IDToken, prof, err = c.oidcProfile(ctx, p, ep, ot, pending.Nonce)
 	} else {
-		prof, err = c.profile(ctx, p, ep.userinfo, bearer(ot.AccessToken))
+		prof, err = c.profile(ctx, p, ep.userinfo, bearer(p, ot.AccessToken))
 	}
 	if err != nil {
 		return Token{}, Profile{}, err

@@ -114,7 +114,7 @@ func (c *Client) oidcProfile(ctx context.Context, p *Provider, ep endpoints, ot 
 		return "", Profile{}, &ProviderError{Step: "id_token", Description: "unreadable claims"}
 	}
 	if p.ProfileFunc != nil {
-		prof, err := c.runProfileFunc(ctx, p, ep.userinfo, bearer(ot.AccessToken), claims)
+		prof, err := c.runProfileFunc(ctx, p, ep.userinfo, bearer(p, ot.AccessToken), claims)
 		return raw, prof, err
 	}
 	m := p.Profile
@@ -140,7 +140,7 @@ func incomplete(p Profile) bool {
 // userinfo endpoint costs detail, not the login; and a userinfo response for
 // another subject is ignored (OpenID Connect Core 5.3.2).
 func (c *Client) mergeUserinfo(ctx context.Context, p *Provider, endpoint, access string, m ProfileMap, prof Profile) Profile {
-	raw, err := c.getter(ctx, p, c.httpClient(p, nil), bearer(access), endpoint)(endpoint)
+	raw, err := c.getter(ctx, p, c.httpClient(p, nil), bearer(p, access), endpoint)(endpoint)
 	if err != nil {
 		return prof
 	}

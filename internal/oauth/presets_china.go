@@ -36,6 +36,7 @@ func weibo(PresetSettings) (Provider, error) {
 		ScopeSep:    ",",
 		APIBaseURL:  api,
 		UserinfoURL: api + "account/get_uid.json",
+		TokenParam:  "access_token",
 		Profile: ProfileMap{
 			ID: "idstr", Username: "screen_name", Name: "name", AvatarURL: "avatar_large",
 		},

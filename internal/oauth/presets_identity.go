@@ -176,7 +176,7 @@ const twitchClaims = `{"id_token":{"email":null,"email_verified":null,"picture":
 
 // twitch is Twitch's OpenID Connect provider; its revocation endpoint is
 // documented apart from discovery, so it is named here. Its Helix API also
-// wants a Client-Id header on every call, which proxied calls cannot add yet.
+// wants a Client-Id header on every call (APIHeaders).
 func twitch(PresetSettings) (Provider, error) {
 	return Provider{
 		Protocol:   OIDC,
@@ -186,6 +186,7 @@ func twitch(PresetSettings) (Provider, error) {
 		Scopes:     []string{"openid", "user:read:email"},
 		AuthParams: map[string]string{"claims": twitchClaims},
 		APIBaseURL: "https://api.twitch.tv/helix/",
+		APIHeaders: map[string]string{"Client-Id": ClientIDPlaceholder},
 		Profile: ProfileMap{
 			ID: "sub", Username: "preferred_username", Name: "preferred_username",
 			Email: "email", EmailVerified: "email_verified", AvatarURL: "picture",

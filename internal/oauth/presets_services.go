@@ -4,21 +4,21 @@ import "net/url"
 
 // dropbox is Dropbox's OAuth 2 (PKCE supported; token_access_type=offline
 // for a refresh token, since Dropbox's access tokens live four hours).
-// users/get_current_account is an RPC endpoint that only answers POST (with
-// the body "null"), which a GET cannot do until Provider can carry a request
-// body; the mapping follows its documented answer. Revocation is
+// users/get_current_account is an RPC endpoint that only answers POST, with
+// the body "null" (UserinfoBody). Revocation is
 // auth/token/revoke with the bearer token, not RFC 7009.
 func dropbox(PresetSettings) (Provider, error) {
 	return Provider{
-		Protocol:    OAuth2,
-		AuthURL:     "https://www.dropbox.com/oauth2/authorize",
-		TokenURL:    "https://api.dropboxapi.com/oauth2/token",
-		TokenAuth:   TokenAuthBasic,
-		PKCE:        true,
-		Scopes:      []string{"account_info.read"},
-		AuthParams:  map[string]string{"token_access_type": "offline"},
-		APIBaseURL:  "https://api.dropboxapi.com/2/",
-		UserinfoURL: "https://api.dropboxapi.com/2/users/get_current_account",
+		Protocol:     OAuth2,
+		AuthURL:      "https://www.dropbox.com/oauth2/authorize",
+		TokenURL:     "https://api.dropboxapi.com/oauth2/token",
+		TokenAuth:    TokenAuthBasic,
+		PKCE:         true,
+		Scopes:       []string{"account_info.read"},
+		AuthParams:   map[string]string{"token_access_type": "offline"},
+		APIBaseURL:   "https://api.dropboxapi.com/2/",
+		UserinfoURL:  "https://api.dropboxapi.com/2/users/get_current_account",
+		UserinfoBody: "null",
 		Profile: ProfileMap{
 			ID: "account_id", Name: "name.display_name", Email: "email",
 			EmailVerified: "email_verified", AvatarURL: "profile_photo_url",
@@ -111,6 +111,7 @@ func foursquare(PresetSettings) (Provider, error) {
 		TokenAuth:   TokenAuthPost,
 		APIBaseURL:  "https://api.foursquare.com/v2/",
 		UserinfoURL: "https://api.foursquare.com/v2/users/self?v=20240101",
+		TokenParam:  "oauth_token",
 		Profile:     ProfileMap{ID: "response.user.id", Email: "response.user.contact.email", ProfileURL: "response.user.canonicalUrl"},
 		ProfileFunc: foursquareProfile,
 	}, nil

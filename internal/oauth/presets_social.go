@@ -171,6 +171,7 @@ func reddit(PresetSettings) (Provider, error) {
 		AuthParams:  map[string]string{"duration": "permanent"},
 		APIBaseURL:  "https://oauth.reddit.com/",
 		UserinfoURL: "https://oauth.reddit.com/api/v1/me",
+		APIHeaders:  map[string]string{"User-Agent": "web:dancecard:v1 (self-hosted account linking)"},
 		Profile:     ProfileMap{ID: "id", Username: "name", Name: "name", AvatarURL: "icon_img"},
 		ProfileFunc: redditProfile,
 	}, nil
@@ -196,13 +197,14 @@ func redditProfile(raw []byte, _ Getter) (Profile, error) {
 // mapping follows the documented {"data":{"self":{...}}} answer.
 func meetup(PresetSettings) (Provider, error) {
 	return Provider{
-		Protocol:    OAuth2,
-		AuthURL:     "https://secure.meetup.com/oauth2/authorize",
-		TokenURL:    "https://secure.meetup.com/oauth2/access",
-		TokenAuth:   TokenAuthPost,
-		Scopes:      []string{"basic"},
-		APIBaseURL:  "https://api.meetup.com/",
-		UserinfoURL: "https://api.meetup.com/gql-ext",
-		Profile:     ProfileMap{ID: "data.self.id", Name: "data.self.name"},
+		Protocol:     OAuth2,
+		AuthURL:      "https://secure.meetup.com/oauth2/authorize",
+		TokenURL:     "https://secure.meetup.com/oauth2/access",
+		TokenAuth:    TokenAuthPost,
+		Scopes:       []string{"basic"},
+		APIBaseURL:   "https://api.meetup.com/",
+		UserinfoURL:  "https://api.meetup.com/gql-ext",
+		UserinfoBody: `{"query":"query { self { id name email } }"}`,
+		Profile:      ProfileMap{ID: "data.self.id", Name: "data.self.name"},
 	}, nil
 }

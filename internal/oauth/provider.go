@@ -74,8 +74,18 @@ type Provider struct {
 	// nested envelope, ...). get fetches a URL with the user's credentials.
 	ProfileFunc func(raw []byte, get Getter) (Profile, error)
 
+	// Request shapes some providers' APIs need.
+	UserinfoBody string            // when set, userinfo is POSTed with this JSON body (Dropbox, Meetup's GraphQL)
+	TokenParam   string            // send the access token as this query parameter, not a Bearer header (Foursquare, Weibo)
+	APIHeaders   map[string]string // extra headers on profile and API requests (Reddit's User-Agent, Twitch's Client-Id);
+	// ClientIDPlaceholder in a value is replaced by ClientID
+
 	Timeout time.Duration // per request to the provider; default 10s
 }
+
+// ClientIDPlaceholder in an APIHeaders value stands for the configured
+// client id, which presets cannot know.
+const ClientIDPlaceholder = "{client_id}"
 
 // Getter fetches url with the user's freshly issued credentials and returns
 // the body of a 2xx response.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,7 +14,16 @@ import (
 // transport instead, and uses noAuth here.
 type authorizer func(*http.Request)
 
-func bearer(token string) authorizer {
+// bearer sends an OAuth 2 access token the way p wants it: as a Bearer
+// header, or as a query parameter for the providers that require that.
+func bearer(p *Provider, token string) authorizer {
+	if p.TokenParam != "" {
+		return func(r *http.Request) {
+			q := r.URL.Query()
+			q.Set(p.TokenParam, token)
+			r.URL.RawQuery = q.Encode()
+		}
+	}
 	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
 }
 
@@ -89,11 +99,10 @@ func (c *Client) getter(ctx context.Context, p *Provider, hc *http.Client, auth 
 		if err != nil || u.Host == "" || (!strings.EqualFold(u.Host, hosts[0]) && !strings.EqualFold(u.Host, hosts[1])) {
 			return nil, fmt.Errorf("oauth: profile %s: URL not on the provider's hosts: %w", p.ID, ErrMisconfigured)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		req, err := profileRequest(ctx, p, rawURL, endpoint)
 		if err != nil {
 			return nil, fmt.Errorf("oauth: profile %s: %w", p.ID, ErrMisconfigured)
 		}
-		req.Header.Set("Accept", "application/json")
 		auth(req)
 		resp, err := hc.Do(req)
 		if err != nil {
@@ -122,4 +131,26 @@ func hostOf(raw string) string {
 		return ""
 	}
 	return u.Host
+}
+
+// profileRequest builds a profile request: a GET, or for the userinfo
+// endpoint of a provider with a UserinfoBody, a POST of that JSON, with the
+// provider's extra headers.
+func profileRequest(ctx context.Context, p *Provider, rawURL, endpoint string) (*http.Request, error) {
+	method, body := http.MethodGet, io.Reader(nil)
+	if p.UserinfoBody != "" && rawURL == endpoint {
+		method, body = http.MethodPost, strings.NewReader(p.UserinfoBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	for k, v := range p.APIHeaders {
+		req.Header.Set(k, strings.ReplaceAll(v, ClientIDPlaceholder, p.ClientID))
+	}
+	return req, nil
 }
