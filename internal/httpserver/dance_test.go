@@ -2,6 +2,10 @@ package httpserver_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -31,6 +35,21 @@ func fakeOAuth1(f *oauthtest.Server, id string) config.Provider {
 		ConsumerSecret: f.ConsumerSecret(), RequestTokenURL: f.RequestTokenURL(), AuthorizeURL: f.AuthorizeURL(),
 		AccessTokenURL: f.AccessTokenURL(), APIBaseURL: f.APIBaseURL(), UserinfoURL: f.UserinfoURL(),
 		Timeout: 2 * time.Second, Profile: map[string]string{"id": "id", "username": "login", "name": "name"}}
+}
+
+// fakeOAuth1RSA configures the fake as an RSA-SHA1 OAuth 1.0a provider (the
+// JIRA shape), with the PEM key in the configuration.
+func fakeOAuth1RSA(t *testing.T, f *oauthtest.Server, id string) config.Provider {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetRSAPublicKey(&key.PublicKey)
+	c := fakeOAuth1(f, id)
+	c.ConsumerSecret, c.SignatureMethod = "", "RSA-SHA1"
+	c.PrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	return c
 }
 
 func fakeOIDC(f *oauthtest.Server, id string) config.Provider {
@@ -64,14 +83,16 @@ func (b *browser) dance(f *oauthtest.Server, path string, form url.Values) respo
 }
 
 func TestConnectLogInAndDisconnectEveryProtocol(t *testing.T) {
-	hub, bird, sso := oauthtest.NewServer(t), oauthtest.NewServer(t), oauthtest.NewServer(t)
-	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub"), fakeOAuth1(bird, "bird"), fakeOIDC(sso, "sso")))
+	hub, bird, sso, jira := oauthtest.NewServer(t), oauthtest.NewServer(t), oauthtest.NewServer(t), oauthtest.NewServer(t)
+	jira.SetUser(oauthtest.User{ID: "jira-7", Login: "jdev", Name: "J Dev"})
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub"), fakeOAuth1(bird, "bird"), fakeOIDC(sso, "sso"),
+		fakeOAuth1RSA(t, jira, "jira")))
 	b := ts.browser(t)
 	b.signUp("dancer@example.com", goodPassword)
 	for _, tc := range []struct {
 		id string
 		f  *oauthtest.Server
-	}{{"hub", hub}, {"bird", bird}, {"sso", sso}} {
+	}{{"hub", hub}, {"bird", bird}, {"sso", sso}, {"jira", jira}} {
 		r := b.dance(tc.f, "/auth/"+tc.id+"/connect", nil)
 		if r.Status != http.StatusSeeOther || r.Location != "/profile" {
 			t.Fatalf("%s connect callback: %d %q\n%.500s", tc.id, r.Status, r.Location, r.Body)
@@ -80,10 +101,10 @@ func TestConnectLogInAndDisconnectEveryProtocol(t *testing.T) {
 			t.Fatalf("%s: no success flash", tc.id)
 		}
 	}
-	if n := ts.count(t, `SELECT count(*) FROM connections`); n != 3 {
-		t.Fatalf("connections = %d, want 3", n)
+	if n := ts.count(t, `SELECT count(*) FROM connections`); n != 4 {
+		t.Fatalf("connections = %d, want 4", n)
 	}
-	if n := ts.count(t, `SELECT count(*) FROM events WHERE kind = 'connection_created'`); n != 3 {
+	if n := ts.count(t, `SELECT count(*) FROM events WHERE kind = 'connection_created'`); n != 4 {
 		t.Fatalf("connection_created events = %d", n)
 	}
 	// Log out, then log in with each provider: the same user every time.
