@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// cpuSnap is CPU time used so far by each party.
+type cpuSnap struct {
+	server, driver, postgres, machine time.Duration
+}
+
+func snapCPU(serverPID int) cpuSnap {
+	s := cpuSnap{driver: procCPU(0), postgres: postgresCPU(), machine: machineBusy()}
+	if serverPID != 0 {
+		s.server = procCPU(serverPID)
+	}
+	return s
+}
+
+// procCPU is a process's user+system CPU time so far (pid 0: this process).
+func procCPU(pid int) time.Duration {
+	p := "self"
+	if pid != 0 {
+		p = strconv.Itoa(pid)
+	}
+	cpu, _ := statCPU("/proc/" + p + "/stat")
+	return cpu
+}
+
+// statCPU reads utime+stime and the command name from a /proc/PID/stat.
+func statCPU(path string) (time.Duration, string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, ""
+	}
+	open, i := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+	if open < 0 || i < open {
+		return 0, ""
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, ""
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+	return time.Duration(ut+st) * (time.Second / 100), string(data[open+1 : i])
+}
+
+// postgresCPU is the CPU time of every process named postgres: the server,
+// its auxiliary processes and all backends (other databases' too).
+// Backends that exit in between are not counted.
+func postgresCPU() time.Duration {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		if cpu, comm := statCPU("/proc/" + e.Name() + "/stat"); comm == "postgres" {
+			sum += cpu
+		}
+	}
+	return sum
+}
+
+// machineBusy is the busy (not idle or iowait) CPU time of all CPUs.
+func machineBusy() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:9] { // user nice system idle iowait irq softirq steal
+		if i == 3 || i == 4 {
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * (time.Second / 100)
+}
+
+// dbCounts are the benchmark database's counters from pg_stat_database.
+type dbCounts struct{ commits, rollbacks, written, read int64 }
+
+// dbStats reads the counters of the database the pool is connected to.
+// PostgreSQL publishes a backend's counts up to a second late, so a
+// window's difference is approximate.
+func dbStats(ctx context.Context, db *pgxpool.Pool) dbCounts {
+	var c dbCounts
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		return c
+	}
+	defer conn.Release()
+	_, _ = conn.Exec(ctx, "SELECT pg_stat_force_next_flush()")
+	_, _ = conn.Exec(ctx, "SELECT pg_stat_clear_snapshot()")
+	_ = conn.QueryRow(ctx, `SELECT xact_commit, xact_rollback, tup_inserted + tup_updated + tup_deleted,
+		tup_returned + tup_fetched FROM pg_stat_database WHERE datname = current_database()`).
+		Scan(&c.commits, &c.rollbacks, &c.written, &c.read)
+	return c
+}

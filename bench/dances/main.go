@@ -1,0 +1,202 @@
+// Command dances measures complete log-in-with-provider dances against
+// Dancecard and, in the same run, against a minimal baseline consumer, both
+// using the same fast fake provider on loopback. See bench/README.md.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// The goal from the issue.
+const (
+	goalRatio = 0.6
+	goalRSSMB = 150
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "dances:", err)
+		os.Exit(1)
+	}
+}
+
+type report struct {
+	Time       time.Time `json:"time"`
+	Mode       string    `json:"mode"`
+	C          int       `json:"c"`
+	Warmup     string    `json:"warmup"`
+	Duration   string    `json:"duration"`
+	NumCPU     int       `json:"num_cpu"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	GoVersion  string    `json:"go_version"`
+	Dancecard  *result   `json:"dancecard"`
+	Baseline   *result   `json:"baseline"`
+	Ratio      float64   `json:"ratio"`
+	ServerHWM  int64     `json:"server_vmhwm_kib"`
+	RatioMet   bool      `json:"ratio_goal_met"`
+	RSSMet     bool      `json:"rss_goal_met"`
+}
+
+func run() error {
+	c := flag.Int("c", 16, "concurrent dances (virtual users)")
+	d := flag.Duration("d", 10*time.Second, "measured time per target")
+	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured warm-up before each target")
+	mode := flag.String("mode", "login", "login: each virtual user logs its own linked account in; signup: every dance is a new provider account")
+	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	flag.Parse()
+	if *c < 1 || *d <= 0 || *warmup < 0 || (*mode != "login" && *mode != "signup") {
+		return errors.New("need -c >= 1, -d > 0, -warmup >= 0 and -mode login|signup")
+	}
+	adminURL := os.Getenv("DATABASE_URL")
+	if adminURL == "" {
+		return errors.New("DATABASE_URL is not set: a postgres:// URL of a server where the driver may create databases")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	dbURL, dropDB, err := createDB(ctx, adminURL)
+	if err != nil {
+		return err
+	}
+	defer dropDB()
+	f, err := startFake()
+	if err != nil {
+		return err
+	}
+	defer f.close()
+	srv, err := startServer(ctx, dbURL, f)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	fmt.Fprintf(os.Stderr, "dancecard pid %d on %s, fake provider on %s\n", srv.pid(), srv.baseURL, f.BaseURL())
+	bl, err := startBaseline(ctx, dbURL, f)
+	if err != nil {
+		return err
+	}
+	defer bl.close()
+
+	dc := &target{name: "dancecard", base: srv.baseURL, page: "/login", csrf: true,
+		start: "/auth/fast/login", callback: "/auth/fast/callback", final: "/profile",
+		finalHas: func(u string) string { return benchUser(u).Email }, authorize: f.AuthURL()}
+	bt := &target{name: "baseline", base: bl.baseURL, page: "/", start: "/start",
+		callback: "/callback", final: "/done", finalHas: func(string) string { return "ok" }, authorize: f.AuthURL()}
+
+	// Provider accounts. In login mode virtual user w is account w+1, signed
+	// up by one dance before the load; in sign-up mode every dance is new.
+	var next atomic.Int64
+	next.Store(1_000_000)
+	user := func(w int) string { return strconv.Itoa(w + 1) }
+	if *mode == "signup" {
+		user = func(int) string { return strconv.FormatInt(next.Add(1), 10) }
+	} else {
+		for _, t := range []*target{dc, bt} {
+			b := newBrowser()
+			for w := range *c {
+				if _, err := b.dance(ctx, t, user(w)); err != nil {
+					srv.dumpLog(os.Stderr)
+					return fmt.Errorf("%s: first dance of account %s: %w", t.name, user(w), err)
+				}
+			}
+			b.http.CloseIdleConnections()
+		}
+	}
+
+	rep := &report{Time: time.Now().UTC(), Mode: *mode, C: *c, Warmup: warmup.String(), Duration: d.String(),
+		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	fmt.Fprintf(os.Stderr, "dancecard: %d dances at a time, %v warm-up + %v\n", *c, *warmup, *d)
+	rep.Dancecard = runLoad(ctx, dc, *c, *warmup, *d, srv.pid(), bl.db, user)
+	fmt.Fprintf(os.Stderr, "baseline: %d dances at a time, %v warm-up + %v\n", *c, *warmup, *d)
+	rep.Baseline = runLoad(ctx, bt, *c, *warmup, *d, 0, bl.db, user)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	rep.ServerHWM = procStatusKiB(srv.pid(), "VmHWM:")
+	if rep.Baseline.PerSec > 0 {
+		rep.Ratio = rep.Dancecard.PerSec / rep.Baseline.PerSec
+	}
+	rep.RatioMet = rep.Ratio >= goalRatio
+	rep.RSSMet = rep.ServerHWM > 0 && rep.ServerHWM < goalRSSMB*1024
+	if rep.Dancecard.Errors > 0 {
+		srv.dumpLog(os.Stderr)
+	}
+	printReport(os.Stdout, rep)
+	if *jsonOut != "" {
+		data, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) }
+
+func printReport(w io.Writer, r *report) {
+	fmt.Fprintf(w, "dances: mode %s, c=%d, warm-up %s, measured %s, %d CPUs, GOMAXPROCS %d, %s\n\n",
+		r.Mode, r.C, r.Warmup, r.Duration, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tdances\tdances/s\tdance p50 ms\tdance p99 ms\tcallback p50 ms\tcallback p99 ms\terrors\t")
+	for _, x := range []*result{r.Dancecard, r.Baseline} {
+		cb := x.Steps["callback"]
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%d\t\n", x.Target, x.Dances, x.PerSec,
+			ms(x.Dance.P50), ms(x.Dance.P99), ms(cb.P50), ms(cb.P99), x.Errors)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nCPU ms per dance (driver = load clients + fake provider, + the baseline consumer in its row):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tdancecard server\tdriver\tpostgres\tother\tmachine busy\t")
+	for _, x := range []*result{r.Dancecard, r.Baseline} {
+		srvCPU := "-"
+		if x.ServerCPU > 0 {
+			srvCPU = ms(x.ServerCPU)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", x.Target, srvCPU, ms(x.DriverCPU), ms(x.PostgresCPU), ms(x.OtherCPU), ms(x.MachineCPU))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\ndatabase per dance (pg_stat_database, approximate):")
+	for _, x := range []*result{r.Dancecard, r.Baseline} {
+		fmt.Fprintf(w, "  %-9s  %.1f commits, %.1f rows written, %.1f rows read\n", x.Target, x.CommitsPerDance, x.WrittenPerDance, x.ReadPerDance)
+	}
+	fmt.Fprintln(w, "\nper step, p50 / p99 ms:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "target\t")
+	for _, s := range stepNames {
+		fmt.Fprintf(tw, "%s\t", s)
+	}
+	fmt.Fprintln(tw)
+	for _, x := range []*result{r.Dancecard, r.Baseline} {
+		fmt.Fprintf(tw, "%s\t", x.Target)
+		for _, s := range stepNames {
+			fmt.Fprintf(tw, "%s / %s\t", ms(x.Steps[s].P50), ms(x.Steps[s].P99))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	for _, x := range []*result{r.Dancecard, r.Baseline} {
+		for _, s := range x.ErrorSamples {
+			fmt.Fprintf(w, "%s error: %s\n", x.Target, s)
+		}
+	}
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	fmt.Fprintf(w, "\nratio dancecard/baseline: %.2f (goal >= %.1f: %s)\n", r.Ratio, goalRatio, verdict(r.RatioMet))
+	fmt.Fprintf(w, "dancecard server VmHWM: %.1f MB (goal < %d MB: %s)\n", float64(r.ServerHWM)/1024, goalRSSMB, verdict(r.RSSMet))
+}
