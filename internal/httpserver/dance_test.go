@@ -458,3 +458,25 @@ func TestFormPostCallback(t *testing.T) {
 		t.Fatalf("form_post without state: %d", r.Status)
 	}
 }
+
+func TestDanceStartsAreRateLimited(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")), withRateLimits)
+	b := ts.browser(t)
+	token := b.csrf()
+	for i := 0; i < 60; i++ {
+		if r := b.post("/auth/hub/login", url.Values{"csrf_token": {token}}); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "http") {
+			t.Fatalf("start %d: %d %q", i, r.Status, r.Location)
+		}
+	}
+	r := b.post("/auth/hub/login", url.Values{"csrf_token": {token}})
+	if r.Location != "/login" {
+		t.Fatalf("61st start: %d %q, want a redirect back with a message", r.Status, r.Location)
+	}
+	if p := b.get("/login"); !strings.Contains(p.Body, "Too many attempts") {
+		t.Fatal("no rate-limit message")
+	}
+	if n := ts.count(t, `SELECT count(*) FROM dances`); n != 60 {
+		t.Fatalf("dances = %d, want 60", n)
+	}
+}

@@ -6,11 +6,17 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/ratelimit"
 )
+
+// dancePerIP bounds dance starts: each one costs a row and, for OAuth 1, a
+// request to the provider, so a loop of them must not run unchecked.
+var dancePerIP = ratelimit.Rule{Max: 60, Window: 5 * time.Minute}
 
 // browserCookieAge keeps the browser-binding cookie for a year: it
 // identifies a browser, not a person, and carries no authority alone.
@@ -34,6 +40,11 @@ func (s *Server) handleDanceStart(intent links.Intent) echo.HandlerFunc {
 		next := safeNext(c.FormValue("next"))
 		if intent == links.IntentLogin && sess != nil {
 			return redirect(c, orDefault(next, "/profile"))
+		}
+		if ok, _, err := s.opts.Limiter.Hit(c.Request().Context(), "dance:ip:"+c.RealIP(), dancePerIP); err != nil {
+			return err
+		} else if !ok {
+			return s.danceFailed(c, intent, c.Param("provider"), errRateLimited)
 		}
 		req := links.StartRequest{
 			Provider: c.Param("provider"),
