@@ -132,12 +132,13 @@ func deleteSessions(ctx context.Context, q querier, userID, exceptID int64) (int
 	return tag.RowsAffected(), nil
 }
 
-// Sessions lists userID's live sessions, most recently used first.
+// Sessions lists userID's 25 most recently used live sessions: enough to
+// spot a stranger, and a page that stays cheap for someone who never logs out.
 func (s *Service) Sessions(ctx context.Context, userID int64) ([]Session, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT id, user_id, ip, user_agent, created_at, last_seen_at, expires_at
 		FROM sessions WHERE user_id = $1 AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2)
-		ORDER BY last_seen_at DESC, id DESC LIMIT 100`, userID, s.opts.IdleTimeout.Seconds())
+		ORDER BY last_seen_at DESC, id DESC LIMIT 25`, userID, s.opts.IdleTimeout.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}

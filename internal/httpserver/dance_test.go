@@ -480,3 +480,20 @@ func TestDanceStartsAreRateLimited(t *testing.T) {
 		t.Fatalf("dances = %d, want 60", n)
 	}
 }
+
+func TestDisabledAccountCannotLogInWithProvider(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")))
+	b := ts.browser(t)
+	b.signUp("off@example.com", goodPassword)
+	b.dance(hub, "/auth/hub/connect", nil)
+	b.post("/logout", nil)
+	ts.DB.Exec(t.Context(), `UPDATE users SET disabled_at = now()`)
+	r := b.dance(hub, "/auth/hub/login", nil)
+	if r.Location != "/login" || b.cookie("dc_session") != nil {
+		t.Fatalf("disabled account logged in with a provider: %d %q", r.Status, r.Location)
+	}
+	if p := b.get("/login"); !strings.Contains(p.Body, "has been disabled") {
+		t.Fatal("no explanation for the disabled account")
+	}
+}

@@ -80,7 +80,10 @@ func tokenContext(provider, providerUserID, column string) string {
 // one refreshed in place (same id). A provider account linked to someone
 // else is ErrLinkedToOtherUser. Concurrent callbacks for one provider
 // account serialise on the unique key: exactly one inserts.
-func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile) (Connection, bool, error) {
+//
+// linked says the caller already knows the account is linked (logging in
+// with it), which skips the insert attempt.
+func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, linked bool) (Connection, bool, error) {
 	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, prof.ID, col)) }
 	var expires *time.Time
 	if !tok.Expiry.IsZero() {
@@ -89,6 +92,9 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 	scopes := tok.Scopes
 	if scopes == nil {
 		scopes = []string{}
+	}
+	if linked {
+		return s.update(ctx, tx, userID, p, tok, prof, scopes, expires)
 	}
 	c, err := scanConnection(tx.QueryRow(ctx, `
 		INSERT INTO connections (user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
@@ -107,10 +113,18 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 	if !errors.Is(err, ErrNotFound) {
 		return Connection{}, false, fmt.Errorf("insert connection: %w", err)
 	}
+	return s.update(ctx, tx, userID, p, tok, prof, scopes, expires)
+}
+
+// update refreshes an existing connection in place after locking it; one
+// owned by another user is ErrLinkedToOtherUser.
+func (s *Service) update(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile,
+	scopes []string, expires *time.Time) (Connection, bool, error) {
+	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, prof.ID, col)) }
 	var id, owner int64
 	var old Status
 	var hasRefresh bool
-	err = tx.QueryRow(ctx, `
+	err := tx.QueryRow(ctx, `
 		SELECT id, user_id, status, refresh_token IS NOT NULL FROM connections
 		WHERE provider = $1 AND provider_user_id = $2 FOR UPDATE`, p.ID, prof.ID).Scan(&id, &owner, &old, &hasRefresh)
 	if err != nil {
@@ -120,7 +134,7 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 		return Connection{}, false, ErrLinkedToOtherUser
 	}
 	status := statusFor(tok, tok.RefreshToken != "" || hasRefresh)
-	c, err = scanConnection(tx.QueryRow(ctx, `
+	c, err := scanConnection(tx.QueryRow(ctx, `
 		UPDATE connections SET username = $2, name = $3, profile_url = $4, avatar_url = $5, email = $6,
 		    email_verified = $7, scopes = $8, access_token = $9, token_secret = $10,
 		    refresh_token = coalesce($11, refresh_token), token_type = $12, expires_at = $13, status = $14,
@@ -137,15 +151,17 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 		Data: map[string]any{"old_status": old, "new_status": status, "scopes": scopes}})
 }
 
-// ownerOf returns the user linked to a provider account, or ErrNotLinked.
-func ownerOf(ctx context.Context, tx pgx.Tx, provider, providerUserID string) (int64, error) {
+// ownerOf returns the user linked to a provider account and whether that
+// account is disabled, or ErrNotLinked.
+func ownerOf(ctx context.Context, tx pgx.Tx, provider, providerUserID string) (int64, bool, error) {
 	var id int64
-	err := tx.QueryRow(ctx, `SELECT user_id FROM connections WHERE provider = $1 AND provider_user_id = $2`,
-		provider, providerUserID).Scan(&id)
+	var disabled bool
+	err := tx.QueryRow(ctx, `SELECT c.user_id, u.disabled_at IS NOT NULL FROM connections c JOIN users u ON u.id = c.user_id
+		WHERE c.provider = $1 AND c.provider_user_id = $2`, provider, providerUserID).Scan(&id, &disabled)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, ErrNotLinked
+		return 0, false, ErrNotLinked
 	}
-	return id, err
+	return id, disabled, err
 }
 
 // Connections lists a user's connections by provider, primary first.

@@ -3,7 +3,6 @@ package links
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -91,33 +90,32 @@ type dance struct {
 // (so a stranger replaying a state cannot cancel the real user's dance) and
 // reported as ErrWrongBrowser.
 func (s *Service) take(ctx context.Context, provider, lookupValue, browser string) (dance, error) {
-	if lookupValue == "" || len(lookupValue) > 512 {
+	if lookupValue == "" || len(lookupValue) > 512 || browser == "" {
 		return dance{}, ErrStateUnknown
 	}
 	lookup := hashString(lookupValue)
 	var d dance
-	var browserHash, sealed []byte
+	var sealed []byte
 	var userID *int64
 	var expires time.Time
-	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
-			SELECT provider, intent, user_id, browser_hash, secrets, next, expires_at
-			FROM dances WHERE lookup_hash = $1 FOR UPDATE`, lookup).
-			Scan(&d.Provider, &d.Intent, &userID, &browserHash, &sealed, &d.Next, &expires)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrStateUnknown
+	// One statement finds and consumes the dance, so the common path costs a
+	// single round trip and two callbacks can never both take it.
+	err := s.DB.QueryRow(ctx, `
+		DELETE FROM dances WHERE lookup_hash = $1 AND browser_hash = $2
+		RETURNING provider, intent, user_id, secrets, next, expires_at`, lookup, hashString(browser)).
+		Scan(&d.Provider, &d.Intent, &userID, &sealed, &d.Next, &expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var exists bool
+		if err := s.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM dances WHERE lookup_hash = $1)`, lookup).Scan(&exists); err != nil {
+			return dance{}, err
 		}
-		if err != nil {
-			return err
+		if exists {
+			return dance{}, ErrWrongBrowser
 		}
-		if subtle.ConstantTimeCompare(browserHash, hashString(browser)) != 1 || browser == "" {
-			return ErrWrongBrowser
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM dances WHERE lookup_hash = $1`, lookup)
-		return err
-	})
+		return dance{}, ErrStateUnknown
+	}
 	if err != nil {
-		return dance{}, err
+		return dance{}, fmt.Errorf("take dance: %w", err)
 	}
 	if d.Provider != provider {
 		return dance{}, ErrStateUnknown

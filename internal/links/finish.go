@@ -86,7 +86,7 @@ func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
 // connect links prof to the dance's user, or refreshes the link in place.
 func (s *Service) connect(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile) error {
 	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		c, created, err := s.upsert(ctx, tx, res.UserID, p, tok, prof)
+		c, created, err := s.upsert(ctx, tx, res.UserID, p, tok, prof, false)
 		if err != nil {
 			return err
 		}
@@ -98,19 +98,12 @@ func (s *Service) connect(ctx context.Context, res *Result, p *oauth.Provider, t
 // login logs in the user linked to prof, creating one when allowed.
 func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, oldSession string) error {
 	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		userID, err := s.loginUser(ctx, tx, res, p, prof)
+		userID, linked, err := s.loginUser(ctx, tx, res, p, prof)
 		if err != nil {
 			return err
-		}
-		u, err := s.Accounts.UserTx(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		if u.Disabled {
-			return ErrAccountDisabled
 		}
 		res.UserID = userID
-		c, created, err := s.upsert(ctx, tx, userID, p, tok, prof)
+		c, created, err := s.upsert(ctx, tx, userID, p, tok, prof, linked)
 		if err != nil {
 			return err
 		}
@@ -126,27 +119,33 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 // loginUser finds who logs in: the linked user; else, when allowed, the
 // user with the provider's verified email (link_by_verified_email) or a new
 // user. An email that belongs to an account is never attached silently.
-func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oauth.Provider, prof oauth.Profile) (int64, error) {
-	userID, err := ownerOf(ctx, tx, p.ID, prof.ID)
-	if err == nil || !errors.Is(err, ErrNotLinked) {
-		return userID, err
-	}
-	if !s.Signup.ViaProvider && !s.Signup.LinkByVerifiedEmail {
-		return 0, ErrNotLinked
+// linked reports that the provider account was already linked. A disabled
+// account is ErrAccountDisabled whichever way it was found.
+func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oauth.Provider, prof oauth.Profile) (int64, bool, error) {
+	userID, disabled, err := ownerOf(ctx, tx, p.ID, prof.ID)
+	switch {
+	case err == nil && disabled:
+		return 0, false, ErrAccountDisabled
+	case err == nil || !errors.Is(err, ErrNotLinked):
+		return userID, err == nil, err
+	case !s.Signup.ViaProvider && !s.Signup.LinkByVerifiedEmail:
+		return 0, false, ErrNotLinked
 	}
 	if prof.Email != "" && prof.EmailVerified {
 		u, err := s.Accounts.UserByEmail(ctx, tx, prof.Email)
 		switch {
+		case err == nil && u.Disabled:
+			return 0, false, ErrAccountDisabled
 		case err == nil && s.Signup.LinkByVerifiedEmail:
-			return u.ID, nil
+			return u.ID, false, nil
 		case err == nil:
-			return 0, ErrEmailBelongsToOther
+			return 0, false, ErrEmailBelongsToOther
 		case !errors.Is(err, accounts.ErrNotFound):
-			return 0, err
+			return 0, false, err
 		}
 	}
 	if !s.Signup.ViaProvider {
-		return 0, ErrNotLinked
+		return 0, false, ErrNotLinked
 	}
 	email := ""
 	if prof.EmailVerified {
@@ -154,10 +153,10 @@ func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oaut
 	}
 	u, err := s.Accounts.CreateProviderUser(ctx, tx, email, p.ID)
 	if err != nil {
-		return 0, fmt.Errorf("create user from %s: %w", p.ID, err)
+		return 0, false, fmt.Errorf("create user from %s: %w", p.ID, err)
 	}
 	res.NewUser = true
-	return u.ID, nil
+	return u.ID, false, nil
 }
 
 // fail records a failed dance. It uses its own transaction: the failure is
