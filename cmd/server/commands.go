@@ -9,7 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/postgres"
 )
@@ -82,14 +85,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("admin create: read password from stdin: %w", err)
 	}
 	password = strings.TrimRight(password, "\r\n")
-	cfg, err := loadConfig(*path, getenv)
-	if err != nil {
-		return err
-	}
-	if err := postgres.Migrate(cfg.DatabaseURL); err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	_, db, err := openMigrated(ctx, *path, getenv)
 	if err != nil {
 		return err
 	}
@@ -119,14 +115,7 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if len(pos) != 1 || pos[0] != "rotate" {
 		return fmt.Errorf("keys: want: keys rotate; %w", errUsage)
 	}
-	cfg, err := loadConfig(*path, getenv)
-	if err != nil {
-		return err
-	}
-	if err := postgres.Migrate(cfg.DatabaseURL); err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	cfg, db, err := openMigrated(ctx, *path, getenv)
 	if err != nil {
 		return err
 	}
@@ -141,4 +130,21 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	_, err = fmt.Fprintf(stdout, "re-encrypted the tokens of %d connections under the newest key\n", n)
 	return err
+}
+
+// openMigrated loads the configuration and opens its database after
+// bringing the schema up to date, as the administrative commands need.
+func openMigrated(ctx context.Context, path string, getenv func(string) string) (*config.Config, *pgxpool.Pool, error) {
+	cfg, err := loadConfig(path, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := postgres.Migrate(cfg.DatabaseURL); err != nil {
+		return nil, nil, err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, db, nil
 }

@@ -160,11 +160,6 @@ func (s *Service) recordLoginFailed(ctx context.Context, userID int64, reason st
 	})
 }
 
-// User returns the account with id.
-func (s *Service) User(ctx context.Context, id int64) (User, error) {
-	return userByID(ctx, s.db, id)
-}
-
 // ChangePassword sets a new password after checking the current one (unless
 // the account has none yet, as after signing up with a provider) and ends
 // every other session, since a password change is how people evict someone

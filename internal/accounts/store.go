@@ -54,10 +54,6 @@ func promoteUser(ctx context.Context, tx pgx.Tx, email, hash string) (User, erro
 		WHERE email = $1 RETURNING `+userColumns, email, hash))
 }
 
-func userByID(ctx context.Context, q querier, id int64) (User, error) {
-	return scanUser(q.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
-}
-
 // userByEmail returns the user and its password hash ("" when it has none).
 func userByEmail(ctx context.Context, q querier, email string) (User, string, error) {
 	var hash string

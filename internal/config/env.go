@@ -107,9 +107,16 @@ func (l *loader) applyProviderEnv() error {
 
 // suggest returns ` (did you mean "x"?)` when one known key is a likely typo of key.
 func suggest(key string, fs fields) string {
-	best, bestDist := "", min(3, len(key)/2+1)
-	for _, known := range slices.Sorted(maps.Keys(fs)) {
-		if d := distance(key, known); d < bestDist {
+	return Suggest(key, slices.Sorted(maps.Keys(fs)))
+}
+
+// Suggest returns ` (did you mean "x"?)` when one of names is a likely typo
+// of got, else "". Other packages that validate configured names (the
+// provider presets) use it so every message reads alike.
+func Suggest(got string, names []string) string {
+	best, bestDist := "", min(3, len(got)/2+1)
+	for _, known := range names {
+		if d := distance(got, known); d < bestDist {
 			best, bestDist = known, d
 		}
 	}

@@ -92,26 +92,6 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) error {
 	return nil
 }
 
-// List returns the newest events of one user, newest first, for the profile
-// and tests; the admin console gets its own filtered queries.
-func List(ctx context.Context, db interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, userID int64, limit int) ([]Event, error) {
-	rows, err := db.Query(ctx, `
-		SELECT id, kind, coalesce(user_id, 0), coalesce(provider, ''), coalesce(provider_user_id, ''),
-		       coalesce(connection_id, 0), reason, request_id, ip, user_agent, created_at
-		FROM events WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, userID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
-		var e Event
-		err := row.Scan(&e.ID, &e.Kind, &e.UserID, &e.Provider, &e.ProviderUserID, &e.ConnectionID,
-			&e.Reason, &e.Meta.RequestID, &e.Meta.IP, &e.Meta.UserAgent, &e.CreatedAt)
-		return e, err
-	})
-}
-
 func nullInt(v int64) *int64 {
 	if v == 0 {
 		return nil

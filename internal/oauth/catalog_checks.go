@@ -144,38 +144,3 @@ func checkEndpoints(key string, p *Provider, cfg config.Provider) error {
 	}
 	return nil
 }
-
-// suggestName offers the closest known name to a misspelt one.
-func suggestName(got string, names []string) string {
-	best, bestDist := "", min(3, len(got)/2+1)
-	for _, n := range names {
-		if d := editDistance(got, n); d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between two short ASCII names.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}

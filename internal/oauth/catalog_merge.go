@@ -47,7 +47,7 @@ func startFrom(key string, cfg config.Provider, presets map[string]Preset) (Prov
 	if !ok {
 		names := slices.Sorted(maps.Keys(presets))
 		return Provider{}, keyErrorf(key+".preset", "unknown preset %q%s; the presets are %s",
-			cfg.Preset, suggestName(cfg.Preset, names), strings.Join(names, ", "))
+			cfg.Preset, config.Suggest(cfg.Preset, names), strings.Join(names, ", "))
 	}
 	if cfg.Protocol != "" && Protocol(cfg.Protocol) != preset.Protocol {
 		return Provider{}, keyErrorf(key+".protocol", "the %s preset speaks %s, not %s; leave protocol out, or describe a custom provider without preset",

@@ -59,13 +59,3 @@ type Beginner interface {
 func InTx(ctx context.Context, db Beginner, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db, fn)
 }
-
-// IsUniqueViolation reports whether err is PostgreSQL's unique_violation on
-// the named constraint (any constraint when name is empty).
-func IsUniqueViolation(err error, name string) bool {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
-		return false
-	}
-	return name == "" || pgErr.ConstraintName == name
-}
