@@ -67,9 +67,46 @@ func MetaFrom(ctx context.Context) Meta {
 	return m
 }
 
+// insertSQL writes one event row.
+const insertSQL = `
+	INSERT INTO events (kind, user_id, provider, provider_user_id, connection_id,
+	                    reason, request_id, ip, user_agent, data)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
 // Record writes e inside tx, filling its request metadata from ctx when e
 // carries none.
 func Record(ctx context.Context, tx pgx.Tx, e Event) error {
+	args, err := insertArgs(ctx, e)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, insertSQL, args...); err != nil {
+		return fmt.Errorf("record %s event: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// RecordAll writes many events inside tx in one round trip, for changes
+// that touch many rows at once (a sweep over expiring connections).
+func RecordAll(ctx context.Context, tx pgx.Tx, es []Event) error {
+	if len(es) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, e := range es {
+		args, err := insertArgs(ctx, e)
+		if err != nil {
+			return err
+		}
+		b.Queue(insertSQL, args...)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record %d events: %w", len(es), err)
+	}
+	return nil
+}
+
+func insertArgs(ctx context.Context, e Event) ([]any, error) {
 	if e.Meta == (Meta{}) {
 		e.Meta = MetaFrom(ctx)
 	}
@@ -77,19 +114,12 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) error {
 	if len(e.Data) > 0 {
 		var err error
 		if data, err = json.Marshal(e.Data); err != nil {
-			return fmt.Errorf("record %s event: %w", e.Kind, err)
+			return nil, fmt.Errorf("record %s event: %w", e.Kind, err)
 		}
 	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO events (kind, user_id, provider, provider_user_id, connection_id,
-		                    reason, request_id, ip, user_agent, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.Kind, nullInt(e.UserID), nullString(e.Provider), nullString(e.ProviderUserID),
-		nullInt(e.ConnectionID), Clip(e.Reason, 1024), Clip(e.Meta.RequestID, 128), Clip(e.Meta.IP, 64), Clip(e.Meta.UserAgent, 512), data)
-	if err != nil {
-		return fmt.Errorf("record %s event: %w", e.Kind, err)
-	}
-	return nil
+	return []any{e.Kind, nullInt(e.UserID), nullString(e.Provider), nullString(e.ProviderUserID),
+		nullInt(e.ConnectionID), Clip(e.Reason, 1024), Clip(e.Meta.RequestID, 128), Clip(e.Meta.IP, 64),
+		Clip(e.Meta.UserAgent, 512), data}, nil
 }
 
 func nullInt(v int64) *int64 {

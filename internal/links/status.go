@@ -37,12 +37,14 @@ func (s *Service) MarkExpiring(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		es := make([]events.Event, 0, len(list))
 		for _, c := range list {
-			if err := events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: c.user,
+			es = append(es, events.Event{Kind: events.ConnectionUpdated, UserID: c.user,
 				Provider: c.provider, ProviderUserID: c.puid, ConnectionID: c.id, Reason: "access token about to expire",
-				Data: map[string]any{"old_status": StatusActive, "new_status": StatusExpiring}}); err != nil {
-				return err
-			}
+				Data: map[string]any{"old_status": StatusActive, "new_status": StatusExpiring}})
+		}
+		if err := events.RecordAll(ctx, tx, es); err != nil {
+			return err
 		}
 		n = len(list)
 		return nil

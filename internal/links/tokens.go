@@ -94,6 +94,7 @@ func (s *Service) rotateBatch(ctx context.Context, after int64) (changed int, la
 		if err != nil {
 			return err
 		}
+		updates := &pgx.Batch{}
 		for _, x := range batch {
 			last = x.id
 			if s.Keys.IsCurrent(x.access) && s.Keys.IsCurrent(x.secret) && s.Keys.IsCurrent(x.refresh) {
@@ -108,11 +109,13 @@ func (s *Service) rotateBatch(ctx context.Context, after int64) (changed int, la
 				}
 				cols[i] = s.Keys.Seal(plain, ctxName)
 			}
-			if _, err := tx.Exec(ctx, `UPDATE connections SET access_token = $2, token_secret = $3, refresh_token = $4 WHERE id = $1`,
-				x.id, cols[0], cols[1], cols[2]); err != nil {
-				return err
-			}
+			updates.Queue(`UPDATE connections SET access_token = $2, token_secret = $3, refresh_token = $4 WHERE id = $1`,
+				x.id, cols[0], cols[1], cols[2])
 			changed++
+		}
+		// One round trip per batch of up to 500 rows, not one per row.
+		if err := tx.SendBatch(ctx, updates).Close(); err != nil {
+			return err
 		}
 		if len(batch) < 500 {
 			last = 0
