@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/dancecard/dancecard/bench/internal/benchkit"
 )
 
 // The goal from the issue.
@@ -124,7 +126,7 @@ func run() error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	rep.ServerHWM = procStatusKiB(srv.pid(), "VmHWM:")
+	rep.ServerHWM = benchkit.ProcStatusKiB(srv.pid(), "VmHWM:")
 	if rep.Baseline.PerSec > 0 {
 		rep.Ratio = rep.Dancecard.PerSec / rep.Baseline.PerSec
 	}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,11 +12,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/bench/internal/benchkit"
 )
 
 // createDB makes a fresh database next to the one adminURL names and
@@ -60,7 +59,7 @@ type server struct {
 	cmd     *exec.Cmd
 	baseURL string
 	tmpDir  string
-	log     *tailWriter
+	log     *benchkit.TailWriter
 	exited  chan struct{}
 	waitErr error
 }
@@ -72,9 +71,9 @@ func startServer(ctx context.Context, dbURL string, f *fake) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{tmpDir: dir, log: &tailWriter{max: 64 << 10}, exited: make(chan struct{})}
+	s := &server{tmpDir: dir, log: &benchkit.TailWriter{Max: 64 << 10}, exited: make(chan struct{})}
 	bin := filepath.Join(dir, "server")
-	if err := buildServer(ctx, bin); err != nil {
+	if err := benchkit.BuildServer(ctx, bin, os.Stderr); err != nil {
 		s.cleanUp()
 		return nil, err
 	}
@@ -96,7 +95,7 @@ func startServer(ctx context.Context, dbURL string, f *fake) (*server, error) {
 		s.cleanUp()
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := benchkit.FreePort()
 	if err != nil {
 		s.cleanUp()
 		return nil, err
@@ -127,30 +126,6 @@ func startServer(ctx context.Context, dbURL string, f *fake) (*server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func buildServer(ctx context.Context, out string) error {
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	fmt.Fprintf(os.Stderr, "building %s/cmd/server\n", root)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/server")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build the server: %w", err)
-	}
-	return nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *server) waitReady(ctx context.Context) error {
@@ -205,48 +180,10 @@ func (s *server) pid() int { return s.cmd.Process.Pid }
 // administrator's password line.
 func (s *server) dumpLog(w io.Writer) {
 	fmt.Fprintln(w, "--- end of the server's output ---")
-	for _, line := range strings.Split(string(s.log.bytes()), "\n") {
+	for _, line := range strings.Split(string(s.log.Bytes()), "\n") {
 		if line != "" && !strings.Contains(line, "password:") {
 			fmt.Fprintln(w, line)
 		}
 	}
 	fmt.Fprintln(w, "---")
-}
-
-// procStatusKiB reads a "Key:  N kB" line of /proc/PID/status.
-func procStatusKiB(pid int, key string) int64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
-// tailWriter keeps the last max bytes written to it.
-type tailWriter struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tailWriter) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailWriter) bytes() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return bytes.Clone(t.buf)
 }

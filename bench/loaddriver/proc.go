@@ -12,31 +12,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dancecard/dancecard/bench/internal/benchkit"
 )
 
 // This file reads Linux's /proc: the server's memory, CPU time by process
 // and the machine's facts. Where /proc is missing the numbers are zero.
-
-// procStatusKiB reads one "Key:  N kB" line of /proc/PID/status.
-func procStatusKiB(pid int, key string) int64 {
-	if pid == 0 {
-		return 0
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n
-			}
-		}
-	}
-	return 0
-}
 
 // rssSampler reads the server's VmRSS once a second and remembers the
 // highest value since the last reset.
@@ -64,7 +45,7 @@ func startRSSSampler(pid int, done <-chan struct{}) *rssSampler {
 }
 
 func (r *rssSampler) sample() {
-	v := procStatusKiB(r.pid, "VmRSS:")
+	v := benchkit.ProcStatusKiB(r.pid, "VmRSS:")
 	r.mu.Lock()
 	r.peak = max(r.peak, v)
 	r.mu.Unlock()

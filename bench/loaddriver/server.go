@@ -7,15 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dancecard/dancecard/bench/internal/benchkit"
 )
 
 // server is the Dancecard process the driver started.
@@ -23,7 +23,7 @@ type server struct {
 	cmd      *exec.Cmd
 	baseURL  string
 	tmpDir   string
-	log      *tailWriter
+	log      *benchkit.TailWriter
 	exited   chan struct{} // closed when the process has exited
 	waitErr  error
 	rss      *rssSampler
@@ -36,7 +36,7 @@ func startServer(ctx context.Context, bin string, getenv func(string) string, st
 	if getenv("DATABASE_URL") == "" {
 		return nil, errors.New("DATABASE_URL is not set: run `make bench`, or set it to a PostgreSQL database the server may migrate")
 	}
-	s := &server{log: &tailWriter{max: 64 << 10}, exited: make(chan struct{})}
+	s := &server{log: &benchkit.TailWriter{Max: 64 << 10}, exited: make(chan struct{})}
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "dancecard-bench-")
 		if err != nil {
@@ -44,12 +44,12 @@ func startServer(ctx context.Context, bin string, getenv func(string) string, st
 		}
 		s.tmpDir = dir
 		bin = filepath.Join(dir, "server")
-		if err := buildServer(ctx, bin, stderr); err != nil {
+		if err := benchkit.BuildServer(ctx, bin, stderr); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
 	}
-	port, err := freePort()
+	port, err := benchkit.FreePort()
 	if err != nil {
 		s.cleanUp()
 		return nil, err
@@ -78,32 +78,6 @@ func startServer(ctx context.Context, bin string, getenv func(string) string, st
 	s.rss = startRSSSampler(s.cmd.Process.Pid, s.exited)
 	fmt.Fprintf(stderr, "started server pid %d on %s\n", s.cmd.Process.Pid, s.baseURL)
 	return s, nil
-}
-
-// buildServer compiles ./cmd/server of the module the driver belongs to,
-// whatever the working directory.
-func buildServer(ctx context.Context, out string, stderr io.Writer) error {
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	fmt.Fprintf(stderr, "building %s/cmd/server\n", root)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/server")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build the server: %w", err)
-	}
-	return nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitReady polls /readyz until it answers 200. srv, when the driver
@@ -177,7 +151,7 @@ func (s *server) hwm() int64 {
 	if s == nil {
 		return 0
 	}
-	return procStatusKiB(s.pid(), "VmHWM:")
+	return benchkit.ProcStatusKiB(s.pid(), "VmHWM:")
 }
 
 // dumpLog prints the end of the server's output, which holds its warnings
@@ -187,7 +161,7 @@ func (s *server) dumpLog(w io.Writer) {
 		return
 	}
 	fmt.Fprintln(w, "--- end of the server's output ---")
-	sc := bufio.NewScanner(bytes.NewReader(s.log.bytes()))
+	sc := bufio.NewScanner(bytes.NewReader(s.log.Bytes()))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		if !strings.Contains(sc.Text(), "password:") {
@@ -195,27 +169,4 @@ func (s *server) dumpLog(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w, "---")
-}
-
-// tailWriter keeps the last max bytes written to it.
-type tailWriter struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tailWriter) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailWriter) bytes() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return bytes.Clone(t.buf)
 }
