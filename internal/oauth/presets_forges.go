@@ -50,6 +50,10 @@ func gitlab(s PresetSettings) (Provider, error) {
 		return Provider{}, err
 	}
 	api := base + "/api/v4/"
+	m := ProfileMap{
+		ID: "id", Username: "username", Name: "name", Email: "email",
+		AvatarURL: "avatar_url", ProfileURL: "web_url",
+	}
 	return Provider{
 		Protocol:    OAuth2,
 		AuthURL:     base + "/oauth/authorize",
@@ -60,33 +64,18 @@ func gitlab(s PresetSettings) (Provider, error) {
 		Scopes:      []string{"read_user"},
 		APIBaseURL:  api,
 		UserinfoURL: api + "user",
-		Profile: ProfileMap{
-			ID: "id", Username: "username", Name: "name", Email: "email",
-			AvatarURL: "avatar_url", ProfileURL: "web_url",
-		},
-		ProfileFunc: gitlabProfile,
+		Profile:     m,
+		ProfileFunc: mapThen(m, gitlabEmailVerified),
 	}, nil
 }
 
-// gitlabProfile reads the email's verification from confirmed_at: GitLab
+// gitlabEmailVerified reads the email's verification from confirmed_at: GitLab
 // only makes a confirmed address primary, and /user has no boolean for it.
 // An instance that turns confirmation off confirms every address, so on a
 // self-hosted GitLab the flag is only as good as the instance's settings.
-func gitlabProfile(raw []byte, _ Getter) (Profile, error) {
-	doc, err := DecodeJSON(raw)
-	if err != nil {
-		return Profile{}, err
-	}
-	p := Profile{
-		ID:            LookupString(doc, "id"),
-		Username:      LookupString(doc, "username"),
-		Name:          LookupString(doc, "name"),
-		Email:         LookupString(doc, "email"),
-		EmailVerified: LookupString(doc, "confirmed_at") != "",
-		AvatarURL:     LookupString(doc, "avatar_url"),
-		ProfileURL:    LookupString(doc, "web_url"),
-	}
-	return p, p.Validate()
+func gitlabEmailVerified(doc map[string]any, p *Profile) error {
+	p.EmailVerified = LookupString(doc, "confirmed_at") != ""
+	return nil
 }
 
 // gitea is gitea.com or a self-hosted Gitea or Forgejo (base_url), whose

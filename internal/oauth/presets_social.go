@@ -101,6 +101,7 @@ func xProfileURL(handle string) string {
 // discord is Discord's OAuth 2, with RFC 7009 revocation. Discord does not
 // document PKCE, so it stays off.
 func discord(PresetSettings) (Provider, error) {
+	m := ProfileMap{ID: "id", Username: "username", Name: "global_name", Email: "email", EmailVerified: "verified"}
 	return Provider{
 		Protocol:    OAuth2,
 		AuthURL:     "https://discord.com/oauth2/authorize",
@@ -110,35 +111,22 @@ func discord(PresetSettings) (Provider, error) {
 		Scopes:      []string{"identify", "email"},
 		APIBaseURL:  "https://discord.com/api/",
 		UserinfoURL: "https://discord.com/api/users/@me",
-		Profile: ProfileMap{
-			ID: "id", Username: "username", Name: "global_name", Email: "email", EmailVerified: "verified",
-		},
-		ProfileFunc: discordProfile,
+		Profile:     m,
+		ProfileFunc: mapThen(m, discordAvatar),
 	}, nil
 }
 
-// discordProfile builds the avatar URL from the user id and the avatar hash
+// discordAvatar builds the avatar URL from the user id and the avatar hash
 // ("a_" hashes are animated), or Discord's default avatar for users without
 // one: (id >> 22) % 6 under unique usernames (discriminator "0"), else the
 // legacy discriminator % 5. "verified" is Discord's flag for the email.
-func discordProfile(raw []byte, _ Getter) (Profile, error) {
-	doc, err := DecodeJSON(raw)
-	if err != nil {
-		return Profile{}, err
-	}
-	p := Profile{
-		ID:            LookupString(doc, "id"),
-		Username:      LookupString(doc, "username"),
-		Name:          LookupString(doc, "global_name"),
-		Email:         LookupString(doc, "email"),
-		EmailVerified: LookupBool(doc, "verified"),
-	}
+func discordAvatar(doc map[string]any, p *Profile) error {
 	if p.Name == "" {
 		p.Name = p.Username
 	}
 	id, err := strconv.ParseUint(p.ID, 10, 64)
 	if err != nil {
-		return p, ErrNoProfileID
+		return ErrNoProfileID
 	}
 	switch hash, disc := LookupString(doc, "avatar"), LookupString(doc, "discriminator"); {
 	case hash != "":
@@ -154,7 +142,7 @@ func discordProfile(raw []byte, _ Getter) (Profile, error) {
 		p.AvatarURL = "https://cdn.discordapp.com/embed/avatars/" + strconv.FormatUint(n%5, 10) + ".png"
 	}
 	p.ProfileURL = "https://discord.com/users/" + p.ID
-	return p, p.Validate()
+	return nil
 }
 
 // reddit is Reddit's OAuth 2 (client_secret_basic; duration=permanent for a

@@ -12,10 +12,29 @@ import (
 // exact digits (Twitter's 64-bit ids do not survive float64), and the id is
 // required.
 func MapJSON(raw []byte, m ProfileMap) (Profile, error) {
-	doc, err := DecodeJSON(raw)
-	if err != nil {
-		return Profile{}, err
+	return mapThen(m, nil)(raw, nil)
+}
+
+// mapThen returns a ProfileFunc that maps the document with m and then lets
+// fix adjust what field mapping cannot express, so a preset writes its
+// mapping once, in its ProfileMap.
+func mapThen(m ProfileMap, fix func(doc map[string]any, p *Profile) error) func([]byte, Getter) (Profile, error) {
+	return func(raw []byte, _ Getter) (Profile, error) {
+		doc, err := DecodeJSON(raw)
+		if err != nil {
+			return Profile{}, err
+		}
+		p := mapDoc(doc, m)
+		if fix != nil {
+			if err := fix(doc, &p); err != nil {
+				return Profile{}, err
+			}
+		}
+		return p, p.Validate()
 	}
+}
+
+func mapDoc(doc map[string]any, m ProfileMap) Profile {
 	p := Profile{
 		ID:         LookupString(doc, m.ID),
 		Username:   LookupString(doc, m.Username),
@@ -27,7 +46,7 @@ func MapJSON(raw []byte, m ProfileMap) (Profile, error) {
 	if m.EmailVerified != "" {
 		p.EmailVerified = LookupBool(doc, m.EmailVerified)
 	}
-	return p, p.Validate()
+	return p
 }
 
 // Validate checks the profile has its id and trims every field to a sane
