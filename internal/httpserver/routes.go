@@ -53,5 +53,12 @@ func (s *Server) routes() {
 	adm := user.Group("/admin", s.requireAdmin())
 	adm.GET("/", s.handleAdminDashboard())
 
+	// The JSON API: its own authentication (session or bearer token), CSRF
+	// for sessions inside apiAuth, problem documents for every error.
+	e.GET("/api/v1/openapi.json", s.handleOpenAPI())
+	api := e.Group("/api/v1", s.loadSession(), s.apiAuth())
+	s.apiRoutes(api)
+	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
