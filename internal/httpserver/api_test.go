@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -410,4 +412,47 @@ func stripRequestID(body string) string {
 	delete(m, "request_id")
 	out, _ := json.Marshal(m)
 	return string(out)
+}
+
+var newTokenRe = regexp.MustCompile(`id="new-token">(dct_[A-Za-z0-9_-]+)<`)
+
+func TestProfileTokens(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.browser(t)
+	b.signUp("page@example.com", goodPassword)
+	r := b.post("/profile/tokens", url.Values{"name": {"nightly sync"}, "scope": {"read"}, "expires_in_days": {"30"}})
+	m := newTokenRe.FindStringSubmatch(r.Body)
+	if r.Status != http.StatusCreated || m == nil {
+		t.Fatalf("create: %d\n%.1000s", r.Status, r.Body)
+	}
+	if p := b.get("/profile"); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "nightly sync") {
+		t.Fatal("the profile shows the secret again, or not the token's name")
+	}
+	if r := ts.browser(t).api(apiCall{method: "GET", path: "/api/v1/me", bearer: m[1]}); r.Status != 200 {
+		t.Fatalf("the new token does not work: %d", r.Status)
+	}
+	var exp time.Time
+	ts.DB.QueryRow(t.Context(), `SELECT expires_at FROM api_tokens`).Scan(&exp)
+	if d := time.Until(exp); d < 29*24*time.Hour || d > 31*24*time.Hour {
+		t.Fatalf("expires in %v, want 30 days", d)
+	}
+	for _, bad := range []url.Values{
+		{"name": {""}, "scope": {"read"}, "expires_in_days": {"30"}},
+		{"name": {"x"}, "scope": {"admin"}, "expires_in_days": {"30"}},
+		{"name": {"x"}, "scope": {"read"}, "expires_in_days": {"-4"}},
+		{"name": {"x"}, "scope": {"read"}},
+	} {
+		if r := b.post("/profile/tokens", bad); r.Status != http.StatusUnprocessableEntity || newTokenRe.MatchString(r.Body) {
+			t.Fatalf("%v: %d", bad, r.Status)
+		}
+	}
+	var id string
+	ts.DB.QueryRow(t.Context(), `SELECT id::text FROM api_tokens`).Scan(&id)
+	if r := b.post("/profile/tokens/"+id+"/delete", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", r.Status)
+	}
+	wantProblem(t, ts.browser(t).api(apiCall{method: "GET", path: "/api/v1/me", bearer: m[1]}), 401, "unauthenticated")
+	if n := ts.count(t, `SELECT count(*) FROM api_tokens`); n != 0 {
+		t.Fatalf("tokens left = %d", n)
+	}
 }

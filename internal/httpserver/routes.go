@@ -47,6 +47,8 @@ func (s *Server) routes() {
 	user.POST("/profile/password", s.handlePasswordChange())
 	user.POST("/profile/sessions/delete", s.handleSessionsDelete())
 	user.POST("/profile/sessions/:id/delete", s.handleSessionDelete())
+	user.POST("/profile/tokens", s.handleTokenCreate())
+	user.POST("/profile/tokens/:id/delete", s.handleTokenDelete())
 	user.POST("/auth/:provider/connect", s.handleDanceStart(links.IntentConnect))
 	user.POST("/connections/:id/delete", s.handleConnectionDelete())
 
