@@ -30,7 +30,16 @@ const (
 	ConnectionRemoved  Kind = "connection_removed"
 	AdminUserCreated   Kind = "admin_user_created"
 	AdminPasswordReset Kind = "admin_password_reset"
+	// AdminDeliveryRetried: an administrator re-queued a dead delivery.
+	AdminDeliveryRetried Kind = "admin_delivery_retried"
 )
+
+// Kinds lists every kind, for checking subscriber and webhook configuration.
+func Kinds() []Kind {
+	return []Kind{UserCreated, LoginCompleted, LoginFailed, PasswordChanged,
+		ConnectionCreated, ConnectionUpdated, ConnectionFailed, ConnectionRemoved,
+		AdminUserCreated, AdminPasswordReset, AdminDeliveryRetried}
+}
 
 // Event is one row of the event log.
 type Event struct {
