@@ -132,15 +132,14 @@ func ExponentialBackoff(base time.Duration) func(int) time.Duration {
 	}
 }
 
-// Run registers the subscribers, then delivers until ctx ends. Events
-// recorded before a subscriber was first registered are not delivered to it:
-// a new subscriber starts from now.
+// Run registers the subscribers (see Register), then delivers until ctx
+// ends.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if len(d.lanes) == 0 {
 		<-ctx.Done()
 		return nil
 	}
-	if err := d.register(ctx); err != nil {
+	if err := d.Register(ctx); err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
@@ -152,11 +151,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// register records the subscribers so the fan-out trigger writes their
-// deliveries. A subscriber no longer configured stays registered (another
+// Register records the subscribers so the fan-out trigger writes their
+// deliveries. Events recorded before a subscriber was first registered are
+// not delivered to it: a new subscriber starts from now. Call it before
+// serving requests so that no event of this process's first requests is
+// missed; Run calls it again, which is harmless. A subscriber no longer configured stays registered (another
 // replica may still run it during a rolling deploy); remove its row from
 // event_subscribers to stop queueing for it.
-func (d *Dispatcher) register(ctx context.Context) error {
+func (d *Dispatcher) Register(ctx context.Context) error {
 	for _, l := range d.lanes {
 		kinds := make([]string, len(l.sub.Kinds))
 		for i, k := range l.sub.Kinds {

@@ -11,37 +11,45 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// NATS names: the subject of an event is NATSSubjectPrefix + its kind, and
-// the stream that captures them is created when missing.
-const (
-	NATSSubjectPrefix = "dancecard.events."
-	NATSStream        = "DANCECARD_EVENTS"
-)
+// NATSOptions names where events go: the subject of an event is
+// SubjectPrefix + its kind, and Stream (created when missing) captures them.
+type NATSOptions struct {
+	URL           string
+	SubjectPrefix string // default "dancecard.events."
+	Stream        string // default "DANCECARD_EVENTS"
+}
 
 // NATSPublisher publishes events to NATS JetStream for consumers outside the
 // service. The message id is the event id, so JetStream drops the duplicate
 // of a redelivery that falls within the stream's de-duplication window.
 type NATSPublisher struct {
+	o      NATSOptions
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	mu     sync.Mutex
 	stream bool // the stream is known to exist
 }
 
-// NewNATSPublisher connects to url. An unreachable server is not an error:
+// NewNATSPublisher connects to o.URL. An unreachable server is not an error:
 // the client keeps reconnecting and publishing fails (and is retried) until
 // it is back, so NATS being down never stops the service.
-func NewNATSPublisher(url string) (*NATSPublisher, error) {
-	nc, err := nats.Connect(url, nats.Name("dancecard"), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
+func NewNATSPublisher(o NATSOptions) (*NATSPublisher, error) {
+	if o.SubjectPrefix == "" {
+		o.SubjectPrefix = "dancecard.events."
+	}
+	if o.Stream == "" {
+		o.Stream = "DANCECARD_EVENTS"
+	}
+	nc, err := nats.Connect(o.URL, nats.Name("dancecard"), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
 	if err != nil {
-		return nil, fmt.Errorf("nats: connect to %s: %w", url, err)
+		return nil, fmt.Errorf("nats: connect to %s: %w", o.URL, err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
-	return &NATSPublisher{nc: nc, js: js}, nil
+	return &NATSPublisher{o: o, nc: nc, js: js}, nil
 }
 
 // Close drops the connection.
@@ -60,7 +68,7 @@ func (p *NATSPublisher) publish(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	_, err = p.js.Publish(ctx, NATSSubjectPrefix+string(e.Kind), body, jetstream.WithMsgID(strconv.FormatInt(e.ID, 10)))
+	_, err = p.js.Publish(ctx, p.o.SubjectPrefix+string(e.Kind), body, jetstream.WithMsgID(strconv.FormatInt(e.ID, 10)))
 	if err != nil {
 		return fmt.Errorf("nats: publish: %w", err)
 	}
@@ -75,12 +83,12 @@ func (p *NATSPublisher) ensureStream(ctx context.Context) error {
 	if p.stream {
 		return nil
 	}
-	_, err := p.js.Stream(ctx, NATSStream)
+	_, err := p.js.Stream(ctx, p.o.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = p.js.CreateStream(ctx, jetstream.StreamConfig{Name: NATSStream, Subjects: []string{NATSSubjectPrefix + ">"}})
+		_, err = p.js.CreateStream(ctx, jetstream.StreamConfig{Name: p.o.Stream, Subjects: []string{p.o.SubjectPrefix + ">"}})
 	}
 	if err != nil {
-		return fmt.Errorf("nats: stream %s: %w", NATSStream, err)
+		return fmt.Errorf("nats: stream %s: %w", p.o.Stream, err)
 	}
 	p.stream = true
 	return nil
