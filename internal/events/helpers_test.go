@@ -150,16 +150,6 @@ func state(t *testing.T, db *pgxpool.Pool, eventID int64, sub string) deliverySt
 	return s
 }
 
-// lastEventID is the id of the newest event.
-func lastEventID(t *testing.T, db *pgxpool.Pool) int64 {
-	t.Helper()
-	var id int64
-	if err := db.QueryRow(context.Background(), `SELECT coalesce(max(id), 0) FROM events`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // checkOrder fails when some user's events reached sub out of id order.
 func checkOrder(t *testing.T, calls []call, sub string) {
 	t.Helper()
