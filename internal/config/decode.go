@@ -130,6 +130,8 @@ func (l *loader) node(path string, t any, n *yaml.Node) error {
 		return l.mapping(path, n, t)
 	case *[]Provider:
 		return l.providers(path, n, t)
+	case *[]Webhook:
+		return l.webhooks(path, n, t)
 	case *map[string]string:
 		return l.stringMap(path, n, t, nil)
 	case profileTarget:
