@@ -52,6 +52,8 @@ func (s *Server) routes() {
 
 	adm := user.Group("/admin", s.requireAdmin())
 	adm.GET("/", s.handleAdminDashboard())
+	adm.GET("/deliveries", s.handleAdminDeliveries())
+	adm.POST("/deliveries/:id/retry", s.handleAdminDeliveryRetry())
 
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
