@@ -31,7 +31,7 @@ type Options struct {
 	Links          *links.Service
 	Admin          *admin.Service
 	Deliveries     *events.Deliveries // dead deliveries and retries; defaults to one on DB
-	Providers      []ProviderInfo // enabled providers, in configuration order
+	Providers      []ProviderInfo     // enabled providers, in configuration order
 	Limiter        *ratelimit.Limiter
 	BaseURL        *url.URL
 	Dev            bool
