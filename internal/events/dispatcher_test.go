@@ -91,6 +91,12 @@ func TestOrderPerUserSurvivesRetries(t *testing.T) {
 	if s := state(t, db, 3, "flaky"); s.Attempts != 2 || !s.Delivered {
 		t.Errorf("event 3: %+v, want delivered on the second attempt", s)
 	}
+	// Events held back behind a failure were not attempted: one attempt each.
+	for id := int64(1); id <= 40; id++ {
+		if s := state(t, db, id, "flaky"); id%3 != 0 && s.Attempts != 1 {
+			t.Errorf("event %d: %d attempts, want 1", id, s.Attempts)
+		}
+	}
 }
 
 // A process killed after claiming (or before delivering) leaves its

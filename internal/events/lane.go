@@ -3,6 +3,8 @@ package events
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,16 +14,18 @@ import (
 // own claims and its own bound on calls in flight, so a subscriber that fails,
 // panics or hangs only ever delays itself.
 type lane struct {
-	d    *Dispatcher
-	sub  Subscriber
-	wake chan struct{}
+	d        *Dispatcher
+	sub      Subscriber
+	wake     chan struct{}
+	inFlight atomic.Int64 // claimed deliveries not yet finished
 }
 
-// outcome is the result of one delivery attempt.
+// outcome is the result of one claimed delivery.
 type outcome struct {
 	eventID  int64
 	attempts int
 	err      error
+	released bool // not attempted: an earlier event of its run failed first
 }
 
 func (l *lane) nudge() {
@@ -32,78 +36,77 @@ func (l *lane) nudge() {
 }
 
 // run claims work whenever a slot is free and something may be waiting: at
-// start, on a notification, after results were written (a user's next event
+// start, on a notification, after a run was finished (a user's next event
 // may now be due) and on every poll tick (retries that came due, lost
-// notifications).
+// notifications). Claiming is the lane's only serial step; delivering and
+// recording results happen on one goroutine per run, so database round
+// trips overlap.
 func (l *lane) run(ctx context.Context) {
-	limit := l.d.o.InFlight
-	results := make(chan outcome, limit)
+	limit := int64(l.d.o.InFlight)
 	poll := time.NewTicker(l.d.o.Poll)
 	defer poll.Stop()
-	inFlight := 0
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
 		more := false
-		if free := limit - inFlight; free > 0 {
-			batch, err := l.claim(ctx, free)
+		if free := limit - l.inFlight.Load(); free > 0 {
+			batch, heads, err := l.claim(ctx, int(free))
 			if err != nil && ctx.Err() == nil {
 				l.d.o.Logger.Warn("events: claim deliveries", "subscriber", l.sub.Name, "err", err)
 			}
-			for _, c := range batch {
-				inFlight++
-				go func() {
-					// A call outlives shutdown up to its timeout, so that a
-					// clean stop finishes what it started.
-					results <- outcome{c.event.ID, c.attempts, call(context.WithoutCancel(ctx), l.sub, c.event)}
-				}()
+			for _, r := range runs(batch) {
+				l.inFlight.Add(int64(len(r)))
+				wg.Go(func() { l.deliver(ctx, r) })
 			}
-			more = err == nil && len(batch) == free
+			more = err == nil && heads == int(free)
 		}
 		if more {
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			l.drain(results, inFlight)
 			return
-		case r := <-results:
-			done := collect(r, results)
-			inFlight -= len(done)
-			l.finish(ctx, done)
 		case <-l.wake:
 		case <-poll.C:
 		}
 	}
 }
 
-// collect takes first and every other result already waiting, so that one
-// statement records them all.
-func collect(first outcome, results chan outcome) []outcome {
-	done := []outcome{first}
-	for {
-		select {
-		case r := <-results:
-			done = append(done, r)
-		default:
-			return done
+// runs splits a claimed batch into runs: one user's events in order, or one
+// event without a user.
+func runs(batch []claimed) [][]claimed {
+	var out [][]claimed
+	at := map[int64]int{}
+	for _, c := range batch {
+		if i, ok := at[c.event.UserID]; ok && c.event.UserID != 0 {
+			out[i] = append(out[i], c)
+			continue
 		}
+		at[c.event.UserID] = len(out)
+		out = append(out, []claimed{c})
 	}
+	return out
 }
 
-// drain records the calls still running at shutdown, for a few seconds, so
-// that a clean stop does not leave leases to expire and deliveries to repeat.
-func (l *lane) drain(results chan outcome, inFlight int) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var done []outcome
-	for ; inFlight > 0; inFlight-- {
-		select {
-		case r := <-results:
-			done = append(done, r)
-		case <-ctx.Done():
-			inFlight = 0
+// deliver calls the subscriber for one run in order, stops at the first
+// failure (the rest must not overtake it) and records the outcomes. Calls
+// outlive shutdown up to their timeout, so a clean stop finishes what it
+// started.
+func (l *lane) deliver(ctx context.Context, run []claimed) {
+	done := make([]outcome, len(run))
+	failed := false
+	for i, c := range run {
+		done[i] = outcome{eventID: c.event.ID, attempts: c.attempts, released: failed}
+		if !failed {
+			done[i].err = call(context.WithoutCancel(ctx), l.sub, c.event)
+			failed = done[i].err != nil
 		}
 	}
-	l.finish(ctx, done)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	l.finish(fctx, done)
+	l.inFlight.Add(-int64(len(run)))
+	l.nudge()
 }
 
 // claimed is one leased delivery.
@@ -112,16 +115,20 @@ type claimed struct {
 	attempts int
 }
 
-// claimSQL leases up to $2 due deliveries of subscriber $1, oldest first,
-// skipping rows another dispatcher holds. A delivery is due only when no
-// earlier event of the same user is still pending for this subscriber, which
-// keeps order per user (events without a user have no order among them).
-// Dead deliveries do not hold back later ones: parking means giving up on
-// that event so the user's stream can go on. attempts counts claims and
+// claimSQL leases due deliveries of subscriber $1, oldest first: up to $2
+// heads, each with up to $4 followers. A head is a delivery no earlier
+// pending delivery of the same user precedes, which keeps order per user
+// (events without a user have no order among them and no followers); FOR
+// UPDATE SKIP LOCKED gives each head to one dispatcher. Followers are the
+// same user's next pending deliveries; only the head's holder can reach
+// them, so they need no lock of their own, and claiming them with the head
+// lets a busy user's backlog go in one run instead of one event per round
+// trip. Dead deliveries do not hold back later ones: parking means giving up
+// on that event so the user's stream can go on. attempts counts claims and
 // doubles as the lease token: a result is written only while it matches.
 const claimSQL = `
-	WITH next AS (
-		SELECT c.event_id FROM event_deliveries c
+	WITH heads AS (
+		SELECT c.event_id, c.user_id FROM event_deliveries c
 		WHERE c.subscriber = $1 AND c.delivered_at IS NULL AND c.dead_at IS NULL
 		  AND c.next_attempt_at <= now() AND (c.claimed_until IS NULL OR c.claimed_until < now())
 		  AND NOT EXISTS (
@@ -131,13 +138,23 @@ const claimSQL = `
 		ORDER BY c.event_id
 		LIMIT $2
 		FOR UPDATE SKIP LOCKED
+	), picked AS (
+		SELECT event_id FROM heads
+		UNION ALL
+		SELECT f.event_id FROM heads h CROSS JOIN LATERAL (
+			SELECT f.event_id FROM event_deliveries f
+			WHERE f.subscriber = $1 AND f.user_id = h.user_id AND f.event_id > h.event_id
+			  AND f.delivered_at IS NULL AND f.dead_at IS NULL
+			ORDER BY f.event_id
+			LIMIT $4) f
+		WHERE h.user_id IS NOT NULL
 	), leased AS (
 		UPDATE event_deliveries d
 		SET claimed_until = now() + $3 * interval '1 millisecond', attempts = d.attempts + 1
-		FROM next WHERE d.subscriber = $1 AND d.event_id = next.event_id
+		FROM picked WHERE d.subscriber = $1 AND d.event_id = picked.event_id
 		RETURNING d.event_id, d.attempts
 	)
-	SELECT ` + eventColumns + `, l.attempts
+	SELECT ` + eventColumns + `, l.attempts, (SELECT count(*) FROM heads)
 	FROM leased l JOIN events e ON e.id = l.event_id
 	ORDER BY e.id`
 
@@ -152,30 +169,40 @@ func eventDest(e *Event) []any {
 		&e.Reason, &e.Meta.RequestID, &e.Meta.IP, &e.Meta.UserAgent, &e.Data, &e.CreatedAt}
 }
 
-func (l *lane) claim(ctx context.Context, n int) ([]claimed, error) {
-	rows, err := l.d.o.DB.Query(ctx, claimSQL, l.sub.Name, n, l.d.o.Lease.Milliseconds())
+// maxFollowers bounds one run, so one busy user cannot hold a lane's slots.
+const maxFollowers = 15
+
+// claim leases up to n heads and their followers. It returns them in event
+// order and how many heads there were.
+func (l *lane) claim(ctx context.Context, n int) ([]claimed, int, error) {
+	rows, err := l.d.o.DB.Query(ctx, claimSQL, l.sub.Name, n, l.d.o.Lease.Milliseconds(), maxFollowers)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimed, error) {
+	heads := 0
+	batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimed, error) {
 		var c claimed
-		err := r.Scan(append(eventDest(&c.event), &c.attempts)...)
+		err := r.Scan(append(eventDest(&c.event), &c.attempts, &heads)...)
 		return c, err
 	})
+	return batch, heads, err
 }
 
-// finishSQL writes the outcome of attempts: delivered, retry at a later time,
-// or dead. A row whose attempts moved on was re-claimed after our lease ran
-// out; its new owner writes its outcome instead.
+// finishSQL writes the outcome of claims: delivered, retry at a later time,
+// dead, or released untried (its claim does not count as an attempt). A row
+// whose attempts moved on was re-claimed after our lease ran out; its new
+// owner writes its outcome instead.
 const finishSQL = `
 	UPDATE event_deliveries d
 	SET claimed_until = NULL,
+	    attempts = CASE WHEN f.released THEN d.attempts - 1 ELSE d.attempts END,
 	    delivered_at = CASE WHEN f.ok THEN now() END,
 	    dead_at = CASE WHEN f.dead THEN now() END,
-	    last_error = f.err,
-	    next_attempt_at = now() + f.wait_ms * interval '1 millisecond'
-	FROM unnest($2::bigint[], $3::int[], $4::bool[], $5::bool[], $6::text[], $7::bigint[])
-	     AS f(event_id, attempts, ok, dead, err, wait_ms)
+	    last_error = CASE WHEN f.released THEN d.last_error ELSE f.err END,
+	    next_attempt_at = CASE WHEN f.released THEN d.next_attempt_at
+	                           ELSE now() + f.wait_ms * interval '1 millisecond' END
+	FROM unnest($2::bigint[], $3::int[], $4::bool[], $5::bool[], $6::text[], $7::bigint[], $8::bool[])
+	     AS f(event_id, attempts, ok, dead, err, wait_ms, released)
 	WHERE d.subscriber = $1 AND d.event_id = f.event_id AND d.attempts = f.attempts
 	  AND d.delivered_at IS NULL`
 
@@ -188,10 +215,11 @@ func (l *lane) finish(ctx context.Context, done []outcome) {
 	}
 	n := len(done)
 	ids, attempts := make([]int64, n), make([]int32, n)
-	ok, dead := make([]bool, n), make([]bool, n)
+	ok, dead, released := make([]bool, n), make([]bool, n), make([]bool, n)
 	errs, waits := make([]string, n), make([]int64, n)
 	for i, r := range done {
-		ids[i], attempts[i], ok[i] = r.eventID, int32(r.attempts), r.err == nil
+		ids[i], attempts[i], released[i] = r.eventID, int32(r.attempts), r.released
+		ok[i] = r.err == nil && !r.released
 		if r.err != nil {
 			errs[i] = Clip(r.err.Error(), 1024)
 			dead[i] = r.attempts >= l.d.o.MaxAttempts
@@ -201,7 +229,7 @@ func (l *lane) finish(ctx context.Context, done []outcome) {
 	}
 	var err error
 	for try, wait := 0, 50*time.Millisecond; try < 8; try, wait = try+1, wait*2 {
-		if _, err = l.d.o.DB.Exec(ctx, finishSQL, l.sub.Name, ids, attempts, ok, dead, errs, waits); err == nil {
+		if _, err = l.d.o.DB.Exec(ctx, finishSQL, l.sub.Name, ids, attempts, ok, dead, errs, waits, released); err == nil {
 			return
 		}
 		if !sleep(ctx, wait) {
