@@ -47,9 +47,14 @@ func (l *lane) run(ctx context.Context) {
 	defer poll.Stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var last time.Time
 	for {
 		more := false
 		if free := limit - l.inFlight.Load(); free > 0 {
+			if gap := claimGap - time.Since(last); gap > 0 {
+				sleep(ctx, gap)
+			}
+			last = time.Now()
 			batch, heads, err := l.claim(ctx, int(free))
 			if err != nil && ctx.Err() == nil {
 				l.d.o.Logger.Warn("events: claim deliveries", "subscriber", l.sub.Name, "err", err)
@@ -175,7 +180,7 @@ const maxFollowers = 15
 // claim leases up to n heads and their followers. It returns them in event
 // order and how many heads there were.
 func (l *lane) claim(ctx context.Context, n int) ([]claimed, int, error) {
-	rows, err := l.d.o.DB.Query(ctx, claimSQL, l.sub.Name, n, l.d.o.Lease.Milliseconds(), maxFollowers)
+	rows, err := l.d.work.Query(ctx, claimSQL, l.sub.Name, n, l.d.o.Lease.Milliseconds(), maxFollowers)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -229,7 +234,7 @@ func (l *lane) finish(ctx context.Context, done []outcome) {
 	}
 	var err error
 	for try, wait := 0, 50*time.Millisecond; try < 8; try, wait = try+1, wait*2 {
-		if _, err = l.d.o.DB.Exec(ctx, finishSQL, l.sub.Name, ids, attempts, ok, dead, errs, waits, released); err == nil {
+		if _, err = l.d.work.Exec(ctx, finishSQL, l.sub.Name, ids, attempts, ok, dead, errs, waits, released); err == nil {
 			return
 		}
 		if !sleep(ctx, wait) {
