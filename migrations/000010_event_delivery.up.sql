@@ -28,7 +28,7 @@ CREATE TABLE event_deliveries (
     delivered_at    timestamptz,
     dead_at         timestamptz,
     PRIMARY KEY (event_id, subscriber)
-);
+) WITH (fillfactor = 70); -- room for HOT updates when a delivery is claimed
 
 -- What a dispatcher claims: pending deliveries of its subscribers, oldest first.
 CREATE INDEX event_deliveries_pending_idx ON event_deliveries (subscriber, event_id)

@@ -38,7 +38,7 @@ const (
 	// claimGap spaces one lane's claims when notifications come faster, so
 	// that under load one claim picks up the events of several commits. It
 	// adds at most this much to the delivery lag.
-	claimGap   = 5 * time.Millisecond
+	claimGap   = 20 * time.Millisecond
 	maxBackoff = time.Hour
 )
 

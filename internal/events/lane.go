@@ -38,15 +38,22 @@ func (l *lane) nudge() {
 // run claims work whenever a slot is free and something may be waiting: at
 // start, on a notification, after a run was finished (a user's next event
 // may now be due) and on every poll tick (retries that came due, lost
-// notifications). Claiming is the lane's only serial step; delivering and
-// recording results happen on one goroutine per run, so database round
-// trips overlap.
+// notifications). Each run is delivered on its own goroutine; results are
+// recorded by one finisher per lane, which writes every result waiting in one
+// statement, so under load a few statements cover many deliveries.
 func (l *lane) run(ctx context.Context) {
 	limit := int64(l.d.o.InFlight)
 	poll := time.NewTicker(l.d.o.Poll)
 	defer poll.Stop()
+	results := make(chan []outcome, limit)
+	finished := make(chan struct{})
+	go l.finisher(ctx, results, finished)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		close(results)
+		<-finished
+	}()
 	var last time.Time
 	for {
 		more := false
@@ -61,7 +68,7 @@ func (l *lane) run(ctx context.Context) {
 			}
 			for _, r := range runs(batch) {
 				l.inFlight.Add(int64(len(r)))
-				wg.Go(func() { l.deliver(ctx, r) })
+				wg.Go(func() { results <- l.deliver(ctx, r) })
 			}
 			more = err == nil && heads == int(free)
 		}
@@ -93,11 +100,10 @@ func runs(batch []claimed) [][]claimed {
 	return out
 }
 
-// deliver calls the subscriber for one run in order, stops at the first
-// failure (the rest must not overtake it) and records the outcomes. Calls
-// outlive shutdown up to their timeout, so a clean stop finishes what it
-// started.
-func (l *lane) deliver(ctx context.Context, run []claimed) {
+// deliver calls the subscriber for one run in order and stops at the first
+// failure (the rest must not overtake it). Calls outlive shutdown up to their
+// timeout, so a clean stop finishes what it started.
+func (l *lane) deliver(ctx context.Context, run []claimed) []outcome {
 	done := make([]outcome, len(run))
 	failed := false
 	for i, c := range run {
@@ -107,11 +113,34 @@ func (l *lane) deliver(ctx context.Context, run []claimed) {
 			failed = done[i].err != nil
 		}
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	l.finish(fctx, done)
-	l.inFlight.Add(-int64(len(run)))
-	l.nudge()
+	return done
+}
+
+// finisher records results until results is closed, taking together all
+// that are waiting, then frees their slots and nudges the lane: the users'
+// next events may now be due.
+func (l *lane) finisher(ctx context.Context, results chan []outcome, finished chan struct{}) {
+	defer close(finished)
+	for first := range results {
+		batch := first
+	collect:
+		for {
+			select {
+			case more, ok := <-results:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, more...)
+			default:
+				break collect
+			}
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		l.finish(fctx, batch)
+		cancel()
+		l.inFlight.Add(-int64(len(batch)))
+		l.nudge()
+	}
 }
 
 // claimed is one leased delivery.
