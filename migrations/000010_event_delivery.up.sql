@@ -5,10 +5,13 @@
 -- always has its deliveries and one that rolls back never does.
 
 -- The subscribers some dispatcher registered. kinds is empty for "every kind".
+-- awake_until is a dispatcher's promise to poll for this subscriber until
+-- then; while it holds, new events need no notification.
 CREATE TABLE event_subscribers (
     name          text PRIMARY KEY,
     kinds         text[]      NOT NULL DEFAULT '{}',
-    registered_at timestamptz NOT NULL DEFAULT now()
+    registered_at timestamptz NOT NULL DEFAULT now(),
+    awake_until   timestamptz
 );
 
 -- One row per (event, subscriber). claimed_until is the lease of the
@@ -42,15 +45,21 @@ CREATE INDEX event_deliveries_dead_idx ON event_deliveries (dead_at DESC) WHERE 
 CREATE INDEX events_created_at_idx ON events (created_at);
 
 -- fan_out_event writes the deliveries of a new event and wakes the
--- dispatchers. PostgreSQL folds identical notifications of one transaction
--- into one, so a batch of events costs one wake-up.
+-- dispatchers, unless every interested subscriber has a dispatcher polling
+-- it anyway (awake_until): a transaction that NOTIFYs holds a global lock
+-- through its commit, which serializes the commits of all notifying
+-- transactions, so under load notifications are left out. PostgreSQL folds
+-- identical notifications of one transaction into one.
 CREATE FUNCTION fan_out_event() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO event_deliveries (event_id, subscriber, user_id)
     SELECT NEW.id, s.name, NEW.user_id
     FROM event_subscribers s
     WHERE s.kinds = '{}' OR NEW.kind = ANY (s.kinds);
-    IF FOUND THEN
+    IF FOUND AND EXISTS (
+        SELECT 1 FROM event_subscribers s
+        WHERE (s.kinds = '{}' OR NEW.kind = ANY (s.kinds))
+          AND (s.awake_until IS NULL OR s.awake_until < clock_timestamp())) THEN
         PERFORM pg_notify('dancecard_events', '');
     END IF;
     RETURN NULL;

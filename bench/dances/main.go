@@ -61,6 +61,7 @@ func run() error {
 	evMode := flag.Bool("events", false, "instead of the baseline, compare Dancecard without and with event subscribers (log + webhook) and measure delivery lag and dispatch throughput")
 	rounds := flag.Int("rounds", 1, "with -events: how many without/with pairs to run")
 	burst := flag.Int("burst", 20000, "with -events: events inserted at once to measure dispatch throughput")
+	subs := flag.String("subscribers", "log,webhook", "with -events: the subscribers of the second server: log,webhook or log")
 	flag.Parse()
 	if *c < 1 || *d <= 0 || *warmup < 0 || (*mode != "login" && *mode != "signup") {
 		return errors.New("need -c >= 1, -d > 0, -warmup >= 0 and -mode login|signup")
@@ -72,11 +73,11 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *evMode {
-		if *rounds < 1 || *burst < 0 {
-			return errors.New("need -rounds >= 1 and -burst >= 0")
+		if *rounds < 1 || *burst < 0 || (*subs != "log" && *subs != "log,webhook") {
+			return errors.New("need -rounds >= 1, -burst >= 0 and -subscribers log or log,webhook")
 		}
 		return runEvents(ctx, adminURL, eventsRun{c: *c, warmup: *warmup, d: *d, mode: *mode,
-			rounds: *rounds, burst: *burst, jsonOut: *jsonOut})
+			rounds: *rounds, burst: *burst, jsonOut: *jsonOut, logOnly: *subs == "log"})
 	}
 
 	dbURL, dropDB, err := createDB(ctx, adminURL)

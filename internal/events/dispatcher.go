@@ -38,8 +38,11 @@ const (
 	// claimGap spaces one lane's claims when notifications come faster, so
 	// that under load one claim picks up the events of several commits. It
 	// adds at most this much to the delivery lag.
-	claimGap   = 20 * time.Millisecond
-	maxBackoff = time.Hour
+	claimGap = 20 * time.Millisecond
+	// awakeMargin is how long a lane keeps polling after its promise to poll
+	// lapsed, for transactions that checked the promise just before it did.
+	awakeMargin = 250 * time.Millisecond
+	maxBackoff  = time.Hour
 )
 
 // subscriberNameRE keeps names printable in logs and the admin page.

@@ -18,6 +18,7 @@ type lane struct {
 	sub      Subscriber
 	wake     chan struct{}
 	inFlight atomic.Int64 // claimed deliveries not yet finished
+	awake    time.Time    // until when this lane promised to poll (see keepAwake)
 }
 
 // outcome is the result of one claimed delivery.
@@ -71,16 +72,47 @@ func (l *lane) run(ctx context.Context) {
 				wg.Go(func() { results <- l.deliver(ctx, r) })
 			}
 			more = err == nil && heads == int(free)
+			if len(batch) > 0 {
+				l.keepAwake(ctx)
+			}
 		}
 		if more {
 			continue
+		}
+		var tick <-chan time.Time
+		var t *time.Timer
+		if time.Now().Before(l.awake.Add(awakeMargin)) {
+			t = time.NewTimer(claimGap) // awake: poll instead of waiting to be notified
+			tick = t.C
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-l.wake:
 		case <-poll.C:
+		case <-tick:
 		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+// keepAwake promises, in event_subscribers.awake_until, that this lane polls
+// every claimGap for the next second, and keeps that promise for awakeMargin
+// longer. While a promise holds, the fan-out trigger sends no notification
+// for this subscriber: a NOTIFY makes PostgreSQL serialize the commits of
+// every notifying transaction, which under load costs the requests far more
+// than polling does. When no work came for a second the promise lapses and
+// the next event notifies again. It is renewed at most every quarter second.
+func (l *lane) keepAwake(ctx context.Context) {
+	if time.Until(l.awake) > 750*time.Millisecond {
+		return
+	}
+	until := time.Now().Add(time.Second)
+	_, err := l.d.work.Exec(ctx, `UPDATE event_subscribers SET awake_until = $2 WHERE name = $1`, l.sub.Name, until)
+	if err == nil {
+		l.awake = until
 	}
 }
 
