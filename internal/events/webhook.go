@@ -73,7 +73,12 @@ func NewWebhook(w Webhook, client *http.Client) (Subscriber, error) {
 		return Subscriber{}, fmt.Errorf("secret: %w", err)
 	}
 	if client == nil {
-		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// Keep a connection per concurrent delivery alive: the default of two
+		// idle connections per host would open a new one for most deliveries.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = defaultInFlight
+		client = &http.Client{Transport: tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return Subscriber{
 		// The name leaves out query and credentials, which may be secret; it
