@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,18 +33,11 @@ type eventsRun struct {
 }
 
 type eventsReport struct {
-	Time       time.Time     `json:"time"`
-	Mode       string        `json:"mode"`
-	C          int           `json:"c"`
-	Warmup     string        `json:"warmup"`
-	Duration   string        `json:"duration"`
-	NumCPU     int           `json:"num_cpu"`
-	GOMAXPROCS int           `json:"gomaxprocs"`
-	GoVersion  string        `json:"go_version"`
-	Rounds     []eventsRound `json:"rounds"`
-	CostPct    float64       `json:"cost_pct"` // dance rate lost with subscribers, all rounds together
-	CostMet    bool          `json:"cost_goal_met"`
-	LagMet     bool          `json:"lag_goal_met"`
+	runInfo
+	Rounds  []eventsRound `json:"rounds"`
+	CostPct float64       `json:"cost_pct"` // dance rate lost with subscribers, all rounds together
+	CostMet bool          `json:"cost_goal_met"`
+	LagMet  bool          `json:"lag_goal_met"`
 }
 
 // eventsRound is one pair: the same load without, then with, subscribers.
@@ -87,8 +79,7 @@ func runEvents(ctx context.Context, adminURL string, o eventsRun) error {
 	if o.logOnly {
 		with, withRecv = "events:\n  log: true\n", nil
 	}
-	rep := &eventsReport{Time: time.Now().UTC(), Mode: o.mode, C: o.c, Warmup: o.warmup.String(), Duration: o.d.String(),
-		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	rep := &eventsReport{runInfo: newRunInfo(o.mode, o.c, o.warmup, o.d)}
 	var rateWithout, rateWith float64
 	rep.LagMet = !o.logOnly
 	for i := range o.rounds {

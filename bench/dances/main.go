@@ -35,7 +35,8 @@ func main() {
 	}
 }
 
-type report struct {
+// runInfo says when, how and where a run measured; both reports start with it.
+type runInfo struct {
 	Time       time.Time `json:"time"`
 	Mode       string    `json:"mode"`
 	C          int       `json:"c"`
@@ -44,12 +45,21 @@ type report struct {
 	NumCPU     int       `json:"num_cpu"`
 	GOMAXPROCS int       `json:"gomaxprocs"`
 	GoVersion  string    `json:"go_version"`
-	Dancecard  *result   `json:"dancecard"`
-	Baseline   *result   `json:"baseline"`
-	Ratio      float64   `json:"ratio"`
-	ServerHWM  int64     `json:"server_vmhwm_kib"`
-	RatioMet   bool      `json:"ratio_goal_met"`
-	RSSMet     bool      `json:"rss_goal_met"`
+}
+
+func newRunInfo(mode string, c int, warmup, d time.Duration) runInfo {
+	return runInfo{Time: time.Now().UTC(), Mode: mode, C: c, Warmup: warmup.String(), Duration: d.String(),
+		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+}
+
+type report struct {
+	runInfo
+	Dancecard *result `json:"dancecard"`
+	Baseline  *result `json:"baseline"`
+	Ratio     float64 `json:"ratio"`
+	ServerHWM int64   `json:"server_vmhwm_kib"`
+	RatioMet  bool    `json:"ratio_goal_met"`
+	RSSMet    bool    `json:"rss_goal_met"`
 }
 
 func run() error {
@@ -114,8 +124,7 @@ func run() error {
 		}
 	}
 
-	rep := &report{Time: time.Now().UTC(), Mode: *mode, C: *c, Warmup: warmup.String(), Duration: d.String(),
-		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	rep := &report{runInfo: newRunInfo(*mode, *c, *warmup, *d)}
 	fmt.Fprintf(os.Stderr, "dancecard: %d dances at a time, %v warm-up + %v\n", *c, *warmup, *d)
 	rep.Dancecard = runLoad(ctx, dc, *c, *warmup, *d, srv.pid(), bl.db, user)
 	fmt.Fprintf(os.Stderr, "baseline: %d dances at a time, %v warm-up + %v\n", *c, *warmup, *d)

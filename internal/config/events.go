@@ -59,26 +59,8 @@ func webhookFields(w *Webhook) fields {
 // webhooks reads the list of webhooks, each a mapping checked against webhookFields.
 // They have no environment overrides of their own; write ${VAR} for the secret.
 func (l *loader) webhooks(path string, n *yaml.Node, out *[]Webhook) error {
-	if n.Kind != yaml.SequenceNode {
-		return origin{file: l.file, line: n.Line}.errorf(path, "must be a list of webhooks, not %s", kindName(n))
-	}
-	ws := make([]Webhook, 0, len(n.Content))
-	for i, c := range n.Content {
-		c = resolve(c)
-		key := fmt.Sprintf("%s[%d]", path, i)
-		at := origin{file: l.file, line: c.Line}
-		if c.Kind != yaml.MappingNode {
-			return at.errorf(key, "must be a mapping with url and secret, not %s", kindName(c))
-		}
-		l.origins[key] = at
-		w := Webhook{Timeout: defaultWebhookTimeout}
-		if err := l.mapping(key, c, webhookFields(&w)); err != nil {
-			return err
-		}
-		ws = append(ws, w)
-	}
-	*out = ws
-	return nil
+	return mappingList(l, path, n, out, "a list of webhooks", "a mapping with url and secret",
+		func() Webhook { return Webhook{Timeout: defaultWebhookTimeout} }, webhookFields)
 }
 
 // parseCount accepts a positive whole number.
