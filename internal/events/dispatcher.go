@@ -129,6 +129,9 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		longest = max(longest, s.Timeout)
 		d.lanes = append(d.lanes, &lane{d: d, sub: s, wake: make(chan struct{}, 1)})
 	}
+	if o.DB == nil && len(d.lanes) > 0 {
+		return nil, errors.New("events: the dispatcher needs a database pool")
+	}
 	if d.o.Lease <= 0 {
 		d.o.Lease = longest + 30*time.Second
 	}
