@@ -46,7 +46,7 @@ const (
 )
 
 // subscriberNameRE keeps names printable in logs and the admin page.
-var subscriberNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.:/@-]{0,199}$`)
+var subscriberNameRE = regexp.MustCompile(`^[a-zA-Z0-9][!-~]{0,199}$`)
 
 // DispatcherOptions configures NewDispatcher.
 type DispatcherOptions struct {
@@ -109,7 +109,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	longest := time.Duration(0)
 	for i, s := range o.Subscribers {
 		if !subscriberNameRE.MatchString(s.Name) {
-			return nil, fmt.Errorf("events: subscriber %d: name %q must be 1-200 of letters, digits and _.:/@-", i, s.Name)
+			return nil, fmt.Errorf("events: subscriber %d: name %q must be 1-200 printable ASCII characters without spaces, starting with a letter or digit", i, s.Name)
 		}
 		if seen[s.Name] {
 			return nil, fmt.Errorf("events: subscriber name %q is used twice", s.Name)
