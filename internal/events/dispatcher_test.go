@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -276,5 +278,27 @@ func TestNotifyOnlyWhileNobodyPolls(t *testing.T) {
 	record(t, db, events.Event{Kind: events.LoginFailed})
 	if n := 0; db.QueryRow(ctx, `SELECT count(*) FROM event_deliveries`).Scan(&n) != nil || n != 3 {
 		t.Errorf("%d deliveries, want 3 whether notified or not", n)
+	}
+}
+
+// Kinds lists every Kind constant of the package, so configuration that
+// names a new kind is accepted.
+func TestKindsListsEveryConstant(t *testing.T) {
+	src, err := os.ReadFile("events.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := regexp.MustCompile(`(?m)^\s+\w+\s+Kind = "(\w+)"`).FindAllStringSubmatch(string(src), -1)
+	listed := map[events.Kind]bool{}
+	for _, k := range events.Kinds() {
+		listed[k] = true
+	}
+	if len(declared) != len(listed) {
+		t.Errorf("%d kinds declared, %d listed by Kinds()", len(declared), len(listed))
+	}
+	for _, m := range declared {
+		if !listed[events.Kind(m[1])] {
+			t.Errorf("kind %q is missing from Kinds()", m[1])
+		}
 	}
 }

@@ -30,6 +30,8 @@ const (
 	ConnectionRemoved  Kind = "connection_removed"
 	AdminUserCreated   Kind = "admin_user_created"
 	AdminPasswordReset Kind = "admin_password_reset"
+	TokenCreated       Kind = "token_created"
+	TokenRevoked       Kind = "token_revoked"
 	// AdminDeliveryRetried: an administrator re-queued a dead delivery.
 	AdminDeliveryRetried Kind = "admin_delivery_retried"
 )
@@ -38,7 +40,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{UserCreated, LoginCompleted, LoginFailed, PasswordChanged,
 		ConnectionCreated, ConnectionUpdated, ConnectionFailed, ConnectionRemoved,
-		AdminUserCreated, AdminPasswordReset, AdminDeliveryRetried}
+		AdminUserCreated, AdminPasswordReset, TokenCreated, TokenRevoked, AdminDeliveryRetried}
 }
 
 // Event is one row of the event log.
