@@ -1,11 +1,15 @@
 package httpserver_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dancecard/dancecard/internal/browsertest"
 )
 
 // parkDelivery registers a subscriber, records an event for it and parks
@@ -101,4 +105,24 @@ func TestAdminDeliveriesRetry(t *testing.T) {
 	if r := boss.post(retry, nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "no longer parked") {
 		t.Errorf("second retry: %d, want 409 with a message\n%.500s", r.Status, r.Body)
 	}
+}
+
+// An administrator retries a dead delivery from the page in a real Chromium.
+func TestBrowserAdminDeliveryRetry(t *testing.T) {
+	ts := newTestServer(t)
+	id := parkDelivery(t, ts)
+	if _, _, err := ts.Accounts.EnsureAdmin(t.Context(), "boss@example.com", goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	b := browsertest.New(t, ctx, ts.URL)
+	logIn(b, "boss@example.com", goodPassword, true)
+	b.Open("/admin/deliveries", "#dead-title")
+	b.Contains("#dead-title ~ .table-wrap tbody", "answered 500 <b>Internal</b>")
+	b.Screenshot()
+	b.Submit("Retry", "/admin/deliveries", ".flash-success")
+	b.Contains(".flash-success", "queued again")
+	b.Contains("#dead-title ~ .empty", "No dead deliveries.")
+	wantCount(t, ts, 1, `SELECT count(*) FROM event_deliveries WHERE id = $1 AND dead_at IS NULL`, id)
 }
