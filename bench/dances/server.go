@@ -65,8 +65,9 @@ type server struct {
 }
 
 // startServer builds ./cmd/server and starts it on a free loopback port with
-// one custom OAuth 2 provider, fast, pointing at the fake.
-func startServer(ctx context.Context, dbURL string, f *fake) (*server, error) {
+// one custom OAuth 2 provider, fast, pointing at the fake. extraYAML is
+// appended to its configuration file (the events section, for -events).
+func startServer(ctx context.Context, dbURL string, f *fake, extraYAML string) (*server, error) {
 	dir, err := os.MkdirTemp("", "dancecard-dances-")
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func startServer(ctx context.Context, dbURL string, f *fake) (*server, error) {
     userinfo_url: %s
     scopes: [read:user]
     profile: {id: id, username: login, name: name, email: email}
-`, f.ClientID(), f.ClientSecret(), f.AuthURL(), f.TokenURL(), f.APIBaseURL(), f.UserinfoURL())
+`, f.ClientID(), f.ClientSecret(), f.AuthURL(), f.TokenURL(), f.APIBaseURL(), f.UserinfoURL()) + extraYAML
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		s.cleanUp()
 		return nil, err

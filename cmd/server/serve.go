@@ -18,6 +18,7 @@ import (
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/devprovider"
+	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/httpserver"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
@@ -46,6 +47,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(cfg.Log, stdout)
+	subs, closeSubs, err := eventSubscribers(cfg.Events, log)
+	if err != nil {
+		return err
+	}
+	defer closeSubs()
 	if *migrate {
 		if err := postgres.Migrate(cfg.DatabaseURL); err != nil {
 			return err
@@ -60,6 +66,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	stopEvents, err := startEvents(ctx, cfg.Events, subs, db, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
 	if cfg.Dev {
 		if err := ensureDemoAdmin(ctx, a.accounts, stdout); err != nil {
 			return err
@@ -76,9 +87,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // app is the wired-up service.
 type app struct {
-	srv      *httpserver.Server
-	accounts *accounts.Service
-	links    *links.Service
+	srv        *httpserver.Server
+	accounts   *accounts.Service
+	links      *links.Service
+	deliveries *events.Deliveries
+	retention  time.Duration // events.retention
 }
 
 func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*app, error) {
@@ -103,12 +116,14 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 	for _, p := range catalog.Enabled() {
 		providers = append(providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
 	}
+	deliveries := events.NewDeliveries(db)
 	srv := httpserver.New(httpserver.Options{
 		Logger:         log,
 		DB:             db,
 		Accounts:       accts,
 		Links:          lk,
 		Admin:          admin.New(db),
+		Deliveries:     deliveries,
 		Providers:      providers,
 		Limiter:        ratelimit.New(db, cfg.RateLimits.Enabled),
 		BaseURL:        cfg.BaseURL,
@@ -118,7 +133,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		Secret:         secret,
 		DevProvider:    dev,
 	})
-	return &app{srv: srv, accounts: accts, links: lk}, nil
+	return &app{srv: srv, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
 }
 
 // newLinks builds the provider catalogue and the links service. In dev mode
@@ -198,8 +213,9 @@ func ensureDemoAdmin(ctx context.Context, accts *accounts.Service, stdout io.Wri
 	return err
 }
 
-// housekeeping prunes expired sessions and stale rate-limit windows. Every
-// replica runs it; the deletes are idempotent.
+// housekeeping prunes expired sessions, stale rate-limit windows and
+// delivered events past their retention. Every replica runs it; the deletes
+// are idempotent.
 func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *ratelimit.Limiter) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -222,6 +238,11 @@ func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *rateli
 		}
 		if err := limiter.Prune(ctx, 24*time.Hour); err != nil {
 			log.Warn("prune rate limits", "err", err)
+		}
+		if n, err := a.deliveries.Prune(ctx, a.retention, 1000); err != nil {
+			log.Warn("prune events", "err", err)
+		} else if n > 0 {
+			log.Info("pruned delivered events past retention", "count", n)
 		}
 	}
 }

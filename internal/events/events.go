@@ -32,7 +32,16 @@ const (
 	AdminPasswordReset Kind = "admin_password_reset"
 	TokenCreated       Kind = "token_created"
 	TokenRevoked       Kind = "token_revoked"
+	// AdminDeliveryRetried: an administrator re-queued a dead delivery.
+	AdminDeliveryRetried Kind = "admin_delivery_retried"
 )
+
+// Kinds lists every kind, for checking subscriber and webhook configuration.
+func Kinds() []Kind {
+	return []Kind{UserCreated, LoginCompleted, LoginFailed, PasswordChanged,
+		ConnectionCreated, ConnectionUpdated, ConnectionFailed, ConnectionRemoved,
+		AdminUserCreated, AdminPasswordReset, TokenCreated, TokenRevoked, AdminDeliveryRetried}
+}
 
 // Event is one row of the event log.
 type Event struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/web"
@@ -91,6 +92,9 @@ var errorTable = []errorRow{
 		"{provider} sent back an answer that does not match this sign-in. Nothing was changed; start again."},
 	{errProviderError, http.StatusBadGateway, "provider_error", "Provider error",
 		"{provider} reported an error. Nothing was changed; try again in a moment."},
+	{events.ErrDeliveryNotFound, http.StatusNotFound, "not_found", "Not found", "There is no such delivery."},
+	{events.ErrDeliveryNotDead, http.StatusConflict, "delivery_not_dead", "Not parked",
+		"That delivery is no longer parked: it was delivered or is already queued again. Nothing was changed."},
 	{accounts.ErrNoSession, http.StatusUnauthorized, "unauthenticated", "Log in required", "Your session has ended. Log in again."},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "Try again", "The service is busy. Try again in a moment."},
 }

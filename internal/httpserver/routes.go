@@ -54,6 +54,8 @@ func (s *Server) routes() {
 
 	adm := user.Group("/admin", s.requireAdmin())
 	adm.GET("/", s.handleAdminDashboard())
+	adm.GET("/deliveries", s.handleAdminDeliveries())
+	adm.POST("/deliveries/:id/retry", s.handleAdminDeliveryRetry())
 
 	// The JSON API: its own authentication (session or bearer token), CSRF
 	// for sessions inside apiAuth, problem documents for every error.
