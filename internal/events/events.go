@@ -30,6 +30,8 @@ const (
 	ConnectionRemoved  Kind = "connection_removed"
 	AdminUserCreated   Kind = "admin_user_created"
 	AdminPasswordReset Kind = "admin_password_reset"
+	TokenCreated       Kind = "token_created"
+	TokenRevoked       Kind = "token_revoked"
 )
 
 // Event is one row of the event log.
