@@ -99,7 +99,9 @@ func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, er
 			return nil, err
 		}
 	}
-	if resp.StatusCode != http.StatusUnauthorized {
+	// A call the provider served counts as a use; one it refused the
+	// credentials of (401) or failed (5xx) does not.
+	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode < 500 {
 		s.touch(c.ID, time.Now())
 	}
 	return resp, nil

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -41,23 +43,30 @@ type APIRequest struct {
 // (as the token type's Authorization header, or the provider's query
 // parameter), or an OAuth 1.0a signature. Redirects are never followed: a
 // 3xx comes back as it is, so credentials cannot follow a redirect anywhere.
-// The provider's timeout bounds the whole call, reading the body included;
-// the caller must close the response body.
+// The provider's timeout is an idle timeout: it bounds the wait for the
+// response and every pause in either body, not a long transfer that keeps
+// moving. The caller must close the response body.
 func (c *Client) CallAPI(ctx context.Context, p *Provider, t Token, r APIRequest) (*http.Response, error) {
 	u, err := APIURL(p, r.Path, r.RawQuery)
 	if err != nil {
 		return nil, err
 	}
-	body := &watchedBody{r: r.Body}
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	// The timeout is an idle timeout: it restarts whenever a byte of
+	// either body moves, so a large upload or download is not cut off
+	// while a provider that stalls still is.
+	idle := &idleTimer{timeout: timeoutOf(p)}
+	idle.timer = time.AfterFunc(idle.timeout, func() { idle.fired.Store(true); cancel() })
+	stop := func() { idle.timer.Stop(); cancel() }
+	body := &watchedBody{r: r.Body, idle: idle}
 	var reqBody io.Reader
 	if r.Body != nil {
 		reqBody = body
 	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, timeoutOf(p))
 	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), reqBody)
 	if err != nil {
-		cancel()
+		stop()
 		return nil, fmt.Errorf("oauth: call %s: %w", p.ID, ErrInvalidPath)
 	}
 	req.URL, req.Host = u, u.Host
@@ -72,21 +81,21 @@ func (c *Client) CallAPI(ctx context.Context, p *Provider, t Token, r APIRequest
 		req.Header.Set(k, strings.ReplaceAll(v, ClientIDPlaceholder, p.ClientID))
 	}
 	if err := c.authorize(p, t, req); err != nil {
-		cancel()
+		stop()
 		return nil, err
 	}
 	resp, err := c.apiClient().Do(req)
 	switch {
 	case err == nil:
-		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+		idle.reset()
+		resp.Body = &idleBody{ReadCloser: resp.Body, idle: idle, stop: stop}
 		return resp, nil
 	case body.err != nil:
-		cancel()
+		stop()
 		return nil, fmt.Errorf("oauth: call %s: reading the request body: %w", p.ID, body.err)
 	default:
-		timedOut := ctx.Err() != nil
-		cancel()
-		return nil, callError(parent, p, timedOut, err)
+		stop()
+		return nil, callError(parent, p, idle.fired.Load(), err)
 	}
 }
 
@@ -131,15 +140,26 @@ func (c *Client) authorize(p *Provider, t Token, req *http.Request) error {
 	return nil
 }
 
+// idleTimer cancels a call when nothing has moved for timeout.
+type idleTimer struct {
+	timeout time.Duration
+	timer   *time.Timer
+	fired   atomic.Bool
+}
+
+func (t *idleTimer) reset() { t.timer.Reset(t.timeout) }
+
 // watchedBody remembers a read error of the caller's body, so a body that
 // broke off (or grew past the caller's size cap) is not reported as the
-// provider's fault.
+// provider's fault, and restarts the idle timer as it is read.
 type watchedBody struct {
-	r   io.Reader
-	err error
+	r    io.Reader
+	idle *idleTimer
+	err  error
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
+	b.idle.reset()
 	n, err := b.r.Read(p)
 	if err != nil && err != io.EOF {
 		b.err = err
@@ -147,14 +167,21 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// cancelBody ends the call's deadline when the body is closed.
-type cancelBody struct {
+// idleBody restarts the idle timer as the response is read, and ends the
+// call when it is closed.
+type idleBody struct {
 	io.ReadCloser
-	cancel context.CancelFunc
+	idle *idleTimer
+	stop func()
 }
 
-func (b *cancelBody) Close() error {
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.idle.reset()
+	return b.ReadCloser.Read(p)
+}
+
+func (b *idleBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel()
+	b.stop()
 	return err
 }
