@@ -18,31 +18,11 @@ type cpuSnap struct {
 }
 
 func snapCPU(serverPID int) cpuSnap {
-	s := cpuSnap{driver: benchkit.ProcCPU(0), postgres: postgresCPU(), machine: machineBusy()}
+	s := cpuSnap{driver: benchkit.ProcCPU(0), postgres: benchkit.PostgresCPU(), machine: machineBusy()}
 	if serverPID != 0 {
 		s.server = benchkit.ProcCPU(serverPID)
 	}
 	return s
-}
-
-// postgresCPU is the CPU time of every process named postgres: the server,
-// its auxiliary processes and all backends (other databases' too).
-// Backends that exit in between are not counted.
-func postgresCPU() time.Duration {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	var sum time.Duration
-	for _, e := range ents {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
-			continue
-		}
-		if cpu, comm := benchkit.StatCPU("/proc/" + e.Name() + "/stat"); comm == "postgres" {
-			sum += cpu
-		}
-	}
-	return sum
 }
 
 // machineBusy is the busy (not idle or iowait) CPU time of all CPUs.

@@ -31,6 +31,7 @@ type result struct {
 	P99       time.Duration `json:"p99_ns"`
 	Max       time.Duration `json:"max_ns"`
 	ServerCPU time.Duration `json:"server_cpu_per_req_ns,omitempty"`
+	PGCPU     time.Duration `json:"postgres_cpu_per_req_ns"`
 	DriverCPU time.Duration `json:"driver_cpu_per_req_ns"`
 	ServerRSS int64         `json:"server_rss_peak_kib,omitempty"`
 }
@@ -69,7 +70,7 @@ func runLoad(ctx context.Context, name string, cl call, c int, warmup, d time.Du
 	}
 	// Measure the server's CPU and RSS over the measured window only.
 	time.Sleep(time.Until(measureFrom))
-	cpu0, self0 := benchkit.ProcCPU(serverPID), benchkit.ProcCPU(0)
+	cpu0, self0, pg0 := benchkit.ProcCPU(serverPID), benchkit.ProcCPU(0), benchkit.PostgresCPU()
 	var rss int64
 	for time.Now().Before(end) && ctx.Err() == nil {
 		if serverPID != 0 {
@@ -77,7 +78,7 @@ func runLoad(ctx context.Context, name string, cl call, c int, warmup, d time.Du
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	cpu1, self1 := benchkit.ProcCPU(serverPID), benchkit.ProcCPU(0)
+	cpu1, self1, pg1 := benchkit.ProcCPU(serverPID), benchkit.ProcCPU(0), benchkit.PostgresCPU()
 	wg.Wait()
 	all := slices.Concat(lat...)
 	slices.Sort(all)
@@ -92,6 +93,7 @@ func runLoad(ctx context.Context, name string, cl call, c int, warmup, d time.Du
 			r.ServerCPU = (cpu1 - cpu0) / time.Duration(n)
 		}
 		r.DriverCPU = (self1 - self0) / time.Duration(n)
+		r.PGCPU = (pg1 - pg0) / time.Duration(n)
 	}
 	return r
 }

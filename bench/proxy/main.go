@@ -190,7 +190,7 @@ func printReport(w io.Writer, r *report) {
 	fmt.Fprintf(w, "proxy: c=%d, warm-up %s, measured %s, %d CPUs, GOMAXPROCS %d, %s\n\n",
 		r.C, r.Warmup, r.Duration, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tserver µs/req\tdriver µs/req\tserver RSS peak MiB\t")
+	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tserver µs/req\tpostgres µs/req\tdriver µs/req\tserver RSS peak MiB\t")
 	for _, s := range r.Scenarios {
 		for _, x := range []*result{s.Direct, s.Proxy} {
 			srvCPU, rss := "-", "-"
@@ -198,8 +198,8 @@ func printReport(w io.Writer, r *report) {
 				srvCPU = strconv.FormatInt(x.ServerCPU.Microseconds(), 10)
 				rss = strconv.FormatFloat(float64(x.ServerRSS)/1024, 'f', 1, 64)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", s.Name, x.Target, x.Requests, x.Errors,
-				x.PerSec, ms(x.P50), ms(x.P90), ms(x.P99), ms(x.Max), srvCPU, x.DriverCPU.Microseconds(), rss)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", s.Name, x.Target, x.Requests, x.Errors,
+				x.PerSec, ms(x.P50), ms(x.P90), ms(x.P99), ms(x.Max), srvCPU, x.PGCPU.Microseconds(), x.DriverCPU.Microseconds(), rss)
 		}
 	}
 	tw.Flush()

@@ -36,3 +36,23 @@ func StatCPU(path string) (time.Duration, string) {
 	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
 	return time.Duration(ut+st) * (time.Second / 100), string(data[open+1 : i])
 }
+
+// PostgresCPU is the CPU time of every process named postgres: the server,
+// its auxiliary processes and all backends (other databases' too).
+// Backends that exit in between are not counted.
+func PostgresCPU() time.Duration {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		if cpu, comm := StatCPU("/proc/" + e.Name() + "/stat"); comm == "postgres" {
+			sum += cpu
+		}
+	}
+	return sum
+}
