@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dancecard/dancecard/internal/oauth"
 )
 
@@ -143,21 +145,25 @@ func (r errReader) Read([]byte) (int, error) {
 	return 0, io.EOF
 }
 
-// pick finds the call's connection and opens its tokens, without locking:
-// most calls need no refresh.
+// pick finds the call's connection and opens its tokens, without locking
+// (most calls need no refresh) and reading only what a call needs: this
+// query runs on every call.
 func (s *Service) pick(ctx context.Context, call APICall) (Connection, oauth.Token, error) {
 	var access, secret, refresh []byte
 	var tokenType string
 	var disabled bool
-	row := s.DB.QueryRow(ctx, `SELECT `+connectionColumns+`, access_token, token_secret, refresh_token, token_type,
-		    (SELECT disabled_at IS NOT NULL FROM users WHERE users.id = connections.user_id)
+	c := Connection{UserID: call.UserID, Provider: call.Provider}
+	err := s.DB.QueryRow(ctx, `SELECT id, provider_user_id, status, expires_at, access_token, token_secret, refresh_token,
+		    token_type, (SELECT disabled_at IS NOT NULL FROM users WHERE users.id = connections.user_id)
 		FROM connections WHERE user_id = $1 AND provider = $2 AND ($3::bigint = 0 OR id = $3)
-		ORDER BY rank, id LIMIT 1`, call.UserID, call.Provider, call.ConnectionID)
-	c, err := scanConnection(scanExtra{row, []any{&access, &secret, &refresh, &tokenType, &disabled}})
-	if err != nil {
-		return Connection{}, oauth.Token{}, err
-	}
-	if disabled {
+		ORDER BY rank, id LIMIT 1`, call.UserID, call.Provider, call.ConnectionID).
+		Scan(&c.ID, &c.ProviderUserID, &c.Status, &c.ExpiresAt, &access, &secret, &refresh, &tokenType, &disabled)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Connection{}, oauth.Token{}, ErrNotFound
+	case err != nil:
+		return Connection{}, oauth.Token{}, fmt.Errorf("links: pick connection: %w", err)
+	case disabled:
 		return Connection{}, oauth.Token{}, ErrAccountDisabled
 	}
 	tok, err := s.openToken(c, access, secret, refresh, tokenType)
