@@ -36,17 +36,26 @@ type result struct {
 	ServerRSS int64         `json:"server_rss_peak_kib,omitempty"`
 }
 
+// sample is one measured slice of load against one target.
+type sample struct {
+	lat                      []time.Duration
+	errors                   int
+	d                        time.Duration
+	server, driver, postgres time.Duration // CPU used in the slice
+	rssPeak                  int64         // KiB
+}
+
 // runLoad runs c closed-loop clients, each with its own keep-alive
 // connection, for warmup (unmeasured) and then d, and samples the
 // server's RSS and CPU when serverPID is not 0.
-func runLoad(ctx context.Context, name string, cl call, c int, warmup, d time.Duration, serverPID int) *result {
+func runLoad(ctx context.Context, cl call, c int, warmup, d time.Duration, serverPID int) sample {
 	start := time.Now()
 	measureFrom, end := start.Add(warmup), start.Add(warmup+d)
 	lat := make([][]time.Duration, c)
 	errs := make([]int, c)
 	var wg sync.WaitGroup
 	for w := range c {
-		lat[w] = make([]time.Duration, 0, 1<<16)
+		lat[w] = make([]time.Duration, 0, 1<<14)
 		wg.Go(func() {
 			hc := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2, DisableCompression: true}}
 			defer hc.CloseIdleConnections()
@@ -57,43 +66,58 @@ func runLoad(ctx context.Context, name string, cl call, c int, warmup, d time.Du
 					return
 				}
 				ok := once(ctx, hc, cl, &buf)
-				if t0.Before(measureFrom) {
-					continue
-				}
-				if !ok {
+				switch {
+				case t0.Before(measureFrom):
+				case !ok:
 					errs[w]++
-					continue
+				default:
+					lat[w] = append(lat[w], time.Since(t0))
 				}
-				lat[w] = append(lat[w], time.Since(t0))
 			}
 		})
 	}
-	// Measure the server's CPU and RSS over the measured window only.
+	// CPU and RSS over the measured window only.
 	time.Sleep(time.Until(measureFrom))
 	cpu0, self0, pg0 := benchkit.ProcCPU(serverPID), benchkit.ProcCPU(0), benchkit.PostgresCPU()
-	var rss int64
+	s := sample{d: d}
 	for time.Now().Before(end) && ctx.Err() == nil {
 		if serverPID != 0 {
-			rss = max(rss, benchkit.ProcStatusKiB(serverPID, "VmRSS:"))
+			s.rssPeak = max(s.rssPeak, benchkit.ProcStatusKiB(serverPID, "VmRSS:"))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	cpu1, self1, pg1 := benchkit.ProcCPU(serverPID), benchkit.ProcCPU(0), benchkit.PostgresCPU()
 	wg.Wait()
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	r := &result{Target: name, Requests: len(all), PerSec: float64(len(all)) / d.Seconds(), ServerRSS: rss}
+	s.lat = slices.Concat(lat...)
 	for _, e := range errs {
-		r.Errors += e
+		s.errors += e
 	}
-	if n := len(all); n > 0 {
+	if serverPID != 0 {
+		s.server = cpu1 - cpu0
+	}
+	s.driver, s.postgres = self1-self0, pg1-pg0
+	return s
+}
+
+// summarize merges the slices measured against one target.
+func summarize(name string, samples []sample) *result {
+	var all []time.Duration
+	var d, srv, drv, pg time.Duration
+	r := &result{Target: name}
+	for _, s := range samples {
+		all = append(all, s.lat...)
+		d += s.d
+		srv, drv, pg = srv+s.server, drv+s.driver, pg+s.postgres
+		r.Errors += s.errors
+		r.ServerRSS = max(r.ServerRSS, s.rssPeak)
+	}
+	slices.Sort(all)
+	n := len(all)
+	r.Requests, r.PerSec = n, float64(n)/d.Seconds()
+	if n > 0 {
 		pct := func(p float64) time.Duration { return all[min(n-1, int(float64(n)*p))] }
 		r.P50, r.P90, r.P99, r.Max = pct(0.50), pct(0.90), pct(0.99), all[n-1]
-		if serverPID != 0 {
-			r.ServerCPU = (cpu1 - cpu0) / time.Duration(n)
-		}
-		r.DriverCPU = (self1 - self0) / time.Duration(n)
-		r.PGCPU = (pg1 - pg0) / time.Duration(n)
+		r.ServerCPU, r.DriverCPU, r.PGCPU = srv/time.Duration(n), drv/time.Duration(n), pg/time.Duration(n)
 	}
 	return r
 }

@@ -49,6 +49,7 @@ type scenario struct {
 type report struct {
 	Time       time.Time   `json:"time"`
 	C          int         `json:"c"`
+	Rounds     int         `json:"rounds"`
 	Warmup     string      `json:"warmup"`
 	Duration   string      `json:"duration"`
 	NumCPU     int         `json:"num_cpu"`
@@ -62,10 +63,11 @@ func run() error {
 	c := flag.Int("c", 32, "concurrent clients")
 	d := flag.Duration("d", 10*time.Second, "measured time per target and scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured warm-up before each")
+	rounds := flag.Int("rounds", 4, "alternate direct and proxy this many times per scenario, d/rounds each, so both see the same machine")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	flag.Parse()
-	if *c < 1 || *d <= 0 || *warmup < 0 {
-		return errors.New("need -c >= 1, -d > 0 and -warmup >= 0")
+	if *c < 1 || *d <= 0 || *warmup < 0 || *rounds < 1 {
+		return errors.New("need -c >= 1, -d > 0, -warmup >= 0 and -rounds >= 1")
 	}
 	adminURL := os.Getenv("DATABASE_URL")
 	if adminURL == "" {
@@ -109,20 +111,24 @@ func run() error {
 		{"GET user", "GET", "user?page=2&per_page=50", nil},
 		{"POST 4 KiB", "POST", "repos/o/r/issues", body4k},
 	}
-	rep := &report{Time: time.Now().UTC(), C: *c, Warmup: warmup.String(), Duration: d.String(),
+	rep := &report{Time: time.Now().UTC(), C: *c, Rounds: *rounds, Warmup: warmup.String(), Duration: d.String(),
 		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
 	for _, k := range kinds {
 		base := call{method: k.method, body: k.body, contentType: "application/json", want: []byte(`"user":"42"`)}
 		dc, pc := base, base
 		dc.url, dc.bearer = f.APIBaseURL()+k.path, direct
 		pc.url, pc.bearer = srv.BaseURL+"/api/v1/providers/fast/api/"+k.path, pat
-		fmt.Fprintf(os.Stderr, "%s: direct, then through the proxy; %d clients, %v warm-up + %v each\n", k.name, *c, *warmup, *d)
-		sc := &scenario{Name: k.name}
-		sc.Direct = runLoad(ctx, "direct", dc, *c, *warmup, *d, 0)
-		sc.Proxy = runLoad(ctx, "proxy", pc, *c, *warmup, *d, srv.PID())
-		if ctx.Err() != nil {
-			return ctx.Err()
+		fmt.Fprintf(os.Stderr, "%s: direct and through the proxy, alternating %d times; %d clients, %v warm-up + %v each time\n",
+			k.name, *rounds, *c, *warmup, *d/time.Duration(*rounds))
+		var direct, proxied []sample
+		for range *rounds {
+			direct = append(direct, runLoad(ctx, dc, *c, *warmup, *d/time.Duration(*rounds), 0))
+			proxied = append(proxied, runLoad(ctx, pc, *c, *warmup, *d/time.Duration(*rounds), srv.PID()))
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 		}
+		sc := &scenario{Name: k.name, Direct: summarize("direct", direct), Proxy: summarize("proxy", proxied)}
 		sc.AddedP50 = sc.Proxy.P50 - sc.Direct.P50
 		if sc.Direct.PerSec > 0 {
 			sc.Ratio = sc.Proxy.PerSec / sc.Direct.PerSec
@@ -187,19 +193,22 @@ func startServer(ctx context.Context, dbURL string, f *fake) (*benchkit.Process,
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
 
 func printReport(w io.Writer, r *report) {
-	fmt.Fprintf(w, "proxy: c=%d, warm-up %s, measured %s, %d CPUs, GOMAXPROCS %d, %s\n\n",
-		r.C, r.Warmup, r.Duration, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
+	fmt.Fprintf(w, "proxy: c=%d, %d rounds, warm-up %s each, measured %s per target, %d CPUs, GOMAXPROCS %d, %s\n\n",
+		r.C, r.Rounds, r.Warmup, r.Duration, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tserver µs/req\tpostgres µs/req\tdriver µs/req\tserver RSS peak MiB\t")
 	for _, s := range r.Scenarios {
 		for _, x := range []*result{s.Direct, s.Proxy} {
-			srvCPU, rss := "-", "-"
+			srvCPU, rss, pg := "-", "-", "n/a"
+			if x.PGCPU >= 0 {
+				pg = strconv.FormatInt(x.PGCPU.Microseconds(), 10)
+			}
 			if x.ServerCPU > 0 {
 				srvCPU = strconv.FormatInt(x.ServerCPU.Microseconds(), 10)
 				rss = strconv.FormatFloat(float64(x.ServerRSS)/1024, 'f', 1, 64)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", s.Name, x.Target, x.Requests, x.Errors,
-				x.PerSec, ms(x.P50), ms(x.P90), ms(x.P99), ms(x.Max), srvCPU, x.PGCPU.Microseconds(), x.DriverCPU.Microseconds(), rss)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", s.Name, x.Target, x.Requests, x.Errors,
+				x.PerSec, ms(x.P50), ms(x.P90), ms(x.P99), ms(x.Max), srvCPU, pg, x.DriverCPU.Microseconds(), rss)
 		}
 	}
 	tw.Flush()
