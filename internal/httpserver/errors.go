@@ -86,6 +86,8 @@ var errorTable = []errorRow{
 	// The provider proxy's (ErrTimeout before ErrUnreachable, which it wraps).
 	{oauth.ErrInvalidPath, http.StatusBadRequest, "invalid_path", "Invalid path",
 		"The path must stay under the provider's API: no absolute URLs, no . or .. segments (encoded or not), no encoded slashes or backslashes, no empty segments, no user@host forms, no control characters."},
+	{oauth.ErrNoAPI, http.StatusNotFound, "no_api", "No API",
+		"This provider is configured without an api_base_url, so its API cannot be called through Dancecard."},
 	{oauth.ErrInvalidQuery, http.StatusBadRequest, "invalid_query", "Invalid query",
 		"Calls to this OAuth 1 provider are signed, which needs a form-encoded query: no semicolons and no malformed percent-escapes."},
 	{links.ErrReauthRequired, http.StatusConflict, "reauth_required", "Reconnect required",

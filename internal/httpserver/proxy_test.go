@@ -221,3 +221,12 @@ func TestProxyBodyCap(t *testing.T) {
 		t.Fatalf("10 MiB: %d, %d bytes", res.StatusCode, len(out))
 	}
 }
+
+func TestProxyProviderWithoutAPI(t *testing.T) {
+	sso := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOIDC(sso, "sso")))
+	b := ts.browser(t)
+	b.signUp("sso@example.com", goodPassword)
+	res, out := send(t, ts.URL, "GET", "/api/v1/providers/sso/api/user", b.newToken("p", "proxy").Token, nil, nil)
+	wantProblem(t, asResponse(res, out), http.StatusNotFound, "no_api")
+}

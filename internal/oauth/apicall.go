@@ -23,6 +23,9 @@ var (
 	// ErrInvalidQuery is a query that cannot be signed for OAuth 1 because
 	// it is not form-encoded (a bad escape, a semicolon).
 	ErrInvalidQuery = errors.New("oauth: the query is not form-encoded and cannot be signed")
+	// ErrNoAPI is a provider configured without an api_base_url: there is
+	// no API to call.
+	ErrNoAPI = errors.New("oauth: the provider has no API base URL")
 	// ErrTimeout is a provider that did not answer within its timeout.
 	ErrTimeout = errors.New("oauth: the provider did not answer in time")
 )

@@ -32,6 +32,9 @@ func TestAPIURLRefusesEscapes(t *testing.T) {
 			t.Errorf("APIURL(%q) = %v, %v; want ErrInvalidPath", path, u, err)
 		}
 	}
+	if _, err := oauth.APIURL(&oauth.Provider{ID: "sso"}, "x", ""); !errors.Is(err, oauth.ErrNoAPI) {
+		t.Errorf("provider without an API: %v", err)
+	}
 	for _, q := range []string{"a=1\r\nX: y", "a b", "a=1#frag"} {
 		if _, err := oauth.APIURL(p, "x", q); !errors.Is(err, oauth.ErrInvalidPath) {
 			t.Errorf("query %q accepted", q)

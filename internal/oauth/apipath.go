@@ -20,6 +20,9 @@ import (
 // The query must be free of control characters and spaces; it is otherwise
 // passed on untouched.
 func APIURL(p *Provider, path, rawQuery string) (*url.URL, error) {
+	if p.APIBaseURL == "" {
+		return nil, fmt.Errorf("oauth: call %s: %w", p.ID, ErrNoAPI)
+	}
 	base, err := url.Parse(p.APIBaseURL)
 	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
 		return nil, fmt.Errorf("oauth: call %s: no usable api_base_url: %w", p.ID, ErrMisconfigured)
