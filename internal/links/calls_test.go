@@ -308,3 +308,31 @@ func TestLastUsedIsCoalesced(t *testing.T) {
 		t.Fatalf("the flusher left %d behind at shutdown", n)
 	}
 }
+
+// A refresh that brings an expiring connection back records the change.
+func TestRefreshRecordsStatusChange(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{})
+	e.expire(t)
+	ctx := context.Background()
+	if _, err := e.db.Exec(ctx, `UPDATE connections SET status = 'expiring'`); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); err != nil || status != 200 {
+		t.Fatalf("%d %v", status, err)
+	}
+	var status string
+	var events int
+	if err := e.db.QueryRow(ctx, `SELECT status, (SELECT count(*) FROM events WHERE kind = 'connection_updated'
+		AND reason = 'access token refreshed' AND data->>'old_status' = 'expiring' AND data->>'new_status' = 'active')
+		FROM connections WHERE id = $1`, e.connID).Scan(&status, &events); err != nil {
+		t.Fatal(err)
+	}
+	if status != "active" || events != 1 {
+		t.Fatalf("status %s, %d events", status, events)
+	}
+	// The stored token is the refreshed one: the next call needs no refresh.
+	if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); err != nil || status != 200 || e.fake.Counts().Refreshes != 1 {
+		t.Fatalf("second call: %d %v, %d refreshes", status, err, e.fake.Counts().Refreshes)
+	}
+}
