@@ -52,7 +52,8 @@ type APICall struct {
 // CallAPI sends a call with the chosen connection's credentials and returns
 // the provider's response; the caller closes its body. An OAuth 2 token
 // that has expired is refreshed first, and one the provider answers 401 to
-// is refreshed and the call sent once more; either way exactly one refresh
+// is refreshed and the call sent once more (a body too large to keep for
+// that gets the 401, and its retry the fresh token); either way exactly one refresh
 // reaches the provider however many calls need it, in this process or any
 // other (refreshLocked). A refused refresh marks the connection
 // needs_reauth and returns a *ReauthError. The only database write on the
@@ -91,13 +92,20 @@ func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, er
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusUnauthorized && refreshable && !refreshed && replay != nil {
-		_ = resp.Body.Close()
-		if tok, err = s.refresh(ctx, p, c, tok.AccessToken); err != nil {
+	if resp.StatusCode == http.StatusUnauthorized && refreshable && !refreshed {
+		fresh, err := s.refresh(ctx, p, c, tok.AccessToken)
+		if err != nil {
+			_ = resp.Body.Close()
 			return nil, err
 		}
+		if replay == nil {
+			// The body was streamed and is spent: the 401 goes back, and
+			// the caller's retry finds the fresh token.
+			return resp, nil
+		}
+		_ = resp.Body.Close()
 		req.Body = replay()
-		if resp, err = s.Protocol.CallAPI(ctx, p, tok, req); err != nil {
+		if resp, err = s.Protocol.CallAPI(ctx, p, fresh, req); err != nil {
 			return nil, err
 		}
 	}

@@ -336,3 +336,22 @@ func TestRefreshRecordsStatusChange(t *testing.T) {
 		t.Fatalf("second call: %d %v, %d refreshes", status, err, e.fake.Counts().Refreshes)
 	}
 }
+
+// A body too large to keep cannot be sent twice: the 401 comes back, but
+// the token is refreshed for the caller's retry.
+func TestRefreshAfter401WithLargeBody(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{})
+	e.fake.ForgetAccessTokens()
+	big := strings.Repeat("x", 100<<10)
+	status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub",
+		Request: oauth.APIRequest{Method: "PUT", Path: "raw/big", Body: strings.NewReader(big), ContentLength: int64(len(big))}})
+	if err != nil || status != 401 || e.fake.Counts().Refreshes != 1 {
+		t.Fatalf("%d %v, %d refreshes", status, err, e.fake.Counts().Refreshes)
+	}
+	status, _, err = call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub",
+		Request: oauth.APIRequest{Method: "PUT", Path: "raw/big", Body: strings.NewReader(big), ContentLength: int64(len(big))}})
+	if err != nil || status != 200 || e.fake.Counts().Refreshes != 1 {
+		t.Fatalf("retry: %d %v, %d refreshes", status, err, e.fake.Counts().Refreshes)
+	}
+}
