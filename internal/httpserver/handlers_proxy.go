@@ -21,6 +21,9 @@ const maxProxyBody = 10 << 20
 // errProxyTooLarge is a proxied request body over maxProxyBody.
 var errProxyTooLarge = errors.New("httpserver: proxied body too large")
 
+// proxyCSP confines a provider's response served from this origin.
+const proxyCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
 // proxyMethods are the methods the proxy forwards. TRACE and CONNECT are
 // not: neither is an API call, and TRACE would echo the credentials.
 var proxyMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
@@ -73,6 +76,10 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 		for k, vs := range oauth.ResponseHeader(resp.Header) {
 			h[k] = vs
 		}
+		// The provider's body is served from this site's origin: whatever
+		// it is (an HTML page, a script a user put at the provider), it
+		// must not run here, so it is sandboxed and may load nothing.
+		h.Set("Content-Security-Policy", proxyCSP)
 		c.Response().WriteHeader(resp.StatusCode)
 		if _, err := io.Copy(c.Response(), resp.Body); err != nil {
 			// The status is sent; all that is left is to cut the body

@@ -168,6 +168,11 @@ func TestProxyFiltersHeadersBothWays(t *testing.T) {
 	if res.Header.Get("Set-Cookie") != "" || res.Header.Get("X-Provider-Internal") != "" {
 		t.Errorf("provider-only headers came back: %v", res.Header)
 	}
+	// Whatever the provider sends runs nowhere on this origin.
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") ||
+		res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("proxied response not confined: CSP %q", csp)
+	}
 }
 
 func TestProxyRefusesPathsThatLeaveTheAPI(t *testing.T) {
