@@ -98,6 +98,10 @@ func TestProxyRefreshesOnceForConcurrentCalls(t *testing.T) {
 
 func TestProxyRefreshesAfterA401(t *testing.T) {
 	e := newProxyEnv(t, oauthtest.Knobs{})
+	// A token stored over 30 s ago, which the provider no longer accepts.
+	if _, err := e.ts.DB.Exec(context.Background(), `UPDATE connections SET updated_at = now() - interval '1 hour'`); err != nil {
+		t.Fatal(err)
+	}
 	e.hub.ForgetAccessTokens()
 	res, out := e.call(t, "POST", "/api/v1/providers/hub/api/items", strings.NewReader(`{"n":1}`), http.Header{"Content-Type": {"application/json"}})
 	if got := echoOf(t, res, out); got.Body != `{"n":1}` || e.hub.Counts().Refreshes != 1 {

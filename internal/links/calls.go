@@ -36,6 +36,10 @@ func (e *ReauthError) Is(target error) bool { return target == ErrReauthRequired
 // not expire on its way to the provider.
 const refreshSkew = 30 * time.Second
 
+// refreshCooldown is how old a stored token must be before a 401 makes
+// it refreshed.
+const refreshCooldown = 30 * time.Second
+
 // maxReplay is the largest request body kept in memory so that a call that
 // draws a 401 can be sent again after a refresh; larger bodies stream and
 // the 401 is passed back.
@@ -92,7 +96,10 @@ func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, er
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusUnauthorized && refreshable && !refreshed {
+	// A 401 for a token stored moments ago is not about its age (the
+	// provider refuses this call for another reason): refreshing again would
+	// only cost a round trip at the provider on every call.
+	if resp.StatusCode == http.StatusUnauthorized && refreshable && !refreshed && time.Since(c.UpdatedAt) > refreshCooldown {
 		fresh, err := s.refresh(ctx, p, c, tok.AccessToken)
 		if err != nil {
 			_ = resp.Body.Close()
@@ -161,11 +168,11 @@ func (s *Service) pick(ctx context.Context, call APICall) (Connection, oauth.Tok
 	var tokenType string
 	var disabled bool
 	c := Connection{UserID: call.UserID, Provider: call.Provider}
-	err := s.DB.QueryRow(ctx, `SELECT id, provider_user_id, status, expires_at, access_token, token_secret, refresh_token,
+	err := s.DB.QueryRow(ctx, `SELECT id, provider_user_id, status, expires_at, updated_at, access_token, token_secret, refresh_token,
 		    token_type, (SELECT disabled_at IS NOT NULL FROM users WHERE users.id = connections.user_id)
 		FROM connections WHERE user_id = $1 AND provider = $2 AND ($3::bigint = 0 OR id = $3)
 		ORDER BY rank, id LIMIT 1`, call.UserID, call.Provider, call.ConnectionID).
-		Scan(&c.ID, &c.ProviderUserID, &c.Status, &c.ExpiresAt, &access, &secret, &refresh, &tokenType, &disabled)
+		Scan(&c.ID, &c.ProviderUserID, &c.Status, &c.ExpiresAt, &c.UpdatedAt, &access, &secret, &refresh, &tokenType, &disabled)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Connection{}, oauth.Token{}, ErrNotFound

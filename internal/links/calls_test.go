@@ -76,6 +76,15 @@ func (e *callEnv) expire(t *testing.T) {
 	e.fake.ForgetAccessTokens()
 }
 
+// age makes the stored token look stored a while ago, so that a 401 makes
+// it refreshed.
+func (e *callEnv) age(t *testing.T) {
+	t.Helper()
+	if _, err := e.db.Exec(context.Background(), `UPDATE connections SET updated_at = now() - interval '1 hour'`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func call(t *testing.T, svc *links.Service, c links.APICall) (int, oauthtest.Echo, error) {
 	t.Helper()
 	if c.Request.Method == "" {

@@ -55,6 +55,7 @@ func TestCallAPIRefreshesOnceUnderConcurrency(t *testing.T) {
 func TestCallAPIRefreshesAfter401AndResendsTheBody(t *testing.T) {
 	t.Parallel()
 	e := newCallEnv(t, oauthtest.Knobs{OmitRefreshToken: true})
+	e.age(t)
 	e.fake.ForgetAccessTokens() // the database still thinks the token is good
 	status, echo, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub",
 		Request: oauth.APIRequest{Method: "POST", Path: "items", Body: strings.NewReader(`{"a":1}`), ContentLength: 7,
@@ -130,6 +131,7 @@ func TestRefreshRecordsStatusChange(t *testing.T) {
 func TestRefreshAfter401WithLargeBody(t *testing.T) {
 	t.Parallel()
 	e := newCallEnv(t, oauthtest.Knobs{})
+	e.age(t)
 	e.fake.ForgetAccessTokens()
 	big := strings.Repeat("x", 100<<10)
 	status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub",
@@ -141,5 +143,27 @@ func TestRefreshAfter401WithLargeBody(t *testing.T) {
 		Request: oauth.APIRequest{Method: "PUT", Path: "raw/big", Body: strings.NewReader(big), ContentLength: int64(len(big))}})
 	if err != nil || status != 200 || e.fake.Counts().Refreshes != 1 {
 		t.Fatalf("retry: %d %v, %d refreshes", status, err, e.fake.Counts().Refreshes)
+	}
+}
+
+// A 401 for a token stored moments ago is passed back without a refresh:
+// refreshing would not help, and would cost a refresh per call.
+func TestNoRefreshFor401OfAFreshToken(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{})
+	for range 3 {
+		if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub", Request: oauth.APIRequest{Path: "status/401"}}); err != nil || status != 401 {
+			t.Fatalf("%d %v", status, err)
+		}
+	}
+	if n := e.fake.Counts().Refreshes; n != 0 {
+		t.Fatalf("%d refreshes for a token stored moments ago", n)
+	}
+	e.age(t)
+	if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub", Request: oauth.APIRequest{Path: "status/401"}}); err != nil || status != 401 {
+		t.Fatalf("%d %v", status, err)
+	}
+	if n := e.fake.Counts().Refreshes; n != 1 {
+		t.Fatalf("%d refreshes for an older token's 401, want 1", n)
 	}
 }
