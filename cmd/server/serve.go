@@ -82,8 +82,19 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "Dancecard listening on http://%s (public URL %s)\n", ln.Addr(), cfg.BaseURL)
 	go housekeeping(ctx, log, a, ratelimit.New(db, true))
-	return serveUntilDone(ctx, a.srv.HTTPServer(cfg.Addr), ln, log)
+	// Last-used times of proxied calls are flushed every few seconds and
+	// once more after the last in-flight request has drained.
+	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
+	usageDone := make(chan struct{})
+	go func() { a.links.RunUsageFlusher(usageCtx, usageFlushEvery); close(usageDone) }()
+	err = serveUntilDone(ctx, a.srv.HTTPServer(cfg.Addr), ln, log)
+	stopUsage()
+	<-usageDone
+	return err
 }
+
+// usageFlushEvery is how often coalesced last-used times are written.
+const usageFlushEvery = 5 * time.Second
 
 // app is the wired-up service.
 type app struct {

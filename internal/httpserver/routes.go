@@ -62,6 +62,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/openapi.json", s.handleOpenAPI())
 	api := e.Group("/api/v1", s.loadSession(), s.apiAuth())
 	s.apiRoutes(api)
+	s.proxyRoutes(api)
 	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })

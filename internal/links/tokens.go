@@ -15,26 +15,14 @@ import (
 // Another user's connection is ErrNotFound, exactly like a missing one.
 func (s *Service) lockWithToken(ctx context.Context, tx pgx.Tx, userID, id int64) (Connection, oauth.Token, error) {
 	var access, secret, refresh []byte
-	var tok oauth.Token
-	c, err := scanConnection(tx.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections
-		WHERE id = $1 AND user_id = $2 FOR UPDATE`, id, userID))
+	var tokenType string
+	c, err := scanConnection(scanExtra{tx.QueryRow(ctx, `SELECT `+connectionColumns+`, access_token, token_secret,
+		    refresh_token, token_type FROM connections
+		WHERE id = $1 AND user_id = $2 FOR UPDATE`, id, userID), []any{&access, &secret, &refresh, &tokenType}})
 	if err != nil {
-		return Connection{}, tok, err
+		return Connection{}, oauth.Token{}, err
 	}
-	err = tx.QueryRow(ctx, `SELECT access_token, token_secret, refresh_token, token_type FROM connections WHERE id = $1`, id).
-		Scan(&access, &secret, &refresh, &tok.TokenType)
-	if err != nil {
-		return Connection{}, tok, err
-	}
-	open := func(b []byte, col string) string {
-		v, oerr := s.Keys.Open(b, tokenContext(c.Provider, c.ProviderUserID, col))
-		err = errors.Join(err, oerr)
-		return v
-	}
-	tok.AccessToken, tok.TokenSecret, tok.RefreshToken = open(access, "access_token"), open(secret, "token_secret"), open(refresh, "refresh_token")
-	if c.ExpiresAt != nil {
-		tok.Expiry = *c.ExpiresAt
-	}
+	tok, err := s.openToken(c, access, secret, refresh, tokenType)
 	return c, tok, err
 }
 
