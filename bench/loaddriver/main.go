@@ -51,6 +51,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dancecard/dancecard/bench/internal/benchkit"
 )
 
 func main() {
@@ -139,10 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		defer srv.stop(stderr)
-		baseURL = srv.baseURL
-	}
-	if err := waitReady(ctx, baseURL, srv); err != nil {
+		defer srv.stop()
+		baseURL = srv.BaseURL
+	} else if err := benchkit.WaitReady(ctx, baseURL, nil); err != nil {
 		return err
 	}
 	pop, err := setUp(ctx, baseURL, set, stderr)

@@ -88,10 +88,26 @@ func Start(ctx context.Context, bin string, args, env []string, baseURL string) 
 }
 
 func (p *Process) waitReady(ctx context.Context) error {
+	err := WaitReady(ctx, p.BaseURL, p.exited)
+	if err != nil && ctx.Err() == nil {
+		p.DumpLog(os.Stderr)
+	}
+	if errors.Is(err, errExited) {
+		return fmt.Errorf("%w: %v", err, p.waitErr)
+	}
+	return err
+}
+
+var errExited = errors.New("the server exited before it was ready")
+
+// WaitReady polls baseURL's /readyz until it answers 200, for 90 s at most
+// (the first start migrates). exited, when not nil, closes if the server's
+// process dies, which ends the wait at once.
+func WaitReady(ctx context.Context, baseURL string, exited <-chan struct{}) error {
 	deadline := time.Now().Add(90 * time.Second)
 	c := &http.Client{Timeout: 2 * time.Second}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.BaseURL+"/readyz", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/readyz", nil)
 		if resp, err := c.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -102,17 +118,18 @@ func (p *Process) waitReady(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-p.exited:
-			p.DumpLog(os.Stderr)
-			return fmt.Errorf("the server exited before it was ready: %v", p.waitErr)
+		case <-exited:
+			return errExited
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.DumpLog(os.Stderr)
-			return errors.New("the server's /readyz did not answer 200 within 90s")
+			return fmt.Errorf("%s/readyz did not answer 200 within 90s", baseURL)
 		}
 	}
 }
+
+// Exited is closed when the server's process has exited.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
 
 // Stop sends SIGTERM and waits; it kills the server after 30 s.
 func (p *Process) Stop() {
