@@ -194,11 +194,11 @@ func TestMigrateCommands(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"migrate", "version"}, "schema version 8"},
-		{[]string{"migrate", "down", "2"}, "schema version 6"},
-		{[]string{"migrate", "up"}, "schema version 8"},
-		{[]string{"migrate", "down", "8"}, "schema version 0"},
-		{[]string{"migrate", "up", "-config", ""}, "schema version 8"},
+		{[]string{"migrate", "version"}, "schema version 11"},
+		{[]string{"migrate", "down", "2"}, "schema version 7"},
+		{[]string{"migrate", "up"}, "schema version 11"},
+		{[]string{"migrate", "down", "9"}, "schema version 0"},
+		{[]string{"migrate", "up", "-config", ""}, "schema version 11"},
 	}
 	for _, st := range steps {
 		var out bytes.Buffer
