@@ -30,7 +30,23 @@ const (
 	ConnectionRemoved  Kind = "connection_removed"
 	AdminUserCreated   Kind = "admin_user_created"
 	AdminPasswordReset Kind = "admin_password_reset"
+	// What administrators do in the console. UserID is the account acted
+	// on; Data["admin_id"] is the administrator who acted.
+	AdminRoleGranted       Kind = "admin_role_granted"
+	AdminRoleRevoked       Kind = "admin_role_revoked"
+	AdminUserDisabled      Kind = "admin_user_disabled"
+	AdminUserEnabled       Kind = "admin_user_enabled"
+	AdminSessionsEnded     Kind = "admin_sessions_ended"
+	AdminConnectionRemoved Kind = "admin_connection_removed"
 )
+
+// Kinds lists every kind, in the order of the const block above (the admin
+// console's kind filter offers them). Keep it in step with the block.
+func Kinds() []Kind {
+	return []Kind{UserCreated, LoginCompleted, LoginFailed, PasswordChanged, ConnectionCreated, ConnectionUpdated,
+		ConnectionFailed, ConnectionRemoved, AdminUserCreated, AdminPasswordReset, AdminRoleGranted, AdminRoleRevoked,
+		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved}
+}
 
 // Event is one row of the event log.
 type Event struct {

@@ -1,0 +1,66 @@
+package links
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/oauth"
+	"github.com/dancecard/dancecard/internal/postgres"
+)
+
+// RemoveByAdmin removes any user's connection on an administrator's
+// behalf and revokes its token at the provider after the commit.
+//
+// Unlike Disconnect it does not refuse to remove the user's last way to log
+// in: an administrator removes a link because the provider account is
+// compromised, abusive or was linked by mistake, and keeping it alive so the
+// owner can still log in through it would defeat the point. The event says
+// when the account was left without a way to log in, so support can follow
+// up (a password reset by email, or re-linking).
+//
+// It records connection_removed, which subscribers of every removal rely
+// on, and admin_connection_removed naming the administrator, in the same
+// transaction as the delete.
+func (s *Service) RemoveByAdmin(ctx context.Context, adminID, connectionID int64) (Connection, error) {
+	var c Connection
+	var tok oauth.Token
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		var owner int64
+		err := tx.QueryRow(ctx, `SELECT user_id FROM connections WHERE id = $1`, connectionID).Scan(&owner)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		u, err := s.Accounts.UserTx(ctx, tx, owner)
+		if err != nil {
+			return err
+		}
+		if c, tok, err = s.lockWithToken(ctx, tx, owner, connectionID); err != nil {
+			return err
+		}
+		var others int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM connections WHERE user_id = $1 AND id <> $2`,
+			owner, connectionID).Scan(&others); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM connections WHERE id = $1`, connectionID); err != nil {
+			return err
+		}
+		base := events.Event{UserID: owner, Provider: c.Provider, ProviderUserID: c.ProviderUserID, ConnectionID: c.ID}
+		removed, byAdmin := base, base
+		removed.Kind, removed.Reason = events.ConnectionRemoved, "removed by an administrator"
+		byAdmin.Kind = events.AdminConnectionRemoved
+		byAdmin.Data = map[string]any{"admin_id": adminID, "left_without_login": !u.HasPassword && others == 0}
+		return events.RecordAll(ctx, tx, []events.Event{removed, byAdmin})
+	})
+	if err != nil {
+		return Connection{}, err
+	}
+	s.revoke(ctx, c, tok)
+	return c, nil
+}
