@@ -99,3 +99,8 @@ func (s *Service) moderate(ctx context.Context, userID int64, change func(pgx.Tx
 	}
 	return nil
 }
+
+// User returns the account with id, or ErrNotFound.
+func (s *Service) User(ctx context.Context, id int64) (User, error) {
+	return scanUser(s.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+}

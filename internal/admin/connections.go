@@ -13,6 +13,7 @@ import (
 // ConnectionQuery selects a page of connections. The zero value is the
 // first page of every connection, newest first.
 type ConnectionQuery struct {
+	UserID   int64 // one user's connections (the user page); 0 is everyone's
 	Provider string
 	Status   string // active, expiring, needs_reauth or revoked
 	Q        string // part of the username, display name, email or provider user id
@@ -104,6 +105,9 @@ func connectionSQL(cq ConnectionQuery) (string, []any, string, error) {
 		return "", nil, "", err
 	}
 	var w where
+	if cq.UserID != 0 {
+		w.add("c.user_id = ?", cq.UserID)
+	}
 	if cq.Provider != "" {
 		w.add("c.provider = ?", cq.Provider)
 	}

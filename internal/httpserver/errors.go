@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/web"
@@ -70,6 +71,8 @@ var errorTable = []errorEntry{
 		"{provider} sent back an answer that does not match this sign-in. Nothing was changed; start again."},
 	{errProviderError, http.StatusBadGateway, "provider_error", "Provider error",
 		"{provider} reported an error. Nothing was changed; try again in a moment."},
+	{accounts.ErrSelf, http.StatusConflict, "cannot_change_self", "Not allowed on your own account",
+		"You cannot disable or demote your own account; ask another administrator."},
 	{accounts.ErrNoSession, http.StatusUnauthorized, "unauthenticated", "Log in required", "Your session has ended. Log in again."},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "Try again", "The service is busy. Try again in a moment."},
 }
@@ -87,6 +90,9 @@ var statusTexts = map[int][2]string{
 func lookupError(err error) errorEntry {
 	if pe := (*oauth.ProviderError)(nil); errors.As(err, &pe) {
 		err = errProviderError
+	}
+	if fe := (*admin.FilterError)(nil); errors.As(err, &fe) {
+		return errorEntry{status: http.StatusBadRequest, code: "invalid_filter", title: "Invalid filter", message: fe.Message}
 	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
