@@ -73,6 +73,26 @@ type Profile struct {
 
 	Connections      []Connection
 	ConnectProviders []ProviderButton // every enabled provider the user can connect
+
+	IsAdmin   bool // may create admin-scoped tokens
+	Tokens    []APIToken
+	TokenForm TokenForm
+}
+
+// APIToken is a personal access token as the profile lists it: never the secret.
+type APIToken struct {
+	ID, Name, Scope, Prefix string
+	CreatedAt               time.Time
+	ExpiresAt, LastUsedAt   *time.Time
+}
+
+// TokenForm is the create-token form's state: its errors, or the token just
+// created, whose secret is shown this once.
+type TokenForm struct {
+	Errors      map[string]string // "name", "scope", "expires_at"
+	Name        string
+	NewToken    string // the secret of the token just created
+	NewTokenFor string // its name
 }
 
 // Connection is one linked provider account as the profile page shows it. It never carries tokens.

@@ -6,17 +6,21 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
+	"github.com/dancecard/dancecard/migrations"
 )
 
 // syncBuffer collects run()'s output while tests read it.
@@ -190,15 +194,17 @@ func TestGracefulShutdown(t *testing.T) {
 
 func TestMigrateCommands(t *testing.T) {
 	env := envMap(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "DANCECARD_DEV": "true"})
+	versions := migrationVersions(t)
+	latest, n := "schema version "+versions[len(versions)-1], strconv.Itoa(len(versions))
 	steps := []struct {
 		args []string
 		want string
 	}{
-		{[]string{"migrate", "version"}, "schema version 11"},
-		{[]string{"migrate", "down", "2"}, "schema version 7"},
-		{[]string{"migrate", "up"}, "schema version 11"},
-		{[]string{"migrate", "down", "9"}, "schema version 0"},
-		{[]string{"migrate", "up", "-config", ""}, "schema version 11"},
+		{[]string{"migrate", "version"}, latest},
+		{[]string{"migrate", "down", "2"}, "schema version " + versions[len(versions)-3]},
+		{[]string{"migrate", "up"}, latest},
+		{[]string{"migrate", "down", n}, "schema version 0"},
+		{[]string{"migrate", "up", "-config", ""}, latest},
 	}
 	for _, st := range steps {
 		var out bytes.Buffer
@@ -272,4 +278,27 @@ func TestKeysRotateCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"keys", "spin"}, env, nil, io.Discard); err == nil {
 		t.Fatal("keys spin: no error")
 	}
+}
+
+// migrationVersions lists the embedded migrations' versions in order.
+func migrationVersions(t *testing.T) []string {
+	t.Helper()
+	files, err := fs.Glob(migrations.FS, "*.up.sql")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("embedded migrations: %v %v", files, err)
+	}
+	var vs []int
+	for _, f := range files {
+		v, err := strconv.Atoi(strings.SplitN(f, "_", 2)[0])
+		if err != nil {
+			t.Fatalf("migration %s: %v", f, err)
+		}
+		vs = append(vs, v)
+	}
+	slices.Sort(vs)
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strconv.Itoa(v)
+	}
+	return out
 }

@@ -38,6 +38,8 @@ const (
 	AdminUserEnabled       Kind = "admin_user_enabled"
 	AdminSessionsEnded     Kind = "admin_sessions_ended"
 	AdminConnectionRemoved Kind = "admin_connection_removed"
+	TokenCreated           Kind = "token_created"
+	TokenRevoked           Kind = "token_revoked"
 )
 
 // Kinds lists every kind, in the order of the const block above (the admin
@@ -45,7 +47,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{UserCreated, LoginCompleted, LoginFailed, PasswordChanged, ConnectionCreated, ConnectionUpdated,
 		ConnectionFailed, ConnectionRemoved, AdminUserCreated, AdminPasswordReset, AdminRoleGranted, AdminRoleRevoked,
-		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved}
+		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved, TokenCreated, TokenRevoked}
 }
 
 // Event is one row of the event log.

@@ -24,8 +24,8 @@ var (
 	errProviderError = errors.New("httpserver: provider error") // stands for any *oauth.ProviderError
 )
 
-// errorEntry is how one error looks to a person and to a program.
-type errorEntry struct {
+// errorRow is how one error looks to a person and to a program.
+type errorRow struct {
 	err     error
 	status  int
 	code    string
@@ -33,11 +33,32 @@ type errorEntry struct {
 	message string
 }
 
+// errorEntry is an errorRow for one response, with any more members its
+// problem document carries (the field a validation error names, say).
+type errorEntry struct {
+	errorRow
+	extra map[string]any
+}
+
 // errorTable is the one place errors become HTTP responses.
-var errorTable = []errorEntry{
+var errorTable = []errorRow{
 	{errCSRF, http.StatusForbidden, "csrf_failed", "Form expired",
 		"This form was opened in another session or has expired. Go back, reload the page and try again."},
 	{errLoginRequired, http.StatusUnauthorized, "unauthenticated", "Log in required", "Log in to continue."},
+	{errUnauthenticated, http.StatusUnauthorized, "unauthenticated", "Authentication required",
+		"Send a personal access token as Authorization: Bearer <token>, or call from a logged-in browser session."},
+	{accounts.ErrTokenInvalid, http.StatusUnauthorized, "unauthenticated", "Authentication required",
+		"That access token is unknown, revoked or expired."},
+	{errInsufficientScope, http.StatusForbidden, "insufficient_scope", "Insufficient scope",
+		"This access token's scope does not allow this request. Create a token with a wider scope."},
+	{errForbidden, http.StatusForbidden, "forbidden", "Forbidden", "Only administrators may do this."},
+	{errSessionRequired, http.StatusForbidden, "session_required", "Session required",
+		"Access tokens are created from a logged-in browser session (the profile page), not with another token."},
+	{errMalformedJSON, http.StatusBadRequest, "malformed_json", "Malformed JSON", "The request body is not a valid JSON object of the documented shape."},
+	{errNotJSON, http.StatusUnsupportedMediaType, "unsupported_media_type", "JSON required", "Send the body as application/json."},
+	{errBadCursor, http.StatusBadRequest, "invalid_cursor", "Invalid cursor",
+		"The cursor is not one this API returned. Start again without a cursor."},
+	{errBadLimit, http.StatusBadRequest, "invalid_limit", "Invalid limit", "limit must be a whole number from 1; larger values are capped at 200."},
 	{errRateLimited, http.StatusTooManyRequests, "rate_limited", "Too many attempts", "Too many attempts. Wait a few minutes and try again."},
 	{accounts.ErrNotFound, http.StatusNotFound, "not_found", "Not found", "There is nothing here."},
 	{links.ErrNotFound, http.StatusNotFound, "not_found", "Not found", "There is nothing here."},
@@ -92,11 +113,19 @@ func lookupError(err error) errorEntry {
 		err = errProviderError
 	}
 	if fe := (*admin.FilterError)(nil); errors.As(err, &fe) {
-		return errorEntry{status: http.StatusBadRequest, code: "invalid_filter", title: "Invalid filter", message: fe.Message}
+		return errorEntry{errorRow{status: http.StatusBadRequest, code: "invalid_filter", title: "Invalid filter",
+			message: fe.Message}, map[string]any{"field": fe.Field}}
+	}
+	if fe := (*accounts.FieldError)(nil); errors.As(err, &fe) {
+		return errorEntry{errorRow{status: http.StatusUnprocessableEntity, code: "invalid_field", title: "Invalid input",
+			message: fe.Message}, map[string]any{"field": fe.Field}}
 	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
-			return e
+			if je := (*jsonError)(nil); errors.As(err, &je) {
+				e.message = "The request body is not a valid JSON object of the documented shape: " + je.err.Error()
+			}
+			return errorEntry{errorRow: e}
 		}
 	}
 	var he *echo.HTTPError
@@ -105,10 +134,10 @@ func lookupError(err error) errorEntry {
 		if !ok {
 			t = [2]string{http.StatusText(he.Code), http.StatusText(he.Code) + "."}
 		}
-		return errorEntry{status: he.Code, code: strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), title: t[0], message: t[1]}
+		return errorEntry{errorRow: errorRow{status: he.Code, code: strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), title: t[0], message: t[1]}}
 	}
-	return errorEntry{status: http.StatusInternalServerError, code: "internal", title: "Something went wrong",
-		message: "Something went wrong on our side. It has been logged; try again in a moment."}
+	return errorEntry{errorRow: errorRow{status: http.StatusInternalServerError, code: "internal", title: "Something went wrong",
+		message: "Something went wrong on our side. It has been logged; try again in a moment."}}
 }
 
 // handleError renders any error a handler returns: an error page for
@@ -143,10 +172,17 @@ func (s *Server) handleError(err error, c echo.Context) {
 
 // problem writes an RFC 9457 problem document with a stable code.
 func (s *Server) problem(c echo.Context, e errorEntry) error {
-	body, err := json.Marshal(map[string]any{
+	doc := map[string]any{
 		"type": "https://dancecard.dev/problems/" + e.code, "title": e.title, "status": e.status,
 		"code": e.code, "detail": e.message,
-	})
+	}
+	if id := c.Response().Header().Get(echo.HeaderXRequestID); id != "" {
+		doc["request_id"] = id
+	}
+	for k, v := range e.extra {
+		doc[k] = v
+	}
+	body, err := json.Marshal(doc)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
-	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/web"
 )
 
@@ -99,19 +98,10 @@ func statusFor(filterError string) int {
 	return http.StatusOK
 }
 
-// pathID reads the :id parameter; anything but a positive number is notFound.
-func pathID(c echo.Context, notFound error) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, notFound
-	}
-	return id, nil
-}
-
 func (s *Server) handleAdminUser() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		id, err := pathID(c, accounts.ErrNotFound)
+		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
@@ -142,7 +132,7 @@ func (s *Server) handleAdminUser() echo.HandlerFunc {
 // and returns to the user's page with a message saying what happened.
 func (s *Server) handleAdminUserAction(act func(c echo.Context, adminID, userID int64) (string, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c, accounts.ErrNotFound)
+		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
@@ -189,7 +179,7 @@ func (s *Server) adminEndSessions(c echo.Context, adminID, userID int64) (string
 // the admin page it was sent from.
 func (s *Server) handleAdminConnectionDelete() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c, links.ErrNotFound)
+		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,19 +16,30 @@ import (
 
 func (s *Server) handleProfile() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return s.renderProfile(c, http.StatusOK, web.PasswordForm{})
+		return s.renderProfile(c, http.StatusOK, profileForms{})
 	}
 }
 
-// renderProfile draws the profile page, with pf carrying any errors from a
-// failed password change.
-func (s *Server) renderProfile(c echo.Context, status int, pf web.PasswordForm) error {
+// profileForms carries the state of the profile's forms after a POST that
+// renders the page again: errors, or a token to show once.
+type profileForms struct {
+	password web.PasswordForm
+	token    web.TokenForm
+}
+
+// renderProfile draws the profile page with the forms' state.
+func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error {
 	sess := sessionFrom(c)
-	list, err := s.opts.Accounts.Sessions(c.Request().Context(), sess.UserID)
+	ctx := c.Request().Context()
+	list, err := s.opts.Accounts.Sessions(ctx, sess.UserID)
 	if err != nil {
 		return err
 	}
-	conns, err := s.opts.Links.Connections(c.Request().Context(), sess.UserID)
+	conns, err := s.opts.Links.Connections(ctx, sess.UserID)
+	if err != nil {
+		return err
+	}
+	toks, err := s.opts.Accounts.Tokens(ctx, sess.UserID)
 	if err != nil {
 		return err
 	}
@@ -35,10 +47,16 @@ func (s *Server) renderProfile(c echo.Context, status int, pf web.PasswordForm) 
 		Email:            sess.User.Email,
 		CreatedAt:        sess.User.CreatedAt,
 		HasPassword:      sess.User.HasPassword,
-		PasswordForm:     pf,
+		PasswordForm:     f.password,
+		IsAdmin:          sess.User.IsAdmin,
+		TokenForm:        f.token,
 		Sessions:         make([]web.Session, 0, len(list)),
 		Connections:      s.connectionViews(conns),
 		ConnectProviders: s.providerButtons(),
+	}
+	for _, t := range toks {
+		v.Tokens = append(v.Tokens, web.APIToken{ID: strconv.FormatInt(t.ID, 10), Name: t.Name, Scope: string(t.Scope),
+			Prefix: t.Prefix, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
 	}
 	for _, ss := range list {
 		// The current session comes first: it is the one people look for.
@@ -67,13 +85,13 @@ func (s *Server) handlePasswordChange() echo.HandlerFunc {
 		newPassword := c.FormValue("new_password")
 		if newPassword != c.FormValue("new_password_confirm") {
 			pf.Errors["new_password_confirm"] = "The two passwords do not match."
-			return s.renderProfile(c, http.StatusUnprocessableEntity, pf)
+			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{password: pf})
 		}
 		err := s.opts.Accounts.ChangePassword(c.Request().Context(), sess.UserID, sess.ID, c.FormValue("current_password"), newPassword)
 		var fe *accounts.FieldError
 		if errors.As(err, &fe) {
 			pf.Errors[fe.Field] = fe.Message
-			return s.renderProfile(c, http.StatusUnprocessableEntity, pf)
+			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{password: pf})
 		}
 		if err != nil {
 			return err
@@ -158,4 +176,47 @@ func (s *Server) connectionViews(conns []links.Connection) []web.Connection {
 		seen[c.Provider] = true
 	}
 	return out
+}
+
+// handleTokenCreate creates a personal access token and renders the profile
+// with its secret, shown this once: never redirected through a cookie or URL.
+func (s *Server) handleTokenCreate() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess := sessionFrom(c)
+		tf := web.TokenForm{Errors: map[string]string{}, Name: c.FormValue("name")}
+		nt := accounts.NewToken{Name: tf.Name, Scope: accounts.Scope(c.FormValue("scope"))}
+		days, err := strconv.Atoi(c.FormValue("expires_in_days"))
+		if err != nil || days < 0 || days > 5*365 {
+			tf.Errors["expires_at"] = "Choose when the token expires."
+			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{token: tf})
+		}
+		if days > 0 {
+			at := time.Now().AddDate(0, 0, days)
+			nt.ExpiresAt = &at
+		}
+		t, secret, err := s.opts.Accounts.CreateToken(c.Request().Context(), sess.User, nt)
+		if fe := (*accounts.FieldError)(nil); errors.As(err, &fe) {
+			tf.Errors[fe.Field] = fe.Message
+			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{token: tf})
+		}
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return s.renderProfile(c, http.StatusCreated, profileForms{token: web.TokenForm{NewToken: secret, NewTokenFor: t.Name}})
+	}
+}
+
+func (s *Server) handleTokenDelete() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil {
+			return accounts.ErrNotFound
+		}
+		if err := s.opts.Accounts.RevokeToken(c.Request().Context(), sessionFrom(c).UserID, id); err != nil {
+			return err
+		}
+		s.flash(c, "success", "The token has been revoked. Programs using it can no longer call the API.")
+		return redirect(c, "/profile#tokens")
+	}
 }

@@ -47,6 +47,8 @@ func (s *Server) routes() {
 	user.POST("/profile/password", s.handlePasswordChange())
 	user.POST("/profile/sessions/delete", s.handleSessionsDelete())
 	user.POST("/profile/sessions/:id/delete", s.handleSessionDelete())
+	user.POST("/profile/tokens", s.handleTokenCreate())
+	user.POST("/profile/tokens/:id/delete", s.handleTokenDelete())
 	user.POST("/auth/:provider/connect", s.handleDanceStart(links.IntentConnect))
 	user.POST("/connections/:id/delete", s.handleConnectionDelete())
 
@@ -62,6 +64,13 @@ func (s *Server) routes() {
 	adm.GET("/connections.csv", s.handleAdminConnectionsCSV())
 	adm.POST("/connections/:id/delete", s.handleAdminConnectionDelete())
 	adm.GET("/events", s.handleAdminEvents())
+
+	// The JSON API: its own authentication (session or bearer token), CSRF
+	// for sessions inside apiAuth, problem documents for every error.
+	e.GET("/api/v1/openapi.json", s.handleOpenAPI())
+	api := e.Group("/api/v1", s.loadSession(), s.apiAuth())
+	s.apiRoutes(api)
+	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

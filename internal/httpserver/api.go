@@ -1,0 +1,226 @@
+package httpserver
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/ratelimit"
+)
+
+// Errors the JSON API raises itself.
+var (
+	errUnauthenticated   = errors.New("httpserver: no valid credentials")
+	errInsufficientScope = errors.New("httpserver: token scope too narrow")
+	errForbidden         = errors.New("httpserver: administrators only")
+	errMalformedJSON     = errors.New("httpserver: malformed JSON body")
+	errNotJSON           = errors.New("httpserver: body is not JSON")
+	errBadCursor         = errors.New("httpserver: malformed cursor")
+	errBadLimit          = errors.New("httpserver: bad limit")
+	// A token cannot mint tokens, so a leaked one cannot make itself permanent.
+	errSessionRequired = errors.New("httpserver: creating tokens needs a browser session")
+)
+
+const ctxCaller = "dancecard.caller"
+
+// maxJSONBody caps the JSON bodies the API reads (the provider proxy has its
+// own, larger cap).
+const maxJSONBody = 64 << 10
+
+// caller is who makes an /api/v1 request: a browser session or a personal
+// access token.
+type caller struct {
+	UserID  int64
+	Admin   bool
+	Scope   accounts.Scope
+	TokenID int64 // 0 for a browser session
+	User    accounts.User
+	Session *accounts.Session // nil for a token
+}
+
+func callerFrom(c echo.Context) *caller {
+	cl, _ := c.Get(ctxCaller).(*caller)
+	return cl
+}
+
+// apiAuth authenticates every /api/v1 request by bearer token or, failing
+// that, by the browser session; a session's unsafe requests must carry its
+// CSRF token in X-CSRF-Token and come from this site. Bearer calls need no
+// CSRF token: browsers never attach Authorization headers on their own.
+// Failed token attempts count against the client's IP like failed log-ins.
+func (s *Server) apiAuth() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			if authz := c.Request().Header.Get(echo.HeaderAuthorization); authz != "" {
+				scheme, secret, _ := strings.Cut(authz, " ")
+				if !strings.EqualFold(scheme, "Bearer") {
+					return errUnauthenticated
+				}
+				ipKey := "api-token-ip:" + c.RealIP()
+				if ok, _, err := s.opts.Limiter.Peek(ctx, ipKey, apiTokenFailureLimit); err != nil {
+					return err
+				} else if !ok {
+					return errRateLimited
+				}
+				tok, u, err := s.opts.Accounts.TokenUser(ctx, strings.TrimSpace(secret))
+				if errors.Is(err, accounts.ErrTokenInvalid) {
+					if _, _, herr := s.opts.Limiter.Hit(ctx, ipKey, apiTokenFailureLimit); herr != nil {
+						return herr
+					}
+					return errUnauthenticated
+				}
+				if err != nil {
+					return err
+				}
+				c.Set(ctxCaller, &caller{UserID: u.ID, Admin: u.IsAdmin, Scope: tok.Scope, TokenID: tok.ID, User: u})
+				return next(c)
+			}
+			sess := sessionFrom(c)
+			if sess == nil {
+				return errUnauthenticated
+			}
+			if !safeMethod(c.Request().Method) {
+				got := c.Request().Header.Get("X-CSRF-Token")
+				if !s.sameOrigin(c.Request()) || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
+					return errCSRF
+				}
+			}
+			scope := accounts.ScopeProxy
+			if sess.User.IsAdmin {
+				scope = accounts.ScopeAdmin
+			}
+			c.Set(ctxCaller, &caller{UserID: sess.UserID, Admin: sess.User.IsAdmin, Scope: scope, User: sess.User, Session: sess})
+			return next(c)
+		}
+	}
+}
+
+// apiTokenFailureLimit bounds bad bearer tokens per IP, so tokens cannot be
+// guessed online (they cannot anyway: 256 random bits; this keeps the
+// database from being the target instead).
+var apiTokenFailureLimit = ratelimit.Rule{Max: 20, Window: 5 * time.Minute}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// requireScope lets through callers whose scope allows want. The admin
+// scope also needs the caller to be an administrator now, not just when
+// the token was made.
+func (s *Server) requireScope(want accounts.Scope) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			cl := callerFrom(c)
+			switch {
+			case cl == nil:
+				return errUnauthenticated
+			case want == accounts.ScopeAdmin && !cl.Admin:
+				return errForbidden
+			case !cl.Scope.Allows(want):
+				return errInsufficientScope
+			}
+			return next(c)
+		}
+	}
+}
+
+// bindJSON decodes a JSON object body into v, refusing other content
+// types, unknown fields, trailing data and bodies over maxJSONBody.
+func bindJSON(c echo.Context, v any) error {
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return errNotJSON
+	}
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return echo.ErrStatusRequestEntityTooLarge
+		}
+		return &jsonError{err: err}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &jsonError{err: errors.New("unexpected data after the JSON object")}
+	}
+	return nil
+}
+
+// jsonError says what was wrong with a JSON body, in words a client's
+// developer can act on; it matches errMalformedJSON.
+type jsonError struct{ err error }
+
+func (e *jsonError) Error() string { return "malformed JSON: " + e.err.Error() }
+func (e *jsonError) Is(target error) bool {
+	return target == errMalformedJSON
+}
+
+// list is the shape of every JSON list.
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// writeList answers a page of items; an empty nextCursor marks the last page.
+func writeList[T any](c echo.Context, items []T, nextCursor string) error {
+	if items == nil {
+		items = []T{}
+	}
+	return c.JSON(http.StatusOK, list[T]{Items: items, NextCursor: nextCursor})
+}
+
+// Page limits for lists.
+const (
+	defaultLimit = 50
+	maxLimit     = 200
+)
+
+// pageParams reads limit (default 50, at most 200) and an id cursor, the
+// keyset position after which the next page starts.
+func pageParams(c echo.Context) (limit int, after int64, err error) {
+	limit = defaultLimit
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, 0, errBadLimit
+		}
+		limit = min(n, maxLimit)
+	}
+	if v := c.QueryParam("cursor"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(b) > 32 || !strings.HasPrefix(string(b), "id:") {
+			return 0, 0, errBadCursor
+		}
+		after, err = strconv.ParseInt(strings.TrimPrefix(string(b), "id:"), 10, 64)
+		if err != nil || after < 0 {
+			return 0, 0, errBadCursor
+		}
+	}
+	return limit, after, nil
+}
+
+// idCursor is the opaque cursor for keyset pages ordered by id.
+func idCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+}
+
+// pathID parses an :id path parameter; a malformed one is 404 like an
+// unknown one, so ids cannot be probed by shape.
+func pathID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.ErrNotFound
+	}
+	return id, nil
+}

@@ -1,0 +1,222 @@
+package httpserver
+
+import (
+	_ "embed"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/links"
+)
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+// apiRoutes registers the caller's own resources under /api/v1.
+func (s *Server) apiRoutes(api *echo.Group) {
+	read, proxy := s.requireScope(accounts.ScopeRead), s.requireScope(accounts.ScopeProxy)
+	api.GET("/me", s.handleAPIMe(), read)
+	api.GET("/connections", s.handleAPIConnections(), read)
+	api.DELETE("/connections/:id", s.handleAPIConnectionDelete(), proxy)
+	api.GET("/tokens", s.handleAPITokens(), read)
+	api.POST("/tokens", s.handleAPITokenCreate(), proxy)
+	api.DELETE("/tokens/:id", s.handleAPITokenDelete(), proxy)
+}
+
+// handleOpenAPI serves the API description. It is public: it describes the
+// API and holds no data, and client generators fetch it without a token.
+func (s *Server) handleOpenAPI() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=300")
+		return c.Blob(http.StatusOK, "application/json", openapiDoc)
+	}
+}
+
+type apiMe struct {
+	ID          int64     `json:"id"`
+	Email       string    `json:"email"`
+	IsAdmin     bool      `json:"is_admin"`
+	HasPassword bool      `json:"has_password"`
+	CreatedAt   time.Time `json:"created_at"`
+	Auth        apiAuthOf `json:"auth"`
+}
+
+type apiAuthOf struct {
+	Type    string         `json:"type"` // session or token
+	Scope   accounts.Scope `json:"scope"`
+	TokenID int64          `json:"token_id,omitempty"`
+}
+
+func (s *Server) handleAPIMe() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cl := callerFrom(c)
+		auth := apiAuthOf{Type: "session", Scope: cl.Scope}
+		if cl.TokenID != 0 {
+			auth = apiAuthOf{Type: "token", Scope: cl.Scope, TokenID: cl.TokenID}
+		}
+		return c.JSON(http.StatusOK, apiMe{ID: cl.User.ID, Email: cl.User.Email, IsAdmin: cl.User.IsAdmin,
+			HasPassword: cl.User.HasPassword, CreatedAt: cl.User.CreatedAt, Auth: auth})
+	}
+}
+
+// apiConnection is a connection as the API shows it: never a token.
+type apiConnection struct {
+	ID             int64      `json:"id"`
+	UserID         int64      `json:"user_id"`
+	Provider       string     `json:"provider"`
+	ProviderUserID string     `json:"provider_user_id"`
+	Username       string     `json:"username"`
+	Name           string     `json:"name"`
+	Email          string     `json:"email"`
+	EmailVerified  bool       `json:"email_verified"`
+	ProfileURL     string     `json:"profile_url"`
+	AvatarURL      string     `json:"avatar_url"`
+	Status         string     `json:"status"`
+	Scopes         []string   `json:"scopes"`
+	Rank           int        `json:"rank"`
+	TokenExpiresAt *time.Time `json:"token_expires_at"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	LastUsedAt     *time.Time `json:"last_used_at"`
+}
+
+func newAPIConnection(c links.Connection) apiConnection {
+	scopes := c.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return apiConnection{ID: c.ID, UserID: c.UserID, Provider: c.Provider, ProviderUserID: c.ProviderUserID,
+		Username: c.Username, Name: c.Name, Email: c.Email, EmailVerified: c.EmailVerified,
+		ProfileURL: c.ProfileURL, AvatarURL: c.AvatarURL, Status: string(c.Status), Scopes: scopes,
+		Rank: c.Rank, TokenExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastUsedAt: c.LastUsedAt}
+}
+
+// handleAPIConnections pages through the caller's connections by id.
+func (s *Server) handleAPIConnections() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit, after, err := pageParams(c)
+		if err != nil {
+			return err
+		}
+		conns, err := s.opts.Links.Connections(c.Request().Context(), callerFrom(c).UserID)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(conns, func(a, b links.Connection) int { return int(a.ID - b.ID) })
+		var items []apiConnection
+		next := ""
+		for _, cn := range conns {
+			if cn.ID <= after {
+				continue
+			}
+			if len(items) == limit {
+				next = idCursor(items[len(items)-1].ID)
+				break
+			}
+			items = append(items, newAPIConnection(cn))
+		}
+		return writeList(c, items, next)
+	}
+}
+
+func (s *Server) handleAPIConnectionDelete() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.opts.Links.Disconnect(c.Request().Context(), callerFrom(c).UserID, id); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// apiToken is a personal access token as the API lists it.
+type apiToken struct {
+	ID         int64          `json:"id"`
+	Name       string         `json:"name"`
+	Scope      accounts.Scope `json:"scope"`
+	Prefix     string         `json:"prefix"`
+	CreatedAt  time.Time      `json:"created_at"`
+	ExpiresAt  *time.Time     `json:"expires_at"`
+	LastUsedAt *time.Time     `json:"last_used_at"`
+	Token      string         `json:"token,omitempty"` // only in the answer to its creation
+}
+
+func newAPIToken(t accounts.APIToken) apiToken {
+	return apiToken{ID: t.ID, Name: t.Name, Scope: t.Scope, Prefix: t.Prefix, CreatedAt: t.CreatedAt,
+		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt}
+}
+
+func (s *Server) handleAPITokens() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit, after, err := pageParams(c)
+		if err != nil {
+			return err
+		}
+		toks, err := s.opts.Accounts.Tokens(c.Request().Context(), callerFrom(c).UserID)
+		if err != nil {
+			return err
+		}
+		// Newest first: the cursor is the last id shown, and the next page
+		// holds smaller ids.
+		var items []apiToken
+		next := ""
+		for _, t := range toks {
+			if after != 0 && t.ID >= after {
+				continue
+			}
+			if len(items) == limit {
+				next = idCursor(items[len(items)-1].ID)
+				break
+			}
+			items = append(items, newAPIToken(t))
+		}
+		return writeList(c, items, next)
+	}
+}
+
+type tokenRequest struct {
+	Name      string     `json:"name"`
+	Scope     string     `json:"scope"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func (s *Server) handleAPITokenCreate() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cl := callerFrom(c)
+		if cl.Session == nil {
+			return errSessionRequired
+		}
+		var req tokenRequest
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+		t, secret, err := s.opts.Accounts.CreateToken(c.Request().Context(), cl.User,
+			accounts.NewToken{Name: req.Name, Scope: accounts.Scope(req.Scope), ExpiresAt: req.ExpiresAt})
+		if err != nil {
+			return err
+		}
+		out := newAPIToken(t)
+		out.Token = secret
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.JSON(http.StatusCreated, out)
+	}
+}
+
+func (s *Server) handleAPITokenDelete() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.opts.Accounts.RevokeToken(c.Request().Context(), callerFrom(c).UserID, id); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
