@@ -113,7 +113,11 @@ func lookupError(err error) errorEntry {
 		err = errProviderError
 	}
 	if fe := (*admin.FilterError)(nil); errors.As(err, &fe) {
-		return errorEntry{errorRow{status: http.StatusBadRequest, code: "invalid_filter", title: "Invalid filter",
+		code, title := "invalid_filter", "Invalid filter"
+		if fe.Field == "cursor" {
+			code, title = "invalid_cursor", "Invalid cursor"
+		}
+		return errorEntry{errorRow{status: http.StatusBadRequest, code: code, title: title,
 			message: fe.Message}, map[string]any{"field": fe.Field}}
 	}
 	if fe := (*accounts.FieldError)(nil); errors.As(err, &fe) {

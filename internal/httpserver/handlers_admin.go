@@ -78,7 +78,11 @@ func (s *Server) handleAdminUsers() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
 		v := web.AdminUsers{Q: q.Get("q"), Sort: q.Get("sort"), Dir: q.Get("dir")}
-		uq, err := admin.ParseUserQuery(v.Q, v.Sort, v.Dir, q.Get("cursor"), q.Get("limit"))
+		err := knownParams(c, userParams)
+		var uq admin.UserQuery
+		if err == nil {
+			uq, err = admin.ParseUserQuery(v.Q, v.Sort, v.Dir, q.Get("cursor"), q.Get("limit"))
+		}
 		var next string
 		if err == nil {
 			v.Rows, next, err = s.opts.Admin.Users(c.Request().Context(), uq)

@@ -15,6 +15,9 @@ import (
 
 // connectionQuery reads the connection list's filters from the query string.
 func connectionQuery(c echo.Context) (admin.ConnectionQuery, error) {
+	if err := knownParams(c, connectionParams); err != nil {
+		return admin.ConnectionQuery{}, err
+	}
 	q := c.QueryParams()
 	return admin.ParseConnectionQuery(q.Get("provider"), q.Get("status"), q.Get("q"), q.Get("sort"), q.Get("dir"),
 		q.Get("cursor"), q.Get("limit"))
@@ -114,7 +117,11 @@ func (s *Server) handleAdminEvents() echo.HandlerFunc {
 		q := c.QueryParams()
 		v := web.AdminEvents{Kind: q.Get("kind"), UserID: q.Get("user_id"), Provider: q.Get("provider"),
 			Since: q.Get("since"), Until: q.Get("until"), Kinds: eventKinds()}
-		eq, err := admin.ParseEventQuery(v.Kind, v.UserID, v.Provider, v.Since, v.Until, q.Get("cursor"), q.Get("limit"))
+		err := knownParams(c, eventParams)
+		var eq admin.EventQuery
+		if err == nil {
+			eq, err = admin.ParseEventQuery(v.Kind, v.UserID, v.Provider, v.Since, v.Until, q.Get("cursor"), q.Get("limit"))
+		}
 		var next string
 		if err == nil {
 			v.Rows, next, err = s.opts.Admin.Events(c.Request().Context(), eq)

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/openapi.json", s.handleOpenAPI())
 	api := e.Group("/api/v1", s.loadSession(), s.apiAuth())
 	s.apiRoutes(api)
+	s.apiAdminRoutes(api)
 	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })

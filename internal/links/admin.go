@@ -28,20 +28,26 @@ func (s *Service) RemoveByAdmin(ctx context.Context, adminID, connectionID int64
 	var c Connection
 	var tok oauth.Token
 	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		// Lock the owner, then the connection: the order Disconnect uses,
+		// so the two never deadlock.
 		var owner int64
-		err := tx.QueryRow(ctx, `SELECT user_id FROM connections WHERE id = $1`, connectionID).Scan(&owner)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
+		if err := tx.QueryRow(ctx, `SELECT user_id FROM connections WHERE id = $1`, connectionID).Scan(&owner); err != nil {
+			return notFound(err)
 		}
 		u, err := s.Accounts.UserTx(ctx, tx, owner)
 		if err != nil {
 			return err
 		}
-		if c, tok, err = s.lockWithToken(ctx, tx, owner, connectionID); err != nil {
+		if c, err = scanConnection(tx.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections
+			WHERE id = $1 AND user_id = $2 FOR UPDATE`, connectionID, owner)); err != nil {
 			return err
+		}
+		// A token that cannot be opened (its key was retired, say) must not
+		// keep an administrator from removing the link; it is only not
+		// revoked at the provider.
+		if tok, err = s.openToken(ctx, tx, c); err != nil {
+			s.Logger.Warn("admin removal: token unreadable, not revoking at the provider", "connection_id", c.ID, "err", err)
+			tok = oauth.Token{}
 		}
 		var others int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM connections WHERE user_id = $1 AND id <> $2`,
@@ -63,4 +69,12 @@ func (s *Service) RemoveByAdmin(ctx context.Context, adminID, connectionID int64
 	}
 	s.revoke(ctx, c, tok)
 	return c, nil
+}
+
+// notFound turns "no rows" into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
 }

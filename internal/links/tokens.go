@@ -14,17 +14,23 @@ import (
 // lockWithToken locks one of userID's connections and opens its tokens.
 // Another user's connection is ErrNotFound, exactly like a missing one.
 func (s *Service) lockWithToken(ctx context.Context, tx pgx.Tx, userID, id int64) (Connection, oauth.Token, error) {
-	var access, secret, refresh []byte
-	var tok oauth.Token
 	c, err := scanConnection(tx.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections
 		WHERE id = $1 AND user_id = $2 FOR UPDATE`, id, userID))
 	if err != nil {
-		return Connection{}, tok, err
+		return Connection{}, oauth.Token{}, err
 	}
-	err = tx.QueryRow(ctx, `SELECT access_token, token_secret, refresh_token, token_type FROM connections WHERE id = $1`, id).
+	tok, err := s.openToken(ctx, tx, c)
+	return c, tok, err
+}
+
+// openToken reads and opens the sealed tokens of c.
+func (s *Service) openToken(ctx context.Context, tx pgx.Tx, c Connection) (oauth.Token, error) {
+	var access, secret, refresh []byte
+	var tok oauth.Token
+	err := tx.QueryRow(ctx, `SELECT access_token, token_secret, refresh_token, token_type FROM connections WHERE id = $1`, c.ID).
 		Scan(&access, &secret, &refresh, &tok.TokenType)
 	if err != nil {
-		return Connection{}, tok, err
+		return tok, err
 	}
 	open := func(b []byte, col string) string {
 		v, oerr := s.Keys.Open(b, tokenContext(c.Provider, c.ProviderUserID, col))
@@ -35,7 +41,7 @@ func (s *Service) lockWithToken(ctx context.Context, tx pgx.Tx, userID, id int64
 	if c.ExpiresAt != nil {
 		tok.Expiry = *c.ExpiresAt
 	}
-	return c, tok, err
+	return tok, err
 }
 
 // revoke asks the provider to revoke a removed connection's token. It is
