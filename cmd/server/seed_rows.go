@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+var connectionCopyColumns = []string{"user_id", "provider", "provider_user_id", "username", "name", "profile_url",
+	"avatar_url", "email", "email_verified", "scopes", "access_token", "refresh_token", "token_type", "expires_at",
+	"status", "rank", "created_at", "updated_at", "last_used_at"}
+
+// pickProvider draws a provider by weight.
+func (s *seeder) pickProvider() string {
+	total := 0
+	for _, p := range seedProviders {
+		total += p.weight
+	}
+	n := s.rnd.IntN(total)
+	for _, p := range seedProviders {
+		if n -= p.weight; n < 0 {
+			return p.id
+		}
+	}
+	return seedProviders[0].id
+}
+
+// pickStatus is mostly active, with the mix a real service sees.
+func (s *seeder) pickStatus() string {
+	switch n := s.rnd.IntN(100); {
+	case n < 5:
+		return "needs_reauth"
+	case n < 8:
+		return "expiring"
+	case n < 10:
+		return "revoked"
+	default:
+		return "active"
+	}
+}
+
+// connections copies m connections over users (every user gets at least
+// one while m allows, the rest at random), each with sealed tokens and a
+// connection_created event.
+func (s *seeder) connections(ctx context.Context, tx pgx.Tx, users []seededUser, m int) error {
+	type made struct {
+		user           int64
+		provider, puid string
+		created        time.Time
+	}
+	rank := map[[2]any]int{}
+	events := make([]made, 0, m)
+	i := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"connections"}, connectionCopyColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == m {
+			return nil, nil
+		}
+		u := users[i%len(users)]
+		if i >= len(users) {
+			u = users[s.rnd.IntN(len(users))]
+		}
+		i++
+		p := s.pickProvider()
+		key := [2]any{u.id, p}
+		r := rank[key]
+		rank[key] = r + 1
+		puid := s.run + strconv.Itoa(i)
+		handle := strings.ReplaceAll(u.name, " ", "") + strconv.Itoa(i%1000)
+		age := s.now.Sub(u.created)
+		created := u.created.Add(time.Duration(s.rnd.Int64N(int64(age) + 1)))
+		var lastUsed *time.Time
+		if s.rnd.IntN(10) < 7 {
+			t := created.Add(time.Duration(s.rnd.Int64N(int64(s.now.Sub(created)) + 1)))
+			lastUsed = &t
+		}
+		expires := s.now.Add(time.Duration(s.rnd.IntN(48)-24) * time.Hour)
+		ctxOf := func(col string) string { return "connection:" + p + ":" + puid + ":" + col }
+		events = append(events, made{u.id, p, puid, created})
+		return []any{u.id, p, puid, handle, u.name, "https://" + p + ".example/" + handle,
+			"", u.email, s.rnd.IntN(2) == 0, []string{"read:user", "email"},
+			s.keys.Seal(seedPlaintext, ctxOf("access_token")), s.keys.Seal(seedPlaintext, ctxOf("refresh_token")),
+			"bearer", expires, s.pickStatus(), r, created, created, lastUsed}, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy connections: %w", err)
+	}
+	j := 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"kind", "user_id", "provider", "provider_user_id", "data", "created_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if j == len(events) {
+				return nil, nil
+			}
+			e := events[j]
+			j++
+			return []any{"connection_created", e.user, e.provider, e.puid, []byte(`{"seed": true}`), e.created}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy connection events: %w", err)
+	}
+	return nil
+}
+
+// logins copies the last 30 days of log-ins: about one per user, a tenth
+// of them failures, so the dashboard's charts have something to draw.
+func (s *seeder) logins(ctx context.Context, tx pgx.Tx, users []seededUser) error {
+	i := 0
+	month := int64(30 * 24 * time.Hour)
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"kind", "user_id", "reason", "data", "created_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(users) {
+				return nil, nil
+			}
+			u := users[i]
+			i++
+			at := s.now.Add(-time.Duration(s.rnd.Int64N(month)))
+			if s.rnd.IntN(10) == 0 {
+				return []any{"login_failed", u.id, "wrong password", []byte(`{"method": "password"}`), at}, nil
+			}
+			return []any{"login_completed", u.id, "", []byte(`{"method": "password"}`), at}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy log-in events: %w", err)
+	}
+	return nil
+}
