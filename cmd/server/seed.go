@@ -67,16 +67,26 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	start := time.Now()
-	s := seeder{keys: keys, rnd: rand.New(rand.NewPCG(uint64(start.UnixNano()), 42)), now: start.UTC(), run: strconv.FormatInt(start.Unix(), 36)}
+	s := seeder{keys: keys, rnd: rand.New(rand.NewPCG(uint64(start.UnixNano()), 42)), now: start.UTC(), run: strconv.FormatInt(start.UnixNano()%1e12, 36)}
 	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		ids, err := s.users(ctx, tx, *users)
-		if err != nil {
-			return err
-		}
-		if err := s.connections(ctx, tx, ids, *conns); err != nil {
-			return err
-		}
-		return s.logins(ctx, tx, ids)
+		err := withoutIndexes(ctx, tx, []string{"users", "connections", "events"}, func() error {
+			ids, err := s.users(ctx, tx, *users)
+			if err != nil {
+				return err
+			}
+			s.phase(stdout, "users")
+			if err := s.connections(ctx, tx, ids, *conns); err != nil {
+				return err
+			}
+			s.phase(stdout, "connections")
+			if err := s.logins(ctx, tx, ids); err != nil {
+				return err
+			}
+			s.phase(stdout, "log-in events")
+			return nil
+		})
+		s.phase(stdout, "indexes")
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("admin seed: %w", err)
@@ -89,10 +99,21 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 type seeder struct {
+	last time.Time // when the previous phase ended
 	keys *links.Keyring
 	rnd  *rand.Rand
 	now  time.Time
 	run  string // keeps provider user ids of two dev-mode runs apart
+}
+
+// phase reports how long the step that just ended took.
+func (s *seeder) phase(w io.Writer, name string) {
+	now := time.Now()
+	if s.last.IsZero() {
+		s.last = s.now
+	}
+	fmt.Fprintf(w, "  %-14s %s\n", name, now.Sub(s.last).Round(time.Millisecond))
+	s.last = now
 }
 
 // seededUser is what connections need to know of a seeded user.
