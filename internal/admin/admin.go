@@ -92,3 +92,13 @@ func (s *Service) Dashboard(ctx context.Context) (Stats, error) {
 	}
 	return st, nil
 }
+
+// Providers lists the providers that have connections, from the counters:
+// the connection filter offers them even when one is no longer configured.
+func (s *Service) Providers(ctx context.Context) ([]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT provider FROM connection_counts GROUP BY provider HAVING sum(n) > 0 ORDER BY provider`)
+	if err != nil {
+		return nil, fmt.Errorf("providers with connections: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

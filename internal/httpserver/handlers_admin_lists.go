@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,19 +24,29 @@ func connectionQuery(c echo.Context) (admin.ConnectionQuery, error) {
 		q.Get("cursor"), q.Get("limit"))
 }
 
-func (s *Server) providerIDs() []string {
-	ids := make([]string, 0, len(s.opts.Providers))
+// providerIDs are the connection filter's choices: every configured
+// provider and every provider that still has connections.
+func (s *Server) providerIDs(c echo.Context) ([]string, error) {
+	ids, err := s.opts.Admin.Providers(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range s.opts.Providers {
 		ids = append(ids, p.ID)
 	}
-	return ids
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 func (s *Server) handleAdminConnections() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
 		v := web.AdminConnections{Provider: q.Get("provider"), Status: q.Get("status"), Q: q.Get("q"), Sort: q.Get("sort"),
-			Dir: q.Get("dir"), Providers: s.providerIDs(), Statuses: admin.Statuses, Back: c.Request().URL.RequestURI()}
+			Dir: q.Get("dir"), Statuses: admin.Statuses, Back: c.Request().URL.RequestURI()}
+		var err error
+		if v.Providers, err = s.providerIDs(c); err != nil {
+			return err
+		}
 		cq, err := connectionQuery(c)
 		var next string
 		if err == nil {
