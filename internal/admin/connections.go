@@ -147,7 +147,7 @@ func (s *Service) Connections(ctx context.Context, cq ConnectionQuery) ([]Connec
 		return nil, "", err
 	}
 	limit := limitOf(cq.Limit)
-	rows, err := s.db.Query(ctx, sql+fmt.Sprintf(" LIMIT %d", limit+1), args...)
+	rows, err := s.db.Query(ctx, sql+fmt.Sprintf(" LIMIT %d", limit+1), customPlan(args)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list connections: %w", err)
 	}
@@ -179,7 +179,7 @@ func (s *Service) EachConnection(ctx context.Context, cq ConnectionQuery, fn fun
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.Query(ctx, sql, args...)
+	rows, err := s.db.Query(ctx, sql, customPlan(args)...)
 	if err != nil {
 		return fmt.Errorf("export connections: %w", err)
 	}

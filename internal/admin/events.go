@@ -127,7 +127,7 @@ func (s *Service) Events(ctx context.Context, eq EventQuery) ([]EventRow, string
 	limit := limitOf(eq.Limit)
 	rows, err := s.db.Query(ctx, `SELECT id, kind, user_id, coalesce(provider, ''), coalesce(provider_user_id, ''),
 		connection_id, reason, request_id, ip, user_agent, data, created_at FROM events`+w.sql()+
-		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", limit+1), w.args...)
+		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", limit+1), customPlan(w.args)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}

@@ -87,7 +87,7 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) ([]UserRow, string, e
 	        (SELECT count(*) FROM connections c WHERE c.user_id = u.id), u.created_at, ` + expr + `::text
 	        FROM users u` + w.sql() + ` ORDER BY ` + expr + direction(uq.Desc) + `, u.id` + direction(uq.Desc) +
 		fmt.Sprintf(" LIMIT %d", limit+1)
-	rows, err := s.db.Query(ctx, sql, w.args...)
+	rows, err := s.db.Query(ctx, sql, customPlan(w.args)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
