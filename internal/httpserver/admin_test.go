@@ -265,6 +265,7 @@ func TestAdminDisableEnableAndDisconnect(t *testing.T) {
 	victim := ts.browser(t)
 	victim.signUp("victim@example.com", goodPassword)
 	victim.dance(hub, "/auth/hub/connect", nil)
+	tok := victim.newToken("cli", "read")
 	other := ts.browser(t) // a second session of the same account
 	other.logIn("victim@example.com", goodPassword)
 	boss := ts.adminBrowser(t, "boss@example.com")
@@ -290,8 +291,12 @@ func TestAdminDisableEnableAndDisconnect(t *testing.T) {
 	if r := victim.dance(hub, "/auth/hub/login", nil); r.Location != "/login" || victim.cookie("dc_session") != nil {
 		t.Errorf("provider log-in of a disabled account: %d %q", r.Status, r.Location)
 	}
+	wantProblem(t, ts.browser(t).api(apiCall{method: "GET", path: "/api/v1/me", bearer: tok.Token}), http.StatusUnauthorized, "unauthenticated")
 	if r := boss.post("/admin/users/"+uid+"/enable", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("enable: %d", r.Status)
+	}
+	if r := ts.browser(t).api(apiCall{method: "GET", path: "/api/v1/me", bearer: tok.Token}); r.Status != http.StatusOK {
+		t.Errorf("token of the re-enabled account: %d", r.Status)
 	}
 	if r := victim.logIn("victim@example.com", goodPassword); r.Status != http.StatusSeeOther {
 		t.Errorf("re-enabled account cannot log in: %d", r.Status)
