@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -59,11 +61,14 @@ func run() error {
 		return err
 	}
 	defer env.close()
+	loadBefore := loadAverage()
 	results, err := measureAll(ctx, env, cases(env), o.n)
 	if err != nil {
 		return err
 	}
 	report(os.Stdout, env, results)
+	fmt.Printf("\nload average (1 min) before %s, after %s on %d CPUs: other work on the machine shows in p99\n",
+		loadBefore, loadAverage(), runtime.NumCPU())
 	if o.plans != "" {
 		if err := writePlans(ctx, env, o.plans); err != nil {
 			return err
@@ -97,6 +102,15 @@ func report(w *os.File, env *benchEnv, results []result) {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%d\t%s %s\t\n", r.Name, ms(r.P50), ms(r.P99), ms(r.Max), r.Rows, verdict, r.Goal)
 	}
 	tw.Flush()
+}
+
+// loadAverage is the one-minute load average from /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
