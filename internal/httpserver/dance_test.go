@@ -497,3 +497,31 @@ func TestDisabledAccountCannotLogInWithProvider(t *testing.T) {
 		t.Fatal("no explanation for the disabled account")
 	}
 }
+
+// TestLoginRecordsStatusChangesOnly: logging in with a linked account
+// refreshes its tokens; connection_updated is recorded only when that
+// changes the connection's status (a dead connection revived by logging in).
+func TestLoginRecordsStatusChangesOnly(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")))
+	b := ts.browser(t)
+	b.signUp("revive@example.com", goodPassword)
+	b.dance(hub, "/auth/hub/connect", nil)
+	ts.DB.Exec(t.Context(), `UPDATE connections SET status = 'needs_reauth'`)
+	for range 2 {
+		b.post("/logout", nil)
+		if r := b.dance(hub, "/auth/hub/login", nil); r.Status != http.StatusSeeOther || r.Location != "/profile" {
+			t.Fatalf("login: %d %q", r.Status, r.Location)
+		}
+	}
+	if n := ts.count(t, `SELECT count(*) FROM events WHERE kind = 'connection_updated'
+		AND data->>'old_status' = 'needs_reauth' AND data->>'new_status' = 'active'`); n != 1 {
+		t.Fatalf("status-change events = %d, want 1", n)
+	}
+	if n := ts.count(t, `SELECT count(*) FROM events WHERE kind = 'connection_updated'`); n != 1 {
+		t.Fatalf("connection_updated events = %d, want 1 (the second log-in changed no status)", n)
+	}
+	if n := ts.count(t, `SELECT count(*) FROM connections WHERE status = 'active'`); n != 1 {
+		t.Fatal("logging in did not revive the connection")
+	}
+}

@@ -108,6 +108,15 @@ var statusTexts = map[int][2]string{
 	http.StatusUnsupportedMediaType:  {"Unsupported", "This kind of content is not accepted here."},
 }
 
+// text is the entry's message for a person, naming the provider where the
+// message speaks of one ("the provider" when it is not known).
+func (e errorEntry) text(provider string) string {
+	if provider == "" {
+		provider = "the provider"
+	}
+	return strings.ReplaceAll(e.message, "{provider}", provider)
+}
+
 func lookupError(err error) errorEntry {
 	if pe := (*oauth.ProviderError)(nil); errors.As(err, &pe) {
 		err = errProviderError
@@ -152,7 +161,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	e := lookupError(err)
-	e.message = strings.ReplaceAll(e.message, "{provider}", "the provider")
+	e.message = e.text("")
 	if e.status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "request failed", "err", err.Error(),
 			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))

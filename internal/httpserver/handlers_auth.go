@@ -137,7 +137,7 @@ func (s *Server) danceFailed(c echo.Context, intent links.Intent, provider strin
 	if e.status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "dance failed", "provider", provider, "err", err.Error())
 	}
-	s.flash(c, "error", strings.ReplaceAll(e.message, "{provider}", provider))
+	s.flash(c, "error", e.text(provider))
 	if intent == links.IntentConnect {
 		return redirect(c, "/profile")
 	}

@@ -2,11 +2,13 @@ package httpserver
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
@@ -30,18 +32,16 @@ type profileForms struct {
 // renderProfile draws the profile page with the forms' state.
 func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error {
 	sess := sessionFrom(c)
-	ctx := c.Request().Context()
-	list, err := s.opts.Accounts.Sessions(ctx, sess.UserID)
-	if err != nil {
-		return err
-	}
-	conns, err := s.opts.Links.Connections(ctx, sess.UserID)
-	if err != nil {
-		return err
-	}
-	toks, err := s.opts.Accounts.Tokens(ctx, sess.UserID)
-	if err != nil {
-		return err
+	// The page's three lists come back in one round trip.
+	var list []accounts.Session
+	var conns []links.Connection
+	var toks []accounts.APIToken
+	b := &pgx.Batch{}
+	s.opts.Accounts.QueueSessions(b, sess.UserID, &list)
+	s.opts.Links.QueueConnections(b, sess.UserID, &conns)
+	s.opts.Accounts.QueueTokens(b, sess.UserID, &toks)
+	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
+		return fmt.Errorf("profile: %w", err)
 	}
 	v := web.Profile{
 		Email:            sess.User.Email,

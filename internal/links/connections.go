@@ -81,9 +81,12 @@ func tokenContext(provider, providerUserID, column string) string {
 // else is ErrLinkedToOtherUser. Concurrent callbacks for one provider
 // account serialise on the unique key: exactly one inserts.
 //
-// linked says the caller already knows the account is linked (logging in
-// with it), which skips the insert attempt.
-func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, linked bool) (Connection, bool, error) {
+// l is the locked row when the caller already knows the account is linked
+// (logging in with it), which skips the insert attempt. onLogin records
+// connection_updated only when the status changes: the login_completed
+// event already reports the log-in and names the connection.
+func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile,
+	l *link, onLogin bool) (Connection, bool, error) {
 	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, prof.ID, col)) }
 	var expires *time.Time
 	if !tok.Expiry.IsZero() {
@@ -93,85 +96,96 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 	if scopes == nil {
 		scopes = []string{}
 	}
-	if linked {
-		return s.update(ctx, tx, userID, p, tok, prof, scopes, expires)
+	if l == nil {
+		c, err := scanConnection(tx.QueryRow(ctx, `
+			INSERT INTO connections (user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
+			    email, email_verified, scopes, access_token, token_secret, refresh_token, token_type, expires_at, status, rank)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+			    (SELECT coalesce(max(rank) + 1, 0) FROM connections WHERE user_id = $1 AND provider = $2))
+			ON CONFLICT (provider, provider_user_id) DO NOTHING
+			RETURNING `+connectionColumns,
+			userID, p.ID, prof.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified,
+			scopes, seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"),
+			seal(tok.RefreshToken, "refresh_token"), tok.TokenType, expires, statusFor(tok, tok.RefreshToken != "")))
+		if err == nil {
+			return c, true, events.Record(ctx, tx, events.Event{Kind: events.ConnectionCreated, UserID: userID,
+				Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"scopes": scopes}})
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return Connection{}, false, fmt.Errorf("insert connection: %w", err)
+		}
+		locked, err := lockLink(ctx, tx, p.ID, prof.ID)
+		if err != nil {
+			return Connection{}, false, fmt.Errorf("lock connection: %w", err)
+		}
+		l = &locked
 	}
-	c, err := scanConnection(tx.QueryRow(ctx, `
-		INSERT INTO connections (user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
-		    email, email_verified, scopes, access_token, token_secret, refresh_token, token_type, expires_at, status, rank)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-		    (SELECT coalesce(max(rank) + 1, 0) FROM connections WHERE user_id = $1 AND provider = $2))
-		ON CONFLICT (provider, provider_user_id) DO NOTHING
-		RETURNING `+connectionColumns,
-		userID, p.ID, prof.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified,
-		scopes, seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"),
-		seal(tok.RefreshToken, "refresh_token"), tok.TokenType, expires, statusFor(tok, tok.RefreshToken != "")))
-	if err == nil {
-		return c, true, events.Record(ctx, tx, events.Event{Kind: events.ConnectionCreated, UserID: userID,
-			Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"scopes": scopes}})
-	}
-	if !errors.Is(err, ErrNotFound) {
-		return Connection{}, false, fmt.Errorf("insert connection: %w", err)
-	}
-	return s.update(ctx, tx, userID, p, tok, prof, scopes, expires)
-}
-
-// update refreshes an existing connection in place after locking it; one
-// owned by another user is ErrLinkedToOtherUser.
-func (s *Service) update(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile,
-	scopes []string, expires *time.Time) (Connection, bool, error) {
-	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, prof.ID, col)) }
-	var id, owner int64
-	var old Status
-	var hasRefresh bool
-	err := tx.QueryRow(ctx, `
-		SELECT id, user_id, status, refresh_token IS NOT NULL FROM connections
-		WHERE provider = $1 AND provider_user_id = $2 FOR UPDATE`, p.ID, prof.ID).Scan(&id, &owner, &old, &hasRefresh)
-	if err != nil {
-		return Connection{}, false, fmt.Errorf("lock connection: %w", err)
-	}
-	if owner != userID {
+	if l.UserID != userID {
 		return Connection{}, false, ErrLinkedToOtherUser
 	}
-	status := statusFor(tok, tok.RefreshToken != "" || hasRefresh)
+	status := statusFor(tok, tok.RefreshToken != "" || l.HasRefresh)
 	c, err := scanConnection(tx.QueryRow(ctx, `
 		UPDATE connections SET username = $2, name = $3, profile_url = $4, avatar_url = $5, email = $6,
 		    email_verified = $7, scopes = $8, access_token = $9, token_secret = $10,
 		    refresh_token = coalesce($11, refresh_token), token_type = $12, expires_at = $13, status = $14,
 		    updated_at = now()
 		WHERE id = $1 RETURNING `+connectionColumns,
-		id, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified, scopes,
+		l.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified, scopes,
 		seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"), seal(tok.RefreshToken, "refresh_token"),
 		tok.TokenType, expires, status))
 	if err != nil {
 		return Connection{}, false, fmt.Errorf("update connection: %w", err)
 	}
+	if onLogin && status == l.Status {
+		return c, false, nil
+	}
 	return c, false, events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: userID,
 		Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID,
-		Data: map[string]any{"old_status": old, "new_status": status, "scopes": scopes}})
+		Data: map[string]any{"old_status": l.Status, "new_status": status, "scopes": scopes}})
 }
 
-// ownerOf returns the user linked to a provider account and whether that
-// account is disabled, or ErrNotLinked.
-func ownerOf(ctx context.Context, tx pgx.Tx, provider, providerUserID string) (int64, bool, error) {
-	var id int64
-	var disabled bool
-	err := tx.QueryRow(ctx, `SELECT c.user_id, u.disabled_at IS NOT NULL FROM connections c JOIN users u ON u.id = c.user_id
-		WHERE c.provider = $1 AND c.provider_user_id = $2`, provider, providerUserID).Scan(&id, &disabled)
+// link is a connection row locked for update, with what the flows decide on.
+type link struct {
+	ID, UserID   int64
+	UserDisabled bool
+	Status       Status
+	HasRefresh   bool
+}
+
+// lockLink finds and locks the connection of a provider account, with its
+// owner's disabled flag, in one round trip; ErrNotLinked when there is none.
+func lockLink(ctx context.Context, tx pgx.Tx, provider, providerUserID string) (link, error) {
+	var l link
+	err := tx.QueryRow(ctx, `
+		SELECT c.id, c.user_id, u.disabled_at IS NOT NULL, c.status, c.refresh_token IS NOT NULL
+		FROM connections c JOIN users u ON u.id = c.user_id
+		WHERE c.provider = $1 AND c.provider_user_id = $2 FOR UPDATE OF c`, provider, providerUserID).
+		Scan(&l.ID, &l.UserID, &l.UserDisabled, &l.Status, &l.HasRefresh)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, ErrNotLinked
+		return link{}, ErrNotLinked
 	}
-	return id, disabled, err
+	return l, err
 }
 
 // Connections lists a user's connections by provider, primary first.
 func (s *Service) Connections(ctx context.Context, userID int64) ([]Connection, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+connectionColumns+` FROM connections WHERE user_id = $1
-		ORDER BY provider, rank, id`, userID)
-	if err != nil {
+	var out []Connection
+	b := &pgx.Batch{}
+	s.QueueConnections(b, userID, &out)
+	if err := s.DB.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Connection, error) { return scanConnection(row) })
+	return out, nil
+}
+
+// QueueConnections queues the Connections query on b, so a page can fetch
+// it in one round trip with others; out is set when the batch runs.
+func (s *Service) QueueConnections(b *pgx.Batch, userID int64, out *[]Connection) {
+	b.Queue(`SELECT `+connectionColumns+` FROM connections WHERE user_id = $1 ORDER BY provider, rank, id`, userID).
+		Query(func(rows pgx.Rows) (err error) {
+			*out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Connection, error) { return scanConnection(row) })
+			return err
+		})
 }
 
 // Disconnect removes one of userID's connections. It refuses to remove the

@@ -86,7 +86,7 @@ func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
 // connect links prof to the dance's user, or refreshes the link in place.
 func (s *Service) connect(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile) error {
 	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		c, created, err := s.upsert(ctx, tx, res.UserID, p, tok, prof, false)
+		c, created, err := s.upsert(ctx, tx, res.UserID, p, tok, prof, nil, false)
 		if err != nil {
 			return err
 		}
@@ -98,12 +98,12 @@ func (s *Service) connect(ctx context.Context, res *Result, p *oauth.Provider, t
 // login logs in the user linked to prof, creating one when allowed.
 func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, oldSession string) error {
 	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		userID, linked, err := s.loginUser(ctx, tx, res, p, prof)
+		userID, l, err := s.loginUser(ctx, tx, res, p, prof)
 		if err != nil {
 			return err
 		}
 		res.UserID = userID
-		c, created, err := s.upsert(ctx, tx, userID, p, tok, prof, linked)
+		c, created, err := s.upsert(ctx, tx, userID, p, tok, prof, l, true)
 		if err != nil {
 			return err
 		}
@@ -119,33 +119,36 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 // loginUser finds who logs in: the linked user; else, when allowed, the
 // user with the provider's verified email (link_by_verified_email) or a new
 // user. An email that belongs to an account is never attached silently.
-// linked reports that the provider account was already linked. A disabled
-// account is ErrAccountDisabled whichever way it was found.
-func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oauth.Provider, prof oauth.Profile) (int64, bool, error) {
-	userID, disabled, err := ownerOf(ctx, tx, p.ID, prof.ID)
+// When the provider account is already linked, its connection row comes
+// back locked. A disabled account is ErrAccountDisabled whichever way it
+// was found.
+func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oauth.Provider, prof oauth.Profile) (int64, *link, error) {
+	l, err := lockLink(ctx, tx, p.ID, prof.ID)
 	switch {
-	case err == nil && disabled:
-		return 0, false, ErrAccountDisabled
-	case err == nil || !errors.Is(err, ErrNotLinked):
-		return userID, err == nil, err
+	case err == nil && l.UserDisabled:
+		return 0, nil, ErrAccountDisabled
+	case err == nil:
+		return l.UserID, &l, nil
+	case !errors.Is(err, ErrNotLinked):
+		return 0, nil, err
 	case !s.Signup.ViaProvider && !s.Signup.LinkByVerifiedEmail:
-		return 0, false, ErrNotLinked
+		return 0, nil, ErrNotLinked
 	}
 	if prof.Email != "" && prof.EmailVerified {
 		u, err := s.Accounts.UserByEmail(ctx, tx, prof.Email)
 		switch {
 		case err == nil && u.Disabled:
-			return 0, false, ErrAccountDisabled
+			return 0, nil, ErrAccountDisabled
 		case err == nil && s.Signup.LinkByVerifiedEmail:
-			return u.ID, false, nil
+			return u.ID, nil, nil
 		case err == nil:
-			return 0, false, ErrEmailBelongsToOther
+			return 0, nil, ErrEmailBelongsToOther
 		case !errors.Is(err, accounts.ErrNotFound):
-			return 0, false, err
+			return 0, nil, err
 		}
 	}
 	if !s.Signup.ViaProvider {
-		return 0, false, ErrNotLinked
+		return 0, nil, ErrNotLinked
 	}
 	email := ""
 	if prof.EmailVerified {
@@ -153,10 +156,10 @@ func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oaut
 	}
 	u, err := s.Accounts.CreateProviderUser(ctx, tx, email, p.ID)
 	if err != nil {
-		return 0, false, fmt.Errorf("create user from %s: %w", p.ID, err)
+		return 0, nil, fmt.Errorf("create user from %s: %w", p.ID, err)
 	}
 	res.NewUser = true
-	return u.ID, false, nil
+	return u.ID, nil, nil
 }
 
 // fail records a failed dance. It uses its own transaction: the failure is

@@ -66,22 +66,13 @@ func microsoft(s PresetSettings) (Provider, error) {
 
 // microsoftProfile falls back to userPrincipalName for the email, since
 // personal accounts and many work accounts have no mail attribute.
-func microsoftProfile(raw []byte, _ Getter) (Profile, error) {
-	doc, err := DecodeJSON(raw)
-	if err != nil {
-		return Profile{}, err
-	}
-	p := Profile{
-		ID:       LookupString(doc, "id"),
-		Username: LookupString(doc, "userPrincipalName"),
-		Name:     LookupString(doc, "displayName"),
-		Email:    LookupString(doc, "mail"),
-	}
-	if p.Email == "" && strings.Contains(p.Username, "@") {
-		p.Email = p.Username
-	}
-	return p, p.Validate()
-}
+var microsoftProfile = mapThen(ProfileMap{ID: "id", Username: "userPrincipalName", Name: "displayName", Email: "mail"},
+	func(_ map[string]any, p *Profile) error {
+		if p.Email == "" && strings.Contains(p.Username, "@") {
+			p.Email = p.Username
+		}
+		return nil
+	})
 
 // okta needs base_url: the issuer of the Okta authorization server, a
 // custom one (https://ORG.okta.com/oauth2/default) or the org's own
@@ -126,28 +117,19 @@ func slack(PresetSettings) (Provider, error) {
 }
 
 // slackProfile qualifies the user id with the workspace id.
-func slackProfile(raw []byte, _ Getter) (Profile, error) {
-	doc, err := DecodeJSON(raw)
-	if err != nil {
-		return Profile{}, err
-	}
-	// The claim names contain dots, so they are read directly, not as paths.
-	team, _ := doc["https://slack.com/team_id"].(string)
-	user, _ := doc["https://slack.com/user_id"].(string)
-	if user == "" {
-		user = LookupString(doc, "sub")
-	}
-	p := Profile{
-		Name:          LookupString(doc, "name"),
-		Email:         LookupString(doc, "email"),
-		EmailVerified: LookupBool(doc, "email_verified"),
-		AvatarURL:     LookupString(doc, "picture"),
-	}
-	if team != "" && user != "" {
-		p.ID = team + ":" + user
-	}
-	return p, p.Validate()
-}
+var slackProfile = mapThen(ProfileMap{Name: "name", Email: "email", EmailVerified: "email_verified", AvatarURL: "picture"},
+	func(doc map[string]any, p *Profile) error {
+		// The claim names contain dots, so they are read directly, not as paths.
+		team, _ := doc["https://slack.com/team_id"].(string)
+		user, _ := doc["https://slack.com/user_id"].(string)
+		if user == "" {
+			user = LookupString(doc, "sub")
+		}
+		if team != "" && user != "" {
+			p.ID = team + ":" + user
+		}
+		return nil
+	})
 
 // linkedin is "Sign in with LinkedIn using OpenID Connect", used as OAuth 2
 // plus its userinfo endpoint: LinkedIn has changed the issuer its ID tokens

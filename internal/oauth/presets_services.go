@@ -119,23 +119,15 @@ func foursquare(PresetSettings) (Provider, error) {
 
 // foursquareProfile joins the names and builds the photo URL at its
 // original size.
-func foursquareProfile(raw []byte, _ Getter) (Profile, error) {
-	doc, err := DecodeJSON(raw)
-	if err != nil {
-		return Profile{}, err
-	}
-	user := Lookup(doc, "response.user")
-	p := Profile{
-		ID:         LookupString(user, "id"),
-		Name:       fullName(LookupString(user, "firstName"), LookupString(user, "lastName")),
-		Email:      LookupString(user, "contact.email"),
-		ProfileURL: LookupString(user, "canonicalUrl"),
-	}
-	if prefix, suffix := LookupString(user, "photo.prefix"), LookupString(user, "photo.suffix"); prefix != "" && suffix != "" {
-		p.AvatarURL = prefix + "original" + suffix
-	}
-	return p, p.Validate()
-}
+var foursquareProfile = mapThen(ProfileMap{ID: "response.user.id", Email: "response.user.contact.email", ProfileURL: "response.user.canonicalUrl"},
+	func(doc map[string]any, p *Profile) error {
+		user := Lookup(doc, "response.user")
+		p.Name = fullName(LookupString(user, "firstName"), LookupString(user, "lastName"))
+		if prefix, suffix := LookupString(user, "photo.prefix"), LookupString(user, "photo.suffix"); prefix != "" && suffix != "" {
+			p.AvatarURL = prefix + "original" + suffix
+		}
+		return nil
+	})
 
 // digitalocean is DigitalOcean's OAuth 2, whose account object says whether
 // the email is verified, and whose revocation endpoint takes the token as

@@ -52,17 +52,12 @@ func twitter(PresetSettings) (Provider, error) {
 
 // twitterProfile marks the email verified when there is one, because
 // verify_credentials returns null instead of an unverified address.
-func twitterProfile(raw []byte, _ Getter) (Profile, error) {
-	p, err := MapJSON(raw, ProfileMap{
-		ID: "id_str", Username: "screen_name", Name: "name", Email: "email", AvatarURL: "profile_image_url_https",
+var twitterProfile = mapThen(ProfileMap{ID: "id_str", Username: "screen_name", Name: "name", Email: "email", AvatarURL: "profile_image_url_https"},
+	func(_ map[string]any, p *Profile) error {
+		p.EmailVerified = p.Email != ""
+		p.ProfileURL = xProfileURL(p.Username)
+		return nil
 	})
-	if err != nil {
-		return p, err
-	}
-	p.EmailVerified = p.Email != ""
-	p.ProfileURL = xProfileURL(p.Username)
-	return p, p.Validate()
-}
 
 // xcom is X's OAuth 2.0 (PKCE required; confidential clients authenticate
 // with client_secret_basic). users/me wraps the user in a data envelope and
@@ -167,17 +162,14 @@ func reddit(PresetSettings) (Provider, error) {
 
 // redditProfile undoes the HTML escaping Reddit applies to icon_img
 // ("...png?width=256&amp;s=..."), which would otherwise break the image.
-func redditProfile(raw []byte, _ Getter) (Profile, error) {
-	p, err := MapJSON(raw, ProfileMap{ID: "id", Username: "name", Name: "name", AvatarURL: "icon_img"})
-	if err != nil {
-		return p, err
-	}
-	p.AvatarURL = html.UnescapeString(p.AvatarURL)
-	if p.Username != "" {
-		p.ProfileURL = "https://www.reddit.com/user/" + url.PathEscape(p.Username) + "/"
-	}
-	return p, p.Validate()
-}
+var redditProfile = mapThen(ProfileMap{ID: "id", Username: "name", Name: "name", AvatarURL: "icon_img"},
+	func(_ map[string]any, p *Profile) error {
+		p.AvatarURL = html.UnescapeString(p.AvatarURL)
+		if p.Username != "" {
+			p.ProfileURL = "https://www.reddit.com/user/" + url.PathEscape(p.Username) + "/"
+		}
+		return nil
+	})
 
 // meetup is Meetup's OAuth 2. Its API is GraphQL only: the profile is the
 // answer to {"query":"query { self { id name } }"} POSTed to UserinfoURL,

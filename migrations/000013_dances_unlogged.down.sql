@@ -1,0 +1,1 @@
+ALTER TABLE dances SET LOGGED;
