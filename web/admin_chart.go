@@ -26,6 +26,7 @@ type bar struct {
 // axisLabel is a piece of text on a chart.
 type axisLabel struct {
 	X, Y, Text string
+	Anchor     string // text-anchor: start, middle or end
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
@@ -57,8 +58,14 @@ func loginBars(days []admin.DayCount) ([]bar, []axisLabel) {
 			bars = append(bars, bar{X: num(x + slot*0.1 + float64(j)*w), Y: num(plot - h), W: num(w), H: num(h),
 				Class: v.class, Title: day + ": " + strconv.FormatInt(v.n, 10) + " log-ins " + v.what})
 		}
-		if i%7 == 0 || i == len(days)-1 {
-			labels = append(labels, axisLabel{X: num(x + slot/2), Y: num(chartH - 6), Text: day})
+		// A label a week, and the last day's, kept inside the chart.
+		switch {
+		case i == 0:
+			labels = append(labels, axisLabel{X: num(x), Y: num(chartH - 6), Text: day, Anchor: "start"})
+		case i == len(days)-1:
+			labels = append(labels, axisLabel{X: num(x + slot), Y: num(chartH - 6), Text: day, Anchor: "end"})
+		case i%7 == 0 && i < len(days)-4:
+			labels = append(labels, axisLabel{X: num(x + slot/2), Y: num(chartH - 6), Text: day, Anchor: "middle"})
 		}
 	}
 	return bars, labels
@@ -84,19 +91,10 @@ func providerBars(ps []admin.ProviderCount) ([]bar, []axisLabel, string) {
 			bar{X: num(labelW), Y: num(y + 4), W: num(reauth), H: num(rowH - 8), Class: "chart-failed",
 				Title: p.Provider + ": " + strconv.FormatInt(p.NeedsReauth, 10) + " need re-authorisation"})
 		labels = append(labels,
-			axisLabel{X: num(labelW - 8), Y: num(y + rowH/2 + 4), Text: p.Provider},
-			axisLabel{X: num(labelW + full + 6), Y: num(y + rowH/2 + 4), Text: strconv.FormatInt(p.Count, 10)})
+			axisLabel{X: num(labelW - 8), Y: num(y + rowH/2 + 4), Text: p.Provider, Anchor: "end"},
+			axisLabel{X: num(labelW + full + 6), Y: num(y + rowH/2 + 4), Text: strconv.FormatInt(p.Count, 10), Anchor: "start"})
 	}
 	return bars, labels, num(max(rowH, float64(len(ps))*rowH))
-}
-
-// anchor right-aligns a provider chart's names (even labels) against the
-// bars and left-aligns the counts after them.
-func anchor(i int) string {
-	if i%2 == 0 {
-		return "end"
-	}
-	return "start"
 }
 
 // eventPayload is an event's full record as indented JSON, for reading.
