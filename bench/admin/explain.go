@@ -103,32 +103,31 @@ func writePlans(ctx context.Context, env *benchEnv, file string) error {
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n`%s`\n", c.Name, path)
 		for _, t := range env.tracer.take() {
-			rows, err := env.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+t.sql, t.args...)
-			if err != nil {
+			b.WriteString("\n")
+			if err := writeBlock(ctx, env, &b, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+t.sql, t.args...); err != nil {
 				return fmt.Errorf("explain %s: %w", c.Name, err)
 			}
-			b.WriteString("\n```\n")
-			for rows.Next() {
-				var line string
-				rows.Scan(&line)
-				b.WriteString(line + "\n")
-			}
-			rows.Close()
-			b.WriteString("```\n")
 		}
 	}
-	b.WriteString("\n## Indexes\n\n```\n")
-	rows, err := env.pool.Query(ctx, `SELECT indexdef || '  -- ' || pg_size_pretty(pg_relation_size((schemaname || '.' || indexname)::regclass))
+	b.WriteString("\n## Indexes\n\n")
+	err := writeBlock(ctx, env, &b, `SELECT indexdef || '  -- ' || pg_size_pretty(pg_relation_size((schemaname || '.' || indexname)::regclass))
 		FROM pg_indexes WHERE tablename IN ('users', 'connections', 'events') ORDER BY tablename, indexname`)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var line string
-		rows.Scan(&line)
-		b.WriteString(line + "\n")
-	}
-	rows.Close()
-	b.WriteString("```\n")
 	return os.WriteFile(file, []byte(b.String()), 0o644)
+}
+
+// writeBlock writes the one-column answer of a query as a fenced block.
+func writeBlock(ctx context.Context, env *benchEnv, b *strings.Builder, sql string, args ...any) error {
+	rows, err := env.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	b.WriteString("```\n" + strings.Join(lines, "\n") + "\n```\n")
+	return nil
 }
