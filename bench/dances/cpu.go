@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strconv"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/bench/internal/benchkit"
 )
 
 // cpuSnap is CPU time used so far by each party.
@@ -17,60 +18,11 @@ type cpuSnap struct {
 }
 
 func snapCPU(serverPID int) cpuSnap {
-	s := cpuSnap{driver: procCPU(0), postgres: postgresCPU(), machine: machineBusy()}
+	s := cpuSnap{driver: benchkit.ProcCPU(0), postgres: benchkit.PostgresCPU(), machine: machineBusy()}
 	if serverPID != 0 {
-		s.server = procCPU(serverPID)
+		s.server = benchkit.ProcCPU(serverPID)
 	}
 	return s
-}
-
-// procCPU is a process's user+system CPU time so far (pid 0: this process).
-func procCPU(pid int) time.Duration {
-	p := "self"
-	if pid != 0 {
-		p = strconv.Itoa(pid)
-	}
-	cpu, _ := statCPU("/proc/" + p + "/stat")
-	return cpu
-}
-
-// statCPU reads utime+stime and the command name from a /proc/PID/stat.
-func statCPU(path string) (time.Duration, string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, ""
-	}
-	open, i := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
-	if open < 0 || i < open {
-		return 0, ""
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 13 {
-		return 0, ""
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
-	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
-	return time.Duration(ut+st) * (time.Second / 100), string(data[open+1 : i])
-}
-
-// postgresCPU is the CPU time of every process named postgres: the server,
-// its auxiliary processes and all backends (other databases' too).
-// Backends that exit in between are not counted.
-func postgresCPU() time.Duration {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	var sum time.Duration
-	for _, e := range ents {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
-			continue
-		}
-		if cpu, comm := statCPU("/proc/" + e.Name() + "/stat"); comm == "postgres" {
-			sum += cpu
-		}
-	}
-	return sum
 }
 
 // machineBusy is the busy (not idle or iowait) CPU time of all CPUs.

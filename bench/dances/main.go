@@ -35,7 +35,8 @@ func main() {
 	}
 }
 
-type report struct {
+// runInfo says when, how and where a run measured; both reports start with it.
+type runInfo struct {
 	Time       time.Time `json:"time"`
 	Mode       string    `json:"mode"`
 	C          int       `json:"c"`
@@ -44,12 +45,21 @@ type report struct {
 	NumCPU     int       `json:"num_cpu"`
 	GOMAXPROCS int       `json:"gomaxprocs"`
 	GoVersion  string    `json:"go_version"`
-	Dancecard  *result   `json:"dancecard"`
-	Baseline   *result   `json:"baseline"`
-	Ratio      float64   `json:"ratio"`
-	ServerHWM  int64     `json:"server_vmhwm_kib"`
-	RatioMet   bool      `json:"ratio_goal_met"`
-	RSSMet     bool      `json:"rss_goal_met"`
+}
+
+func newRunInfo(mode string, c int, warmup, d time.Duration) runInfo {
+	return runInfo{Time: time.Now().UTC(), Mode: mode, C: c, Warmup: warmup.String(), Duration: d.String(),
+		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+}
+
+type report struct {
+	runInfo
+	Dancecard *result `json:"dancecard"`
+	Baseline  *result `json:"baseline"`
+	Ratio     float64 `json:"ratio"`
+	ServerHWM int64   `json:"server_vmhwm_kib"`
+	RatioMet  bool    `json:"ratio_goal_met"`
+	RSSMet    bool    `json:"rss_goal_met"`
 }
 
 func run() error {
@@ -58,6 +68,10 @@ func run() error {
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured warm-up before each target")
 	mode := flag.String("mode", "login", "login: each virtual user logs its own linked account in; signup: every dance is a new provider account")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	evMode := flag.Bool("events", false, "instead of the baseline, compare Dancecard without and with event subscribers (log + webhook) and measure delivery lag and dispatch throughput")
+	rounds := flag.Int("rounds", 1, "with -events: how many without/with pairs to run")
+	burst := flag.Int("burst", 20000, "with -events: events inserted at once to measure dispatch throughput")
+	subs := flag.String("subscribers", "log,webhook", "with -events: the subscribers of the second server: log,webhook or log")
 	flag.Parse()
 	if *c < 1 || *d <= 0 || *warmup < 0 || (*mode != "login" && *mode != "signup") {
 		return errors.New("need -c >= 1, -d > 0, -warmup >= 0 and -mode login|signup")
@@ -68,6 +82,13 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *evMode {
+		if *rounds < 1 || *burst < 0 || (*subs != "log" && *subs != "log,webhook") {
+			return errors.New("need -rounds >= 1, -burst >= 0 and -subscribers log or log,webhook")
+		}
+		return runEvents(ctx, adminURL, eventsRun{c: *c, warmup: *warmup, d: *d, mode: *mode,
+			rounds: *rounds, burst: *burst, jsonOut: *jsonOut, logOnly: *subs == "log"})
+	}
 
 	dbURL, dropDB, err := createDB(ctx, adminURL)
 	if err != nil {
@@ -79,7 +100,7 @@ func run() error {
 		return err
 	}
 	defer f.close()
-	srv, err := startServer(ctx, dbURL, f)
+	srv, err := startServer(ctx, dbURL, f, "")
 	if err != nil {
 		return err
 	}
@@ -91,34 +112,19 @@ func run() error {
 	}
 	defer bl.close()
 
-	dc := &target{name: "dancecard", base: srv.baseURL, page: "/login", csrf: true,
-		start: "/auth/fast/login", callback: "/auth/fast/callback", final: "/profile",
-		finalHas: func(u string) string { return benchUser(u).Email }, authorize: f.AuthURL()}
+	dc := dancecardTarget("dancecard", srv, f)
 	bt := &target{name: "baseline", base: bl.baseURL, page: "/", start: "/start",
 		callback: "/callback", final: "/done", finalHas: func(string) string { return "ok" }, authorize: f.AuthURL()}
 
-	// Provider accounts. In login mode virtual user w is account w+1, signed
-	// up by one dance before the load; in sign-up mode every dance is new.
-	var next atomic.Int64
-	next.Store(1_000_000)
-	user := func(w int) string { return strconv.Itoa(w + 1) }
-	if *mode == "signup" {
-		user = func(int) string { return strconv.FormatInt(next.Add(1), 10) }
-	} else {
-		for _, t := range []*target{dc, bt} {
-			b := newBrowser()
-			for w := range *c {
-				if _, err := b.dance(ctx, t, user(w)); err != nil {
-					srv.dumpLog(os.Stderr)
-					return fmt.Errorf("%s: first dance of account %s: %w", t.name, user(w), err)
-				}
-			}
-			b.http.CloseIdleConnections()
+	user := accounts(*mode)
+	for _, t := range []*target{dc, bt} {
+		if err := signUpAccounts(ctx, t, *mode, *c, user); err != nil {
+			srv.dumpLog(os.Stderr)
+			return err
 		}
 	}
 
-	rep := &report{Time: time.Now().UTC(), Mode: *mode, C: *c, Warmup: warmup.String(), Duration: d.String(),
-		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	rep := &report{runInfo: newRunInfo(*mode, *c, *warmup, *d)}
 	fmt.Fprintf(os.Stderr, "dancecard: %d dances at a time, %v warm-up + %v\n", *c, *warmup, *d)
 	rep.Dancecard = runLoad(ctx, dc, *c, *warmup, *d, srv.pid(), bl.db, user)
 	fmt.Fprintf(os.Stderr, "baseline: %d dances at a time, %v warm-up + %v\n", *c, *warmup, *d)
@@ -140,6 +146,41 @@ func run() error {
 		data, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// dancecardTarget is a Dancecard server as a dance target.
+func dancecardTarget(name string, srv *server, f *fake) *target {
+	return &target{name: name, base: srv.baseURL, page: "/login", csrf: true,
+		start: "/auth/fast/login", callback: "/auth/fast/callback", final: "/profile",
+		finalHas: func(u string) string { return benchUser(u).Email }, authorize: f.AuthURL()}
+}
+
+// accounts picks provider accounts. In login mode virtual user w is account
+// w+1, signed up by one dance before the load; in sign-up mode every dance is
+// new.
+func accounts(mode string) func(worker int) string {
+	if mode == "signup" {
+		var next atomic.Int64
+		next.Store(1_000_000)
+		return func(int) string { return strconv.FormatInt(next.Add(1), 10) }
+	}
+	return func(w int) string { return strconv.Itoa(w + 1) }
+}
+
+// signUpAccounts runs, in login mode, the one dance per virtual user that
+// signs its account up before the load.
+func signUpAccounts(ctx context.Context, t *target, mode string, c int, user func(int) string) error {
+	if mode == "signup" {
+		return nil
+	}
+	b := newBrowser()
+	defer b.http.CloseIdleConnections()
+	for w := range c {
+		if _, err := b.dance(ctx, t, user(w)); err != nil {
+			return fmt.Errorf("%s: first dance of account %s: %w", t.name, user(w), err)
 		}
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/devprovider"
+	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/httpserver"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
@@ -46,6 +47,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(cfg.Log, stdout)
+	subs, closeSubs, err := eventSubscribers(cfg.Events, log)
+	if err != nil {
+		return err
+	}
+	defer closeSubs()
 	if *migrate {
 		if err := postgres.Migrate(cfg.DatabaseURL); err != nil {
 			return err
@@ -60,6 +66,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	stopEvents, err := startEvents(ctx, cfg.Events, subs, db, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
 	if cfg.Dev {
 		if err := ensureDemoAdmin(ctx, a.accounts, stdout); err != nil {
 			return err
@@ -71,14 +82,27 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "Dancecard listening on http://%s (public URL %s)\n", ln.Addr(), cfg.BaseURL)
 	go housekeeping(ctx, log, a, ratelimit.New(db, true))
-	return serveUntilDone(ctx, a.srv.HTTPServer(cfg.Addr), ln, log)
+	// Last-used times of proxied calls are flushed every few seconds and
+	// once more after the last in-flight request has drained.
+	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
+	usageDone := make(chan struct{})
+	go func() { a.links.RunUsageFlusher(usageCtx, usageFlushEvery); close(usageDone) }()
+	err = serveUntilDone(ctx, a.srv.HTTPServer(cfg.Addr), ln, log)
+	stopUsage()
+	<-usageDone
+	return err
 }
+
+// usageFlushEvery is how often coalesced last-used times are written.
+const usageFlushEvery = 5 * time.Second
 
 // app is the wired-up service.
 type app struct {
-	srv      *httpserver.Server
-	accounts *accounts.Service
-	links    *links.Service
+	srv        *httpserver.Server
+	accounts   *accounts.Service
+	links      *links.Service
+	deliveries *events.Deliveries
+	retention  time.Duration // events.retention
 }
 
 func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*app, error) {
@@ -103,12 +127,14 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 	for _, p := range catalog.Enabled() {
 		providers = append(providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
 	}
+	deliveries := events.NewDeliveries(db)
 	srv := httpserver.New(httpserver.Options{
 		Logger:         log,
 		DB:             db,
 		Accounts:       accts,
 		Links:          lk,
 		Admin:          admin.New(db),
+		Deliveries:     deliveries,
 		Providers:      providers,
 		Limiter:        ratelimit.New(db, cfg.RateLimits.Enabled),
 		BaseURL:        cfg.BaseURL,
@@ -118,7 +144,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		Secret:         secret,
 		DevProvider:    dev,
 	})
-	return &app{srv: srv, accounts: accts, links: lk}, nil
+	return &app{srv: srv, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
 }
 
 // newLinks builds the provider catalogue and the links service. In dev mode
@@ -198,8 +224,9 @@ func ensureDemoAdmin(ctx context.Context, accts *accounts.Service, stdout io.Wri
 	return err
 }
 
-// housekeeping prunes expired sessions and stale rate-limit windows. Every
-// replica runs it; the deletes are idempotent.
+// housekeeping prunes expired sessions, stale rate-limit windows and
+// delivered events past their retention. Every replica runs it; the deletes
+// are idempotent.
 func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *ratelimit.Limiter) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -222,6 +249,11 @@ func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *rateli
 		}
 		if err := limiter.Prune(ctx, 24*time.Hour); err != nil {
 			log.Warn("prune rate limits", "err", err)
+		}
+		if n, err := a.deliveries.Prune(ctx, a.retention, 1000); err != nil {
+			log.Warn("prune events", "err", err)
+		} else if n > 0 {
+			log.Info("pruned delivered events past retention", "count", n)
 		}
 	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	Signup            Signup         // signup
 	Sessions          Sessions       // sessions
 	Log               Log            // log
+	Events            Events         // events
 	Providers         []Provider     // providers
 }
 
@@ -159,6 +160,7 @@ func newLoader(path string, getenv func(string) string) *loader {
 			Signup:      Signup{Local: true, ViaProvider: true},
 			Sessions:    Sessions{IdleTimeout: defaultIdleTimeout, AbsoluteTimeout: defaultAbsoluteTimeout},
 			Log:         Log{Level: slog.LevelInfo, Format: defaultLogFormat},
+			Events:      Events{MaxAttempts: defaultMaxAttempts, Retention: defaultRetention, Log: true},
 		},
 	}
 }
@@ -198,6 +200,7 @@ func (l *loader) topFields() fields {
 			"absolute_timeout": &c.Sessions.AbsoluteTimeout,
 		},
 		"log":       fields{"level": &c.Log.Level, "format": &c.Log.Format},
+		"events":    eventsFields(&c.Events),
 		"providers": &c.Providers,
 	}
 }

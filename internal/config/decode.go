@@ -130,6 +130,8 @@ func (l *loader) node(path string, t any, n *yaml.Node) error {
 		return l.mapping(path, n, t)
 	case *[]Provider:
 		return l.providers(path, n, t)
+	case *[]Webhook:
+		return l.webhooks(path, n, t)
 	case *map[string]string:
 		return l.stringMap(path, n, t, nil)
 	case profileTarget:
@@ -242,24 +244,33 @@ func (l *loader) stringMap(path string, n *yaml.Node, out *map[string]string, al
 
 // providers reads the list of providers, each a mapping checked against providerFields.
 func (l *loader) providers(path string, n *yaml.Node, out *[]Provider) error {
+	return mappingList(l, path, n, out, "a list of providers", "a mapping with at least an id",
+		func() Provider { return Provider{Timeout: defaultProviderTimeout} }, providerFields)
+}
+
+// mappingList reads a YAML list whose entries are mappings: each starts as
+// fresh() (its defaults) and is filled through fieldsOf. list and entry
+// describe what was expected, for messages.
+func mappingList[T any](l *loader, path string, n *yaml.Node, out *[]T, list, entry string,
+	fresh func() T, fieldsOf func(*T) fields) error {
 	if n.Kind != yaml.SequenceNode {
-		return origin{file: l.file, line: n.Line}.errorf(path, "must be a list of providers, not %s", kindName(n))
+		return origin{file: l.file, line: n.Line}.errorf(path, "must be %s, not %s", list, kindName(n))
 	}
-	ps := make([]Provider, 0, len(n.Content))
+	items := make([]T, 0, len(n.Content))
 	for i, c := range n.Content {
 		c = resolve(c)
 		key := fmt.Sprintf("%s[%d]", path, i)
 		at := origin{file: l.file, line: c.Line}
 		if c.Kind != yaml.MappingNode {
-			return at.errorf(key, "must be a mapping with at least an id, not %s", kindName(c))
+			return at.errorf(key, "must be %s, not %s", entry, kindName(c))
 		}
 		l.origins[key] = at
-		p := Provider{Timeout: defaultProviderTimeout}
-		if err := l.mapping(key, c, providerFields(&p)); err != nil {
+		item := fresh()
+		if err := l.mapping(key, c, fieldsOf(&item)); err != nil {
 			return err
 		}
-		ps = append(ps, p)
+		items = append(items, item)
 	}
-	*out = ps
+	*out = items
 	return nil
 }

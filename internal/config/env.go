@@ -33,6 +33,9 @@ func (l *loader) envFields(path string, fs fields) error {
 			}
 			continue
 		}
+		if _, ok := fs[key].(*[]Webhook); ok {
+			continue // a list of mappings; its secrets come through ${VAR}
+		}
 		name := envPrefix + strings.ToUpper(strings.ReplaceAll(kp, ".", "_"))
 		names := []string{name}
 		if kp == "database_url" {

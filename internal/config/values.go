@@ -101,6 +101,10 @@ func (l *loader) set(path string, t any, v value) error {
 		d, err := parseDuration(path, v)
 		*t = d
 		return err
+	case *int:
+		n, err := parseCount(path, v)
+		*t = n
+		return err
 	case *slog.Level:
 		return parseLevel(path, v, t)
 	case *[]string, *[]netip.Prefix, *[][]byte:

@@ -40,14 +40,19 @@ const (
 	AdminConnectionRemoved Kind = "admin_connection_removed"
 	TokenCreated           Kind = "token_created"
 	TokenRevoked           Kind = "token_revoked"
+	// AdminDeliveryRetried: an administrator re-queued a dead delivery.
+	AdminDeliveryRetried Kind = "admin_delivery_retried"
 )
 
-// Kinds lists every kind, in the order of the const block above (the admin
-// console's kind filter offers them). Keep it in step with the block.
+// Kinds lists every kind, in the order of the const block above: for
+// checking subscriber and webhook configuration, and for the admin
+// console's kind filter. Keep it in step with the block.
 func Kinds() []Kind {
-	return []Kind{UserCreated, LoginCompleted, LoginFailed, PasswordChanged, ConnectionCreated, ConnectionUpdated,
-		ConnectionFailed, ConnectionRemoved, AdminUserCreated, AdminPasswordReset, AdminRoleGranted, AdminRoleRevoked,
-		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved, TokenCreated, TokenRevoked}
+	return []Kind{UserCreated, LoginCompleted, LoginFailed, PasswordChanged,
+		ConnectionCreated, ConnectionUpdated, ConnectionFailed, ConnectionRemoved,
+		AdminUserCreated, AdminPasswordReset, AdminRoleGranted, AdminRoleRevoked,
+		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved,
+		TokenCreated, TokenRevoked, AdminDeliveryRetried}
 }
 
 // Event is one row of the event log.

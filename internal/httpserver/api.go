@@ -57,7 +57,8 @@ func callerFrom(c echo.Context) *caller {
 // that, by the browser session; a session's unsafe requests must carry its
 // CSRF token in X-CSRF-Token and come from this site. Bearer calls need no
 // CSRF token: browsers never attach Authorization headers on their own.
-// Failed token attempts count against the client's IP like failed log-ins.
+// Failed token attempts count against the client's IP; past the limit they
+// get 429 instead of 401.
 func (s *Server) apiAuth() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -67,16 +68,16 @@ func (s *Server) apiAuth() echo.MiddlewareFunc {
 				if !strings.EqualFold(scheme, "Bearer") {
 					return errUnauthenticated
 				}
-				ipKey := "api-token-ip:" + c.RealIP()
-				if ok, _, err := s.opts.Limiter.Peek(ctx, ipKey, apiTokenFailureLimit); err != nil {
-					return err
-				} else if !ok {
-					return errRateLimited
-				}
 				tok, u, err := s.opts.Accounts.TokenUser(ctx, strings.TrimSpace(secret))
 				if errors.Is(err, accounts.ErrTokenInvalid) {
-					if _, _, herr := s.opts.Limiter.Hit(ctx, ipKey, apiTokenFailureLimit); herr != nil {
+					// Only failures count, so a valid token costs no
+					// rate-limit query on the hot path.
+					ok, _, herr := s.opts.Limiter.Hit(ctx, "api-token-ip:"+c.RealIP(), apiTokenFailureLimit)
+					if herr != nil {
 						return herr
+					}
+					if !ok {
+						return errRateLimited
 					}
 					return errUnauthenticated
 				}
@@ -90,9 +91,15 @@ func (s *Server) apiAuth() echo.MiddlewareFunc {
 			if sess == nil {
 				return errUnauthenticated
 			}
+			// A cross-site request never acts with the session, even a GET:
+			// a top-level navigation carries the Lax cookie, and a provider
+			// API's GET may not be as harmless as ours.
+			if !s.sameOrigin(c.Request()) {
+				return errCSRF
+			}
 			if !safeMethod(c.Request().Method) {
 				got := c.Request().Header.Get("X-CSRF-Token")
-				if !s.sameOrigin(c.Request()) || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
+				if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
 					return errCSRF
 				}
 			}

@@ -456,3 +456,17 @@ func TestProfileTokens(t *testing.T) {
 		t.Fatalf("tokens left = %d", n)
 	}
 }
+
+func TestAPISessionRefusesCrossSiteEvenForGET(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.browser(t)
+	b.signUp("nav@example.com", goodPassword)
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/me", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	wantProblem(t, b.do(req), http.StatusForbidden, "csrf_failed")
+	req, _ = http.NewRequest("GET", ts.URL+"/api/v1/me", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if r := b.do(req); r.Status != 200 {
+		t.Fatalf("same-origin GET: %d", r.Status)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
+	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/web"
@@ -84,6 +85,19 @@ var errorTable = []errorRow{
 	{links.ErrVetoed, http.StatusForbidden, "declined", "Declined", "Linking that {provider} account was declined."},
 	{oauth.ErrDenied, http.StatusBadRequest, "access_denied", "Cancelled",
 		"You cancelled at {provider}. Nothing was changed."},
+	// The provider proxy's (ErrTimeout before ErrUnreachable, which it wraps).
+	{oauth.ErrInvalidPath, http.StatusBadRequest, "invalid_path", "Invalid path",
+		"The path must stay under the provider's API: no absolute URLs, no . or .. segments (encoded or not), no encoded slashes or backslashes, no empty segments, no user@host forms, no control characters."},
+	{oauth.ErrNoAPI, http.StatusNotFound, "no_api", "No API",
+		"This provider is configured without an api_base_url, so its API cannot be called through Dancecard."},
+	{oauth.ErrInvalidQuery, http.StatusBadRequest, "invalid_query", "Invalid query",
+		"Calls to this OAuth 1 provider are signed, which needs a form-encoded query: no semicolons and no malformed percent-escapes."},
+	{links.ErrReauthRequired, http.StatusConflict, "reauth_required", "Reconnect required",
+		"{provider} no longer accepts this connection. The user must reconnect it: see reconnect_url."},
+	{errProxyTooLarge, http.StatusRequestEntityTooLarge, "request_entity_too_large", "Too large",
+		"The request body is larger than the proxy's limit of 10 MiB."},
+	{oauth.ErrTimeout, http.StatusGatewayTimeout, "provider_unreachable", "Provider timed out",
+		"{provider} did not answer within its timeout. Nothing was changed; try again in a moment."},
 	{oauth.ErrUnreachable, http.StatusBadGateway, "provider_unreachable", "Provider unreachable",
 		"{provider} did not answer in time. Nothing was changed; try again in a moment."},
 	{oauth.ErrNoProfileID, http.StatusBadGateway, "provider_error", "Provider error",
@@ -94,9 +108,22 @@ var errorTable = []errorRow{
 		"{provider} reported an error. Nothing was changed; try again in a moment."},
 	{accounts.ErrSelf, http.StatusConflict, "cannot_change_self", "Not allowed on your own account",
 		"You cannot disable or demote your own account; ask another administrator."},
+	{events.ErrDeliveryNotFound, http.StatusNotFound, "not_found", "Not found", "There is no such delivery."},
+	{events.ErrDeliveryNotDead, http.StatusConflict, "delivery_not_dead", "Not parked",
+		"That delivery is no longer parked: it was delivered or is already queued again. Nothing was changed."},
 	{accounts.ErrNoSession, http.StatusUnauthorized, "unauthenticated", "Log in required", "Your session has ended. Log in again."},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "Try again", "The service is busy. Try again in a moment."},
 }
+
+// problemFields adds members to the problem document of err (a
+// reconnect_url to a reauth_required).
+type problemFields struct {
+	err    error
+	fields map[string]any
+}
+
+func (p *problemFields) Error() string { return p.err.Error() }
+func (p *problemFields) Unwrap() error { return p.err }
 
 // statusTexts titles the errors echo raises itself.
 var statusTexts = map[int][2]string{
@@ -128,6 +155,11 @@ func lookupError(err error) errorEntry {
 		}
 		return errorEntry{errorRow{status: http.StatusBadRequest, code: code, title: title,
 			message: fe.Message}, map[string]any{"field": fe.Field}}
+	}
+	if pf := (*problemFields)(nil); errors.As(err, &pf) {
+		e := lookupError(pf.err)
+		e.extra = pf.fields
+		return e
 	}
 	if fe := (*accounts.FieldError)(nil); errors.As(err, &fe) {
 		return errorEntry{errorRow{status: http.StatusUnprocessableEntity, code: "invalid_field", title: "Invalid input",

@@ -64,6 +64,8 @@ func (s *Server) routes() {
 	adm.GET("/connections.csv", s.handleAdminConnectionsCSV())
 	adm.POST("/connections/:id/delete", s.handleAdminConnectionDelete())
 	adm.GET("/events", s.handleAdminEvents())
+	adm.GET("/deliveries", s.handleAdminDeliveries())
+	adm.POST("/deliveries/:id/retry", s.handleAdminDeliveryRetry())
 
 	// The JSON API: its own authentication (session or bearer token), CSRF
 	// for sessions inside apiAuth, problem documents for every error.
@@ -71,6 +73,7 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1", s.loadSession(), s.apiAuth())
 	s.apiRoutes(api)
 	s.apiAdminRoutes(api)
+	s.proxyRoutes(api)
 	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })

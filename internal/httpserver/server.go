@@ -18,6 +18,7 @@ import (
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
+	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 )
@@ -29,7 +30,8 @@ type Options struct {
 	Accounts       *accounts.Service
 	Links          *links.Service
 	Admin          *admin.Service
-	Providers      []ProviderInfo // enabled providers, in configuration order
+	Deliveries     *events.Deliveries // dead deliveries and retries; defaults to one on DB
+	Providers      []ProviderInfo     // enabled providers, in configuration order
 	Limiter        *ratelimit.Limiter
 	BaseURL        *url.URL
 	Dev            bool
@@ -59,6 +61,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.Deliveries == nil {
+		opts.Deliveries = events.NewDeliveries(opts.DB)
 	}
 	s := &Server{
 		opts:    opts,

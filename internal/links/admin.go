@@ -38,14 +38,17 @@ func (s *Service) RemoveByAdmin(ctx context.Context, adminID, connectionID int64
 		if err != nil {
 			return err
 		}
-		if c, err = scanConnection(tx.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections
-			WHERE id = $1 AND user_id = $2 FOR UPDATE`, connectionID, owner)); err != nil {
+		var access, secret, refresh []byte
+		var tokenType string
+		if c, err = scanConnection(scanExtra{tx.QueryRow(ctx, `SELECT `+connectionColumns+`, access_token, token_secret,
+			    refresh_token, token_type FROM connections
+			WHERE id = $1 AND user_id = $2 FOR UPDATE`, connectionID, owner), []any{&access, &secret, &refresh, &tokenType}}); err != nil {
 			return err
 		}
 		// A token that cannot be opened (its key was retired, say) must not
 		// keep an administrator from removing the link; it is only not
 		// revoked at the provider.
-		if tok, err = s.openToken(ctx, tx, c); err != nil {
+		if tok, err = s.openToken(c, access, secret, refresh, tokenType); err != nil {
 			s.Logger.Warn("admin removal: token unreadable, not revoking at the provider", "connection_id", c.ID, "err", err)
 			tok = oauth.Token{}
 		}

@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/oauth"
@@ -56,6 +58,8 @@ type Protocol interface {
 	Begin(ctx context.Context, p *oauth.Provider, callbackURL string, extraScopes []string) (string, oauth.Pending, error)
 	Finish(ctx context.Context, p *oauth.Provider, callbackURL string, pending oauth.Pending, params url.Values) (oauth.Token, oauth.Profile, error)
 	Revoke(ctx context.Context, p *oauth.Provider, t oauth.Token) error
+	Refresh(ctx context.Context, p *oauth.Provider, t oauth.Token) (oauth.Token, error)
+	CallAPI(ctx context.Context, p *oauth.Provider, t oauth.Token, r oauth.APIRequest) (*http.Response, error)
 }
 
 // Signup says who may be created by logging in with a provider.
@@ -77,9 +81,13 @@ type Options struct {
 }
 
 // Service is the links domain. It is safe for concurrent use and keeps no
-// state in memory: any replica can finish a dance another started.
+// state in memory that another replica would need: any replica can finish a
+// dance another started. What it does keep is local and disposable: the
+// refresh flights in progress, and last-used times waiting to be flushed.
 type Service struct {
 	Options
+	flights singleflight.Group
+	usage   usage
 }
 
 // New returns a Service.

@@ -14,34 +14,16 @@ import (
 // lockWithToken locks one of userID's connections and opens its tokens.
 // Another user's connection is ErrNotFound, exactly like a missing one.
 func (s *Service) lockWithToken(ctx context.Context, tx pgx.Tx, userID, id int64) (Connection, oauth.Token, error) {
-	c, err := scanConnection(tx.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections
-		WHERE id = $1 AND user_id = $2 FOR UPDATE`, id, userID))
+	var access, secret, refresh []byte
+	var tokenType string
+	c, err := scanConnection(scanExtra{tx.QueryRow(ctx, `SELECT `+connectionColumns+`, access_token, token_secret,
+		    refresh_token, token_type FROM connections
+		WHERE id = $1 AND user_id = $2 FOR UPDATE`, id, userID), []any{&access, &secret, &refresh, &tokenType}})
 	if err != nil {
 		return Connection{}, oauth.Token{}, err
 	}
-	tok, err := s.openToken(ctx, tx, c)
+	tok, err := s.openToken(c, access, secret, refresh, tokenType)
 	return c, tok, err
-}
-
-// openToken reads and opens the sealed tokens of c.
-func (s *Service) openToken(ctx context.Context, tx pgx.Tx, c Connection) (oauth.Token, error) {
-	var access, secret, refresh []byte
-	var tok oauth.Token
-	err := tx.QueryRow(ctx, `SELECT access_token, token_secret, refresh_token, token_type FROM connections WHERE id = $1`, c.ID).
-		Scan(&access, &secret, &refresh, &tok.TokenType)
-	if err != nil {
-		return tok, err
-	}
-	open := func(b []byte, col string) string {
-		v, oerr := s.Keys.Open(b, tokenContext(c.Provider, c.ProviderUserID, col))
-		err = errors.Join(err, oerr)
-		return v
-	}
-	tok.AccessToken, tok.TokenSecret, tok.RefreshToken = open(access, "access_token"), open(secret, "token_secret"), open(refresh, "refresh_token")
-	if c.ExpiresAt != nil {
-		tok.Expiry = *c.ExpiresAt
-	}
-	return tok, err
 }
 
 // revoke asks the provider to revoke a removed connection's token. It is

@@ -17,12 +17,14 @@ func Secret(ctx context.Context, db *pgxpool.Pool, name string) ([]byte, error) 
 		return nil, err
 	}
 	var value []byte
+	// DO UPDATE (a no-op write) rather than DO NOTHING: when another replica
+	// inserts the same name at the same moment, DO NOTHING would return no
+	// row, and a SELECT in the same statement cannot see the other's row.
+	// DO UPDATE waits for it and returns the stored value.
 	err := db.QueryRow(ctx, `
-		WITH ins AS (
-		    INSERT INTO app_secrets (name, value) VALUES ($1, $2)
-		    ON CONFLICT (name) DO NOTHING RETURNING value)
-		SELECT value FROM ins UNION ALL SELECT value FROM app_secrets WHERE name = $1
-		LIMIT 1`, name, fresh).Scan(&value)
+		INSERT INTO app_secrets (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET name = excluded.name
+		RETURNING value`, name, fresh).Scan(&value)
 	if err != nil {
 		return nil, fmt.Errorf("load secret %s: %w", name, err)
 	}

@@ -40,6 +40,10 @@ type Knobs struct {
 	UserinfoMissingID bool          // answer a profile without its id (id / sub)
 	UserinfoDelay     time.Duration // wait this long (or until the client gives up) before answering
 
+	// API endpoints (below APIBaseURL).
+	APIStatus int           // answer this HTTP status with a plain-text body, before authenticating (a provider that is down)
+	APIDelay  time.Duration // wait this long (or until the client gives up) before answering
+
 	// Revocation endpoint.
 	RevokeStatus int // answer this HTTP status (503)
 }

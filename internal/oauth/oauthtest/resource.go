@@ -2,7 +2,6 @@ package oauthtest
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -91,34 +90,6 @@ func jsonID(id string) any {
 		return json.Number(id)
 	}
 	return id
-}
-
-// serveAPI echoes an authenticated request, for proxy tests. The status
-// comes from the echo_status query parameter when given.
-func (p *Provider) serveAPI(w http.ResponseWriter, r *http.Request, cfg config, path string) {
-	p.counters.apiCalls.Add(1)
-	c, ok := p.authenticate(r, cfg)
-	if !ok {
-		unauthorized(w)
-		return
-	}
-	// A form body was already read by signature verification; any other
-	// body is read here.
-	body := r.PostForm.Encode()
-	if r.PostForm == nil {
-		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		body = string(b)
-	}
-	status := http.StatusOK
-	if s, err := strconv.Atoi(r.URL.Query().Get("echo_status")); err == nil && s >= 200 && s <= 599 {
-		status = s
-	}
-	w.Header().Set("X-Oauthtest-Echo", "1")
-	writeJSON(w, status, map[string]any{
-		"method": r.Method, "path": path, "query": r.URL.RawQuery,
-		"content_type": r.Header.Get("Content-Type"), "body": body,
-		"user": c.grant.user.ID, "auth": c.scheme,
-	})
 }
 
 // serveRevoke is the RFC 7009 revocation endpoint: it answers 200 whether

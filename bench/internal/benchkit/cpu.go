@@ -1,0 +1,58 @@
+package benchkit
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ProcCPU is a process's user+system CPU time so far (pid 0: this process).
+func ProcCPU(pid int) time.Duration {
+	p := "self"
+	if pid != 0 {
+		p = strconv.Itoa(pid)
+	}
+	cpu, _ := StatCPU("/proc/" + p + "/stat")
+	return cpu
+}
+
+// StatCPU reads utime+stime and the command name from a /proc/PID/stat.
+func StatCPU(path string) (time.Duration, string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, ""
+	}
+	open, i := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+	if open < 0 || i < open {
+		return 0, ""
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, ""
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+	return time.Duration(ut+st) * (time.Second / 100), string(data[open+1 : i])
+}
+
+// PostgresCPU is the CPU time of every process named postgres: the server,
+// its auxiliary processes and all backends (other databases' too).
+// Backends that exit in between are not counted.
+func PostgresCPU() time.Duration {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		if cpu, comm := StatCPU("/proc/" + e.Name() + "/stat"); comm == "postgres" {
+			sum += cpu
+		}
+	}
+	return sum
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/dancecard/dancecard/internal/oauth"
+	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
+)
+
+// fake is the provider both targets call, served from the driver process.
+type fake struct {
+	*oauthtest.Provider
+	srv *http.Server
+}
+
+// startFake serves oauthtest's engine on a free loopback port. Its tokens
+// last a day, so no refresh happens during a run.
+func startFake() (*fake, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := oauthtest.NewHandler(oauthtest.WithBaseURL("http://"+ln.Addr().String()),
+		oauthtest.WithClient("bench-client", "bench-secret"), oauthtest.WithKnobs(oauthtest.Knobs{ExpiresIn: 24 * time.Hour}))
+	f := &fake{Provider: p, srv: &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}}
+	go f.srv.Serve(ln) //nolint:errcheck // ends with Close
+	return f, nil
+}
+
+func (f *fake) close() { f.srv.Close() }
+
+// directToken runs a dance with the fake in process and returns the
+// access token, for the direct calls.
+func directToken(ctx context.Context, f *fake) (string, error) {
+	c := oauth.NewClient(oauth.ClientOptions{})
+	p := f.OAuth2Provider("fast")
+	const cb = "http://127.0.0.1/callback"
+	authURL, pending, err := c.Begin(ctx, p, cb, nil)
+	if err != nil {
+		return "", err
+	}
+	back, err := f.Consent(authURL)
+	if err != nil {
+		return "", err
+	}
+	tok, _, err := c.Finish(ctx, p, cb, pending, back.URL.Query())
+	return tok.AccessToken, err
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"`)
+
+// session is a browser on the Dancecard server.
+type session struct {
+	base string
+	http *http.Client
+}
+
+func newSession(base string) *session {
+	jar, _ := cookiejar.New(nil)
+	return &session{base: base, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends a request and returns status, Location and body.
+func (s *session) do(method, rawURL string, body io.Reader, header map[string]string) (int, string, string, error) {
+	req, err := http.NewRequest(method, rawURL, body)
+	if err != nil {
+		return 0, "", "", err
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b), err
+}
+
+func (s *session) csrf(path string) (string, error) {
+	status, _, body, err := s.do("GET", s.base+path, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	m := csrfMeta.FindStringSubmatch(body)
+	if status != 200 || m == nil {
+		return "", fmt.Errorf("GET %s: %d, no CSRF token", path, status)
+	}
+	return m[1], nil
+}
+
+func (s *session) postForm(path string, form url.Values) (int, string, error) {
+	status, loc, _, err := s.do("POST", s.base+path, strings.NewReader(form.Encode()),
+		map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	return status, loc, err
+}
+
+// setUp signs a user up, connects the fake provider and creates a
+// proxy-scope personal access token, all through the server's own pages
+// and API, and returns the token.
+func setUp(base string) (string, error) {
+	s := newSession(base)
+	tok, err := s.csrf("/signup")
+	if err != nil {
+		return "", err
+	}
+	const pw = "bench proxy correct horse battery"
+	if status, _, err := s.postForm("/signup", url.Values{"email": {"proxy-bench@example.test"}, "password": {pw},
+		"password_confirm": {pw}, "csrf_token": {tok}}); err != nil || status != http.StatusSeeOther {
+		return "", fmt.Errorf("sign up: %d %v", status, err)
+	}
+	if tok, err = s.csrf("/profile"); err != nil {
+		return "", err
+	}
+	status, authURL, err := s.postForm("/auth/fast/connect", url.Values{"csrf_token": {tok}})
+	if err != nil || status != http.StatusSeeOther {
+		return "", fmt.Errorf("start the dance: %d %v", status, err)
+	}
+	status, callback, _, err := s.do("GET", authURL, nil, nil)
+	if err != nil || status != http.StatusFound {
+		return "", fmt.Errorf("authorize at the fake: %d %v", status, err)
+	}
+	if status, loc, _, err := s.do("GET", callback, nil, nil); err != nil || status != http.StatusSeeOther || !strings.HasPrefix(loc, "/profile") {
+		return "", fmt.Errorf("callback: %d %q %v", status, loc, err)
+	}
+	status, _, body, err := s.do("POST", base+"/api/v1/tokens", strings.NewReader(`{"name": "bench", "scope": "proxy"}`),
+		map[string]string{"Content-Type": "application/json", "X-CSRF-Token": tok})
+	if err != nil || status != http.StatusCreated {
+		return "", fmt.Errorf("create a token: %d %v %s", status, err, body)
+	}
+	var created struct{ Token string }
+	if err := json.Unmarshal([]byte(body), &created); err != nil || created.Token == "" {
+		return "", errors.New("create a token: no token in the answer")
+	}
+	return created.Token, nil
+}

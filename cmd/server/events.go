@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/internal/config"
+	"github.com/dancecard/dancecard/internal/events"
+)
+
+// startEvents builds the dispatcher for subs, registers them before any
+// request can record an event, and delivers in the background. The returned
+// stop function ends delivery and waits for the calls in flight to be
+// recorded, so a clean shutdown repeats nothing.
+func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscriber, db *pgxpool.Pool, log *slog.Logger) (stop func(), err error) {
+	d, err := events.NewDispatcher(events.DispatcherOptions{DB: db, Subscribers: subs, Logger: log, MaxAttempts: cfg.MaxAttempts})
+	if err == nil {
+		err = d.Register(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := d.Run(ctx); err != nil {
+			log.Error("events: dispatcher stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// eventSubscribers turns the events section into subscribers: the log line,
+// each webhook and the NATS publisher. It runs before the database is
+// opened so that a configuration mistake stops start-up at once.
+func eventSubscribers(cfg config.Events, log *slog.Logger) ([]events.Subscriber, func(), error) {
+	var subs []events.Subscriber
+	closeSubs := func() {}
+	if cfg.Log {
+		subs = append(subs, events.NewLog(log))
+	}
+	for i, w := range cfg.Webhooks {
+		kinds, err := eventKinds(fmt.Sprintf("events.webhooks[%d].kinds", i), w.Kinds)
+		if err != nil {
+			return nil, nil, err
+		}
+		sub, err := events.NewWebhook(events.Webhook{URL: w.URL, Secret: w.Secret, Kinds: kinds, Timeout: w.Timeout}, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config: events.webhooks[%d].%w", i, err)
+		}
+		subs = append(subs, sub)
+	}
+	if cfg.NATSURL != "" {
+		p, err := events.NewNATSPublisher(events.NATSOptions{URL: cfg.NATSURL})
+		if err != nil {
+			return nil, nil, fmt.Errorf("config: events.nats_url: %w", err)
+		}
+		closeSubs = p.Close
+		subs = append(subs, p.Subscriber())
+	}
+	return subs, closeSubs, nil
+}
+
+// eventKinds checks configured kind names against the kinds that exist.
+func eventKinds(key string, names []string) ([]events.Kind, error) {
+	known := events.Kinds()
+	kinds := make([]events.Kind, len(names))
+	for i, n := range names {
+		if !slices.Contains(known, events.Kind(n)) {
+			list := make([]string, len(known))
+			for j, k := range known {
+				list[j] = string(k)
+			}
+			return nil, fmt.Errorf("config: %s[%d]: unknown event kind %q%s (known: %s)",
+				key, i, n, config.Suggest(n, list), strings.Join(list, ", "))
+		}
+		kinds[i] = events.Kind(n)
+	}
+	return kinds, nil
+}

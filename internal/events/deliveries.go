@@ -1,0 +1,139 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/internal/postgres"
+)
+
+// Errors of the administrators' delivery actions.
+var (
+	ErrDeliveryNotFound = errors.New("events: no such delivery")
+	ErrDeliveryNotDead  = errors.New("events: the delivery is not dead")
+)
+
+// Delivery is one event's delivery to one subscriber, as administrators see it.
+type Delivery struct {
+	ID         int64
+	Subscriber string
+	Attempts   int
+	LastError  string
+	DeadAt     time.Time
+	Event      Event
+}
+
+// SubscriberStats sums up one subscriber's queue.
+type SubscriberStats struct {
+	Subscriber string
+	Pending    int64
+	Dead       int64
+}
+
+// Deliveries answers the administrators' questions about delivery and
+// carries out their retries.
+type Deliveries struct{ db *pgxpool.Pool }
+
+// NewDeliveries returns the delivery administration on db.
+func NewDeliveries(db *pgxpool.Pool) *Deliveries { return &Deliveries{db: db} }
+
+// Dead lists parked deliveries, most recently parked first, at most limit.
+func (s *Deliveries) Dead(ctx context.Context, limit int) ([]Delivery, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT d.id, d.subscriber, d.attempts, d.last_error, d.dead_at, `+eventColumns+`
+		FROM event_deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.dead_at IS NOT NULL
+		ORDER BY d.dead_at DESC, d.id DESC
+		LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list dead deliveries: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
+		var d Delivery
+		err := r.Scan(append([]any{&d.ID, &d.Subscriber, &d.Attempts, &d.LastError, &d.DeadAt}, eventDest(&d.Event)...)...)
+		return d, err
+	})
+}
+
+// Stats counts pending and dead deliveries per registered subscriber.
+func (s *Deliveries) Stats(ctx context.Context) ([]SubscriberStats, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT s.name,
+		       (SELECT count(*) FROM event_deliveries d
+		        WHERE d.subscriber = s.name AND d.delivered_at IS NULL AND d.dead_at IS NULL),
+		       (SELECT count(*) FROM event_deliveries d
+		        WHERE d.subscriber = s.name AND d.dead_at IS NOT NULL)
+		FROM event_subscribers s ORDER BY s.name`)
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[SubscriberStats])
+}
+
+// Retry re-queues the dead delivery id for an immediate attempt with a fresh
+// count, and records who did it, in one transaction. The dispatchers are
+// woken by the notification the retry sends.
+func (s *Deliveries) Retry(ctx context.Context, id, adminID int64) error {
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		var d Delivery
+		var dead *time.Time
+		err := tx.QueryRow(ctx, `
+			SELECT subscriber, event_id, dead_at FROM event_deliveries WHERE id = $1 FOR UPDATE`, id,
+		).Scan(&d.Subscriber, &d.Event.ID, &dead)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrDeliveryNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if dead == nil {
+			return ErrDeliveryNotDead
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE event_deliveries
+			SET dead_at = NULL, attempts = 0, next_attempt_at = now(), claimed_until = NULL
+			WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {
+			return err
+		}
+		return Record(ctx, tx, Event{Kind: AdminDeliveryRetried, UserID: adminID, Data: map[string]any{
+			"delivery_id": id, "event_id": d.Event.ID, "subscriber": d.Subscriber,
+		}})
+	})
+	if err != nil {
+		return fmt.Errorf("retry delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// Prune deletes events older than olderThan whose every delivery is done
+// (with their delivery rows), batch rows per statement so no statement holds
+// locks for long. Events with a pending or dead delivery are kept whatever
+// their age: they are not delivered yet. It returns how many it deleted.
+func (s *Deliveries) Prune(ctx context.Context, olderThan time.Duration, batch int) (int64, error) {
+	var total int64
+	for {
+		tag, err := s.db.Exec(ctx, `
+			DELETE FROM events WHERE id IN (
+				SELECT e.id FROM events e
+				WHERE e.created_at < now() - $1 * interval '1 millisecond'
+				  AND NOT EXISTS (SELECT 1 FROM event_deliveries d
+				                  WHERE d.event_id = e.id AND d.delivered_at IS NULL)
+				ORDER BY e.created_at
+				LIMIT $2)`, olderThan.Milliseconds(), batch)
+		if err != nil {
+			return total, fmt.Errorf("prune events: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < int64(batch) {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/postgres/pgtest"
+)
+
+// After MaxAttempts failures a delivery is parked as dead, shown to
+// administrators, and does not hold back the user's later events; an
+// administrator's retry delivers it and is itself recorded.
+func TestDeadLetterAndRetry(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	var healthy atomic.Bool
+	j := &journal{}
+	start(t, events.DispatcherOptions{DB: db, MaxAttempts: 3, Subscribers: []events.Subscriber{{
+		Name:  "hook",
+		Kinds: []events.Kind{events.ConnectionUpdated},
+		Handle: func(ctx context.Context, e events.Event) error {
+			if !healthy.Load() && e.Reason == "step 1" {
+				return errors.New("endpoint down")
+			}
+			return j.handler("hook", 0)(ctx, e)
+		},
+	}}})
+	record(t, db, userEvent(5, 1), userEvent(5, 2))
+	waitFor(t, 10*time.Second, "event 1 dead, event 2 delivered", func() (bool, error) {
+		var dead, delivered bool
+		err := db.QueryRow(ctx, `SELECT
+			(SELECT dead_at IS NOT NULL FROM event_deliveries WHERE event_id = 1),
+			(SELECT delivered_at IS NOT NULL FROM event_deliveries WHERE event_id = 2)`).Scan(&dead, &delivered)
+		return dead && delivered, err
+	})
+	s := state(t, db, 1, "hook")
+	if s.Attempts != 3 || s.LastError != "endpoint down" {
+		t.Fatalf("dead delivery %+v, want 3 attempts and the last error", s)
+	}
+
+	admin := events.NewDeliveries(db)
+	dead, err := admin.Dead(ctx, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || dead[0].ID != s.ID || dead[0].Event.Reason != "step 1" || dead[0].Subscriber != "hook" {
+		t.Fatalf("Dead() = %+v, want the one parked delivery", dead)
+	}
+	stats, err := admin.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 1 || stats[0] != (events.SubscriberStats{Subscriber: "hook", Pending: 0, Dead: 1}) {
+		t.Fatalf("Stats() = %+v", stats)
+	}
+
+	if err := admin.Retry(ctx, s.ID+1000, 9); !errors.Is(err, events.ErrDeliveryNotFound) {
+		t.Errorf("retry of an unknown delivery: %v, want ErrDeliveryNotFound", err)
+	}
+	if err := admin.Retry(ctx, state(t, db, 2, "hook").ID, 9); !errors.Is(err, events.ErrDeliveryNotDead) {
+		t.Errorf("retry of a delivered delivery: %v, want ErrDeliveryNotDead", err)
+	}
+	healthy.Store(true)
+	if err := admin.Retry(ctx, s.ID, 9); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the retried delivery", func() (bool, error) {
+		return state(t, db, 1, "hook").Delivered, nil
+	})
+	if s := state(t, db, 1, "hook"); s.Attempts != 1 || s.Dead {
+		t.Errorf("after retry: %+v, want delivered on its first new attempt", s)
+	}
+	var who int64
+	var data string
+	err = db.QueryRow(ctx, `SELECT user_id, data::text FROM events WHERE kind = 'admin_delivery_retried'`).Scan(&who, &data)
+	if err != nil || who != 9 || !strings.Contains(data, `"subscriber": "hook"`) {
+		t.Errorf("admin_delivery_retried event: user %d data %s err %v", who, data, err)
+	}
+	if err := admin.Retry(ctx, s.ID, 9); !errors.Is(err, events.ErrDeliveryNotDead) {
+		t.Errorf("second retry: %v, want ErrDeliveryNotDead", err)
+	}
+}
+
+// Prune removes old events whose deliveries are all done, in batches, and
+// keeps pending and dead ones whatever their age.
+func TestPruneKeepsUndelivered(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	d, err := events.NewDispatcher(events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{
+		{Name: "s", Kinds: []events.Kind{events.ConnectionUpdated}, Handle: func(context.Context, events.Event) error { return nil }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 7 {
+		record(t, db, userEvent(1, i)) // events 1-7
+	}
+	record(t, db, events.Event{Kind: events.LoginFailed, Reason: "no subscriber"}) // 8
+	record(t, db, userEvent(2, 0))                                                 // 9: recent
+	_, err = db.Exec(ctx, `
+		UPDATE events SET created_at = now() - interval '40 days' WHERE id <= 8;
+		UPDATE event_deliveries SET delivered_at = now() WHERE event_id <= 5 OR event_id = 9;
+		UPDATE event_deliveries SET dead_at = now() WHERE event_id = 6;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := events.NewDeliveries(db).Prune(ctx, 30*24*time.Hour, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 6 {
+		t.Errorf("pruned %d events, want 6 (1-5 delivered, 8 had no subscriber)", n)
+	}
+	rows, err := db.Query(ctx, `SELECT id FROM events ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, id)
+	}
+	if len(left) != 3 || left[0] != 6 || left[1] != 7 || left[2] != 9 {
+		t.Errorf("left %v, want [6 7 9]: dead, pending and recent", left)
+	}
+}
+
+// Configuration mistakes are refused with a message saying which.
+func TestDispatcherRefusesBadSubscribers(t *testing.T) {
+	ok := func(context.Context, events.Event) error { return nil }
+	for _, tc := range []struct {
+		subs []events.Subscriber
+		want string
+	}{
+		{[]events.Subscriber{{Name: "", Handle: ok}}, "name"},
+		{[]events.Subscriber{{Name: "a b", Handle: ok}}, "name"},
+		{[]events.Subscriber{{Name: "a", Handle: ok}, {Name: "a", Handle: ok}}, "used twice"},
+		{[]events.Subscriber{{Name: "a"}}, "no handler"},
+		{[]events.Subscriber{{Name: "a", Kinds: []events.Kind{"conection_created"}, Handle: ok}}, `unknown kind "conection_created"`},
+	} {
+		_, err := events.NewDispatcher(events.DispatcherOptions{Subscribers: tc.subs})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want an error about %s", tc.subs, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Handler receives one event. Returning an error (or panicking, or running
+// past the subscriber's timeout) schedules another attempt with backoff.
+type Handler func(ctx context.Context, e Event) error
+
+// Subscriber is a Go function registered at start-up for some event kinds.
+// Its Name is stable across restarts and replicas: delivery state is kept
+// under it, so renaming a subscriber starts it afresh from new events.
+type Subscriber struct {
+	Name    string
+	Kinds   []Kind        // nil or empty: every kind
+	Timeout time.Duration // for one call; 0 means DefaultTimeout
+	Handle  Handler
+}
+
+// Dispatcher defaults.
+const (
+	DefaultTimeout     = 10 * time.Second
+	DefaultMaxAttempts = 10
+	defaultPoll        = time.Second
+	defaultInFlight    = 64
+	workConns          = 4
+	// claimGap spaces one lane's claims when notifications come faster, so
+	// that under load one claim picks up the events of several commits. It
+	// adds at most this much to the delivery lag.
+	claimGap = 20 * time.Millisecond
+	// awakeMargin is how long a lane keeps polling after its promise to poll
+	// lapsed, for transactions that checked the promise just before it did.
+	awakeMargin = 250 * time.Millisecond
+	maxBackoff  = time.Hour
+)
+
+// subscriberNameRE keeps names printable in logs and the admin page.
+var subscriberNameRE = regexp.MustCompile(`^[a-zA-Z0-9][!-~]{0,199}$`)
+
+// DispatcherOptions configures NewDispatcher.
+type DispatcherOptions struct {
+	DB          *pgxpool.Pool
+	Subscribers []Subscriber
+	Logger      *slog.Logger
+	// MaxAttempts is how many failed attempts park a delivery as dead.
+	MaxAttempts int
+	// Backoff is the wait before attempt n+1 after n failed ones; nil means
+	// exponential from one second, capped at an hour, with jitter.
+	Backoff func(failed int) time.Duration
+	// Poll is how often a dispatcher looks for work without a notification:
+	// the fallback when LISTEN is down, and the clock for retries.
+	Poll time.Duration
+	// Lease is how long a claimed delivery belongs to this dispatcher. It must
+	// outlast the slowest subscriber call, or a second dispatcher could deliver
+	// the same event; 0 means the longest timeout plus 30 seconds.
+	Lease time.Duration
+	// InFlight bounds concurrent calls per subscriber.
+	InFlight int
+}
+
+// Dispatcher delivers recorded events to subscribers after commit: at least
+// once, in order per user and subscriber, retried with backoff, parked as
+// dead after MaxAttempts. Any number of dispatchers (one per replica) can
+// share one database; FOR UPDATE SKIP LOCKED and leases split the work so each
+// delivery happens once in normal operation.
+type Dispatcher struct {
+	o     DispatcherOptions
+	lanes []*lane
+	// work is the dispatcher's own small pool for claims and results, with
+	// synchronous_commit off: losing the last few of those writes in a
+	// PostgreSQL crash only means some events are delivered again (a lost
+	// claim frees its lease, a lost result repeats the call), which at-least-
+	// once delivery allows, and it spares the WAL flush per delivery that
+	// would otherwise compete with the requests' own commits. Its own pool
+	// also keeps deliveries from taking the connections requests need.
+	work *pgxpool.Pool
+}
+
+// NewDispatcher checks the subscribers and fills in defaults.
+func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Backoff == nil {
+		o.Backoff = ExponentialBackoff(time.Second)
+	}
+	if o.Poll <= 0 {
+		o.Poll = defaultPoll
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = defaultInFlight
+	}
+	d := &Dispatcher{o: o}
+	seen := map[string]bool{}
+	longest := time.Duration(0)
+	for i, s := range o.Subscribers {
+		if !subscriberNameRE.MatchString(s.Name) {
+			return nil, fmt.Errorf("events: subscriber %d: name %q must be 1-200 printable ASCII characters without spaces, starting with a letter or digit", i, s.Name)
+		}
+		if seen[s.Name] {
+			return nil, fmt.Errorf("events: subscriber name %q is used twice", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Handle == nil {
+			return nil, fmt.Errorf("events: subscriber %q has no handler", s.Name)
+		}
+		for _, k := range s.Kinds {
+			if !slices.Contains(Kinds(), k) {
+				return nil, fmt.Errorf("events: subscriber %q: unknown kind %q", s.Name, k)
+			}
+		}
+		if s.Timeout <= 0 {
+			s.Timeout = DefaultTimeout
+		}
+		longest = max(longest, s.Timeout)
+		d.lanes = append(d.lanes, &lane{d: d, sub: s, wake: make(chan struct{}, 1)})
+	}
+	if o.DB == nil && len(d.lanes) > 0 {
+		return nil, errors.New("events: the dispatcher needs a database pool")
+	}
+	if d.o.Lease <= 0 {
+		d.o.Lease = longest + 30*time.Second
+	}
+	return d, nil
+}
+
+// ExponentialBackoff doubles the wait from base after each failure, up to an
+// hour, and spreads it by up to a quarter so that replicas retrying the same
+// endpoint do not hit it in step.
+func ExponentialBackoff(base time.Duration) func(int) time.Duration {
+	return func(failed int) time.Duration {
+		d := maxBackoff
+		if failed < 40 {
+			d = min(base<<max(failed-1, 0), maxBackoff)
+		}
+		return d + rand.N(d/4+1)
+	}
+}
+
+// Run registers the subscribers (see Register), then delivers until ctx
+// ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if len(d.lanes) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	if err := d.Register(ctx); err != nil {
+		return err
+	}
+	cfg := d.o.DB.Config().Copy()
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	cfg.MaxConns, cfg.MinConns = workConns, 0
+	work, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("events: dispatcher pool: %w", err)
+	}
+	defer work.Close()
+	d.work = work
+	var wg sync.WaitGroup
+	wg.Go(func() { d.listen(ctx) })
+	for _, l := range d.lanes {
+		wg.Go(func() { l.run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// Register records the subscribers so the fan-out trigger writes their
+// deliveries. Events recorded before a subscriber was first registered are
+// not delivered to it: a new subscriber starts from now. Call it before
+// serving requests so that no event of this process's first requests is
+// missed; Run calls it again, which is harmless. A subscriber no longer configured stays registered (another
+// replica may still run it during a rolling deploy); remove its row from
+// event_subscribers to stop queueing for it.
+func (d *Dispatcher) Register(ctx context.Context) error {
+	for _, l := range d.lanes {
+		kinds := make([]string, len(l.sub.Kinds))
+		for i, k := range l.sub.Kinds {
+			kinds[i] = string(k)
+		}
+		_, err := d.o.DB.Exec(ctx, `
+			INSERT INTO event_subscribers (name, kinds) VALUES ($1, $2)
+			ON CONFLICT (name) DO UPDATE SET kinds = EXCLUDED.kinds`, l.sub.Name, kinds)
+		if err != nil {
+			return fmt.Errorf("events: register subscriber %s: %w", l.sub.Name, err)
+		}
+	}
+	return nil
+}
+
+// wakeAll nudges every lane to look for work now.
+func (d *Dispatcher) wakeAll() {
+	for _, l := range d.lanes {
+		l.nudge()
+	}
+}
+
+// call runs one handler under its timeout and turns a panic into an error.
+// A handler that ignores its context is abandoned at the deadline (its
+// goroutine leaks until it returns) so it cannot hold the lane.
+func call(ctx context.Context, s Subscriber, e Event) error {
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("panic: %v", r)
+			}
+		}()
+		done <- s.Handle(ctx, e)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("timed out after %s", s.Timeout)
+		}
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,241 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/postgres/pgtest"
+)
+
+// Three dispatchers on one database, two subscribers each: every event
+// reaches each subscriber exactly once, each user's events in order, and
+// the work is shared.
+func TestExactlyOnceAcrossThreeDispatchers(t *testing.T) {
+	db := pgtest.New(t)
+	j := &journal{}
+	for i := range 3 {
+		start(t, events.DispatcherOptions{DB: db, InFlight: 8, Subscribers: []events.Subscriber{
+			{Name: "a", Handle: j.handler("a", i)},
+			{Name: "b", Kinds: []events.Kind{events.ConnectionUpdated}, Handle: j.handler("b", i)},
+		}})
+	}
+	const users, perUser = 12, 25
+	var wg sync.WaitGroup
+	for u := range int64(users) {
+		wg.Go(func() {
+			for i := range perUser {
+				record(t, db, userEvent(u+1, i))
+			}
+		})
+	}
+	record(t, db, events.Event{Kind: events.LoginFailed, Reason: "unknown email"}) // no user; only "a" wants it
+	wg.Wait()
+	waitFor(t, 30*time.Second, "every delivery", pending(db))
+
+	calls := j.snapshot()
+	seen := map[string]int{}
+	byDispatcher := map[int]int{}
+	for _, c := range calls {
+		seen[fmt.Sprint(c.subscriber, "/", c.event.ID)]++
+		byDispatcher[c.dispatcher]++
+	}
+	for key, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %q happened %d times, want once", key, n)
+		}
+	}
+	if got, want := j.count("a"), users*perUser+1; got != want {
+		t.Errorf("a got %d events, want %d", got, want)
+	}
+	if got, want := j.count("b"), users*perUser; got != want {
+		t.Errorf("b got %d events, want %d (only connection_updated)", got, want)
+	}
+	checkOrder(t, calls, "a")
+	checkOrder(t, calls, "b")
+	if len(byDispatcher) < 2 {
+		t.Errorf("one dispatcher did all the work: %v", byDispatcher)
+	}
+}
+
+// A failing delivery holds back the same user's later events for that
+// subscriber, but not other users' events nor other subscribers.
+func TestOrderPerUserSurvivesRetries(t *testing.T) {
+	db := pgtest.New(t)
+	j := &journal{}
+	var failed sync.Map
+	flaky := func(ctx context.Context, e events.Event) error {
+		if _, again := failed.LoadOrStore(e.ID, true); !again && e.ID%3 == 0 {
+			return errors.New("first attempt fails")
+		}
+		return j.handler("flaky", 0)(ctx, e)
+	}
+	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "flaky", Handle: flaky}},
+		Backoff: func(int) time.Duration { return 30 * time.Millisecond }})
+	for i := range 40 {
+		record(t, db, userEvent(int64(i%4+1), i))
+	}
+	waitFor(t, 20*time.Second, "every delivery", pending(db))
+	if got := j.count("flaky"); got != 40 {
+		t.Fatalf("got %d events, want 40", got)
+	}
+	checkOrder(t, j.snapshot(), "flaky")
+	if s := state(t, db, 3, "flaky"); s.Attempts != 2 || !s.Delivered {
+		t.Errorf("event 3: %+v, want delivered on the second attempt", s)
+	}
+	// Events held back behind a failure were not attempted: one attempt each.
+	for id := int64(1); id <= 40; id++ {
+		if s := state(t, db, id, "flaky"); id%3 != 0 && s.Attempts != 1 {
+			t.Errorf("event %d: %d attempts, want 1", id, s.Attempts)
+		}
+	}
+}
+
+// A process killed after claiming (or before delivering) leaves its
+// deliveries to be delivered by another once the lease runs out.
+func TestRedeliveryAfterCrash(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	// Register, record two events, then play a dispatcher that claimed the
+	// first one (its lease runs for 300 ms) and died.
+	d, err := events.NewDispatcher(events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{
+		{Name: "s", Handle: func(context.Context, events.Event) error { return nil }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	record(t, db, userEvent(7, 1), userEvent(7, 2))
+	if _, err := db.Exec(ctx, `UPDATE event_deliveries SET attempts = 1,
+		claimed_until = now() + interval '300 milliseconds' WHERE event_id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	crashedAt := time.Now()
+	j := &journal{}
+	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 1)}}})
+	waitFor(t, 10*time.Second, "redelivery", pending(db))
+	calls := j.snapshot()
+	if len(calls) != 2 || calls[0].event.ID != 1 || calls[1].event.ID != 2 {
+		t.Fatalf("calls %+v, want events 1 then 2", calls)
+	}
+	if since := time.Since(crashedAt); since < 300*time.Millisecond {
+		t.Errorf("redelivered after %s, before the dead dispatcher's lease ended", since)
+	}
+	if s := state(t, db, 1, "s"); s.Attempts != 2 {
+		t.Errorf("event 1 took %d attempts, want 2 (the crashed one counts)", s.Attempts)
+	}
+}
+
+// A subscriber that panics, one that hangs past its timeout and one that
+// errors never hold up a healthy one.
+func TestFaultySubscribersDoNotBlockOthers(t *testing.T) {
+	db := pgtest.New(t)
+	j := &journal{}
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	start(t, events.DispatcherOptions{DB: db, InFlight: 4, MaxAttempts: 2, Subscribers: []events.Subscriber{
+		{Name: "panics", Handle: func(context.Context, events.Event) error { panic("boom") }},
+		{Name: "hangs", Timeout: 300 * time.Millisecond, Handle: func(context.Context, events.Event) error { <-block; return nil }},
+		{Name: "errors", Handle: func(context.Context, events.Event) error { return errors.New("nope") }},
+		{Name: "good", Handle: j.handler("good", 0)},
+	}})
+	began := time.Now()
+	for i := range 30 {
+		record(t, db, userEvent(int64(i+1), i))
+	}
+	waitFor(t, 5*time.Second, "the healthy subscriber", func() (bool, error) { return j.count("good") == 30, nil })
+	if took := time.Since(began); took > 3*time.Second {
+		t.Errorf("healthy subscriber took %s for 30 events", took)
+	}
+	waitFor(t, 20*time.Second, "the faulty ones to be parked", func() (bool, error) {
+		var n int
+		err := db.QueryRow(context.Background(), `SELECT count(*) FROM event_deliveries WHERE dead_at IS NOT NULL`).Scan(&n)
+		return n == 90, err
+	})
+	for sub, want := range map[string]string{"panics": "panic: boom", "hangs": "timed out after 300ms", "errors": "nope"} {
+		if s := state(t, db, 1, sub); !s.Dead || s.Attempts != 2 || !strings.Contains(s.LastError, want) {
+			t.Errorf("%s: %+v, want dead after 2 attempts with %q", sub, s, want)
+		}
+	}
+}
+
+// Killing every connection of the dispatchers mid-burst, as a PostgreSQL
+// restart does, loses no event.
+func TestNothingLostWhenConnectionsDie(t *testing.T) {
+	url := pgtest.NewURL(t)
+	writer, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(writer.Close)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "dispatcher_under_test"
+	dispatch, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dispatch.Close)
+
+	var got sync.Map
+	var calls atomic.Int64
+	for range 2 {
+		start(t, events.DispatcherOptions{DB: dispatch, Lease: time.Second, Poll: 100 * time.Millisecond,
+			Subscribers: []events.Subscriber{{Name: "s", Handle: func(_ context.Context, e events.Event) error {
+				got.Store(e.ID, true)
+				calls.Add(1)
+				return nil
+			}}}})
+	}
+	stop := make(chan struct{})
+	var killer sync.WaitGroup
+	var kills atomic.Int64
+	killer.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(150 * time.Millisecond):
+			}
+			tag, err := writer.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE datname = current_database() AND application_name = 'dispatcher_under_test'`)
+			if err == nil {
+				kills.Add(tag.RowsAffected())
+			}
+		}
+	})
+	const n = 400
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range n / 4 {
+				record(t, writer, userEvent(int64(w*10+i%10+1), i))
+			}
+		})
+	}
+	wg.Wait()
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	killer.Wait()
+	if kills.Load() == 0 {
+		t.Fatal("no dispatcher connection was terminated; the test proved nothing")
+	}
+	waitFor(t, 30*time.Second, "every event after the connection kills", pending(writer))
+	for id := int64(1); id <= n; id++ {
+		if _, ok := got.Load(id); !ok {
+			t.Errorf("event %d was never delivered", id)
+		}
+	}
+	t.Logf("%d events, %d calls (redeliveries: %d), %d backends terminated", n, calls.Load(), calls.Load()-n, kills.Load())
+}

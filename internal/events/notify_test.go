@@ -1,0 +1,73 @@
+package events_test
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/postgres/pgtest"
+)
+
+// The fan-out trigger notifies only while no dispatcher promised to poll
+// the subscriber (a NOTIFY serializes commits, so under load it is left out).
+func TestNotifyOnlyWhileNobodyPolls(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN dancecard_events"); err != nil {
+		t.Fatal(err)
+	}
+	notified := func() bool {
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		_, err := conn.Conn().WaitForNotification(wctx)
+		return err == nil
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO event_subscribers (name, awake_until) VALUES ('s', now() + interval '1 hour')`); err != nil {
+		t.Fatal(err)
+	}
+	record(t, db, userEvent(1, 1))
+	if notified() {
+		t.Error("notified although a dispatcher promised to poll")
+	}
+	if _, err := db.Exec(ctx, `UPDATE event_subscribers SET awake_until = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	record(t, db, userEvent(1, 2))
+	if !notified() {
+		t.Error("not notified after the promise lapsed")
+	}
+	record(t, db, events.Event{Kind: events.LoginFailed})
+	if n := 0; db.QueryRow(ctx, `SELECT count(*) FROM event_deliveries`).Scan(&n) != nil || n != 3 {
+		t.Errorf("%d deliveries, want 3 whether notified or not", n)
+	}
+}
+
+// Kinds lists every Kind constant of the package, so configuration that
+// names a new kind is accepted.
+func TestKindsListsEveryConstant(t *testing.T) {
+	src, err := os.ReadFile("events.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := regexp.MustCompile(`(?m)^\s+\w+\s+Kind = "(\w+)"`).FindAllStringSubmatch(string(src), -1)
+	listed := map[events.Kind]bool{}
+	for _, k := range events.Kinds() {
+		listed[k] = true
+	}
+	if len(declared) != len(listed) {
+		t.Errorf("%d kinds declared, %d listed by Kinds()", len(declared), len(listed))
+	}
+	for _, m := range declared {
+		if !listed[events.Kind(m[1])] {
+			t.Errorf("kind %q is missing from Kinds()", m[1])
+		}
+	}
+}

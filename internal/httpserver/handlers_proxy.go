@@ -1,0 +1,175 @@
+package httpserver
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/oauth"
+)
+
+// maxProxyBody caps a request body sent through the provider proxy.
+const maxProxyBody = 10 << 20
+
+// errProxyTooLarge is a proxied request body over maxProxyBody.
+var errProxyTooLarge = errors.New("httpserver: proxied body too large")
+
+// proxyCSP confines a provider's response served from this origin.
+const proxyCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+// proxyMethods are the methods the proxy forwards. TRACE and CONNECT are
+// not: neither is an API call, and TRACE would echo the credentials.
+var proxyMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// proxyRoutes registers the provider proxy: the caller's own connections
+// (scope proxy) and, for backend programs acting for a user, any user's
+// (scope admin). Both sit in the /api/v1 group, behind its authentication.
+func (s *Server) proxyRoutes(api *echo.Group) {
+	api.Match(proxyMethods, "/providers/:provider/api/*", s.handleProviderCall(false), s.requireScope(accounts.ScopeProxy))
+	api.Match(proxyMethods, "/admin/users/:id/providers/:provider/api/*", s.handleProviderCall(true), s.requireScope(accounts.ScopeAdmin))
+}
+
+// handleProviderCall passes a call through to the provider's API as the
+// user: same method, path, query (less ?connection=), body and content
+// type; the provider's status, useful headers and body come back,
+// streamed. Which headers go either way is oauth.RequestHeader's and
+// oauth.ResponseHeader's decision; everything else is links.CallAPI's.
+func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		target, err := parseProxyPath(c, admin)
+		if err != nil {
+			return err
+		}
+		if !admin {
+			target.userID = callerFrom(c).UserID
+		}
+		connID, query, err := connectionParam(r.URL.RawQuery)
+		if err != nil {
+			return err
+		}
+		if r.ContentLength > maxProxyBody {
+			return errProxyTooLarge
+		}
+		var body io.Reader
+		if r.ContentLength != 0 {
+			body = http.MaxBytesReader(c.Response(), r.Body, maxProxyBody)
+		}
+		resp, err := s.opts.Links.CallAPI(r.Context(), links.APICall{
+			UserID: target.userID, Provider: target.provider, ConnectionID: connID,
+			Request: oauth.APIRequest{Method: r.Method, Path: target.path, RawQuery: query,
+				Header: oauth.RequestHeader(r.Header), Body: body, ContentLength: r.ContentLength},
+		})
+		if err != nil {
+			return s.proxyError(err)
+		}
+		defer resp.Body.Close()
+		h := c.Response().Header()
+		for k, vs := range oauth.ResponseHeader(resp.Header) {
+			h[k] = vs
+		}
+		// The provider's body is served from this site's origin: whatever
+		// it is (an HTML page, a script a user put at the provider), it
+		// must not run here, so it is sandboxed and may load nothing.
+		h.Set("Content-Security-Policy", proxyCSP)
+		c.Response().WriteHeader(resp.StatusCode)
+		if _, err := io.Copy(c.Response(), resp.Body); err != nil {
+			// The status is sent; all that is left is to cut the body
+			// short, which the client sees as a broken response.
+			s.log.WarnContext(r.Context(), "provider response cut short", "provider", target.provider, "err", err)
+		}
+		return nil
+	}
+}
+
+// proxyError turns a failed call into what the error table shows: a body
+// over the cap is 413, and a connection to reconnect says where.
+func (s *Server) proxyError(err error) error {
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return errProxyTooLarge
+	}
+	if re := (*links.ReauthError)(nil); errors.As(err, &re) {
+		return &problemFields{err: err, fields: map[string]any{
+			"reconnect_url": s.opts.BaseURL.JoinPath("/profile").String() + "#connections",
+			"connection_id": re.ConnectionID,
+		}}
+	}
+	return err
+}
+
+// proxyTarget is whose connection a proxied call uses and where it goes.
+type proxyTarget struct {
+	userID   int64
+	provider string
+	path     string // escaped, below the provider's api_base_url
+}
+
+// parseProxyPath reads the provider, the user (admin form) and the API
+// path from the request line as the client sent it, still escaped, so that
+// the path reaches the provider byte for byte and %2F or %2e%2e are seen
+// for what they are. The router's own parameters must agree.
+func parseProxyPath(c echo.Context, admin bool) (proxyTarget, error) {
+	raw, _, _ := strings.Cut(c.Request().RequestURI, "?")
+	if !strings.HasPrefix(raw, "/") {
+		raw = c.Request().URL.EscapedPath()
+	}
+	want := []string{"", "api", "v1", "providers", "*", "api"}
+	if admin {
+		want = []string{"", "api", "v1", "admin", "users", "*", "providers", "*", "api"}
+	}
+	segs := strings.SplitN(raw, "/", len(want)+1)
+	if len(segs) != len(want)+1 {
+		return proxyTarget{}, oauth.ErrInvalidPath
+	}
+	for i, w := range want {
+		if w != "*" && segs[i] != w {
+			return proxyTarget{}, oauth.ErrInvalidPath
+		}
+	}
+	t := proxyTarget{path: segs[len(want)]}
+	var err error
+	if t.provider, err = url.PathUnescape(segs[len(want)-2]); err != nil || t.provider != c.Param("provider") {
+		return proxyTarget{}, oauth.ErrInvalidPath
+	}
+	if admin {
+		if segs[5] != c.Param("id") {
+			return proxyTarget{}, oauth.ErrInvalidPath
+		}
+		if t.userID, err = pathID(c, "id"); err != nil {
+			return proxyTarget{}, err
+		}
+	}
+	return t, nil
+}
+
+// connectionParam takes ?connection={id} out of a raw query, leaving every
+// other byte as it was. A malformed or repeated id is 404, like an unknown
+// one.
+func connectionParam(rawQuery string) (int64, string, error) {
+	if !strings.Contains(rawQuery, "connection") {
+		return 0, rawQuery, nil
+	}
+	var id int64
+	var kept []string
+	for _, piece := range strings.Split(rawQuery, "&") {
+		k, v, _ := strings.Cut(piece, "=")
+		if key, err := url.QueryUnescape(k); err != nil || key != "connection" {
+			kept = append(kept, piece)
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 || id != 0 {
+			return 0, "", links.ErrNotFound
+		}
+		id = n
+	}
+	return id, strings.Join(kept, "&"), nil
+}

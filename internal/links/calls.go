@@ -1,0 +1,211 @@
+package links
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/oauth"
+)
+
+// ErrReauthRequired is a connection whose grant the provider no longer
+// honours (its refresh token was refused, or it was revoked): only a new
+// dance fixes it. Calls return it as a *ReauthError.
+var ErrReauthRequired = errors.New("links: the connection must be reconnected")
+
+// ReauthError says which connection must be reconnected.
+type ReauthError struct {
+	ConnectionID int64
+	Provider     string
+}
+
+func (e *ReauthError) Error() string {
+	return fmt.Sprintf("links: connection %d to %s must be reconnected", e.ConnectionID, e.Provider)
+}
+
+// Is makes errors.Is(err, ErrReauthRequired) true.
+func (e *ReauthError) Is(target error) bool { return target == ErrReauthRequired }
+
+// refreshSkew refreshes a token this long before it expires, so it does
+// not expire on its way to the provider.
+const refreshSkew = 30 * time.Second
+
+// refreshCooldown is how old a stored token must be before a 401 makes
+// it refreshed.
+const refreshCooldown = 30 * time.Second
+
+// maxReplay is the largest request body kept in memory so that a call that
+// draws a 401 can be sent again after a refresh; larger bodies stream and
+// the 401 is passed back.
+const maxReplay = 64 << 10
+
+// APICall is a call to a provider's API on a user's behalf.
+type APICall struct {
+	UserID       int64
+	Provider     string
+	ConnectionID int64 // 0: the user's highest-ranked connection to Provider (lowest rank, then id)
+	Request      oauth.APIRequest
+}
+
+// CallAPI sends a call with the chosen connection's credentials and returns
+// the provider's response; the caller closes its body. An OAuth 2 token
+// that has expired is refreshed first, and one the provider answers 401 to
+// is refreshed and the call sent once more (a body too large to keep for
+// that gets the 401, and its retry the fresh token); either way exactly one refresh
+// reaches the provider however many calls need it, in this process or any
+// other (refreshLocked). A refused refresh marks the connection
+// needs_reauth and returns a *ReauthError. The only database write on the
+// way is a refreshed token or that marking: the last-used time is noted in
+// memory and flushed in batches (FlushUsage).
+//
+// Unknown providers are ErrUnknownProvider; an unknown connection, or
+// another user's, is ErrNotFound.
+func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, error) {
+	p, ok := s.Catalog.Get(call.Provider)
+	if !ok {
+		return nil, ErrUnknownProvider
+	}
+	// A path that leaves the API is refused before anything else happens.
+	if _, err := oauth.APIURL(p, call.Request.Path, call.Request.RawQuery); err != nil {
+		return nil, err
+	}
+	c, tok, err := s.pick(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status == StatusNeedsReauth || c.Status == StatusRevoked {
+		return nil, &ReauthError{ConnectionID: c.ID, Provider: c.Provider}
+	}
+	refreshable := p.Protocol != oauth.OAuth1 && tok.RefreshToken != ""
+	refreshed := false
+	if refreshable && stale(tok) {
+		if tok, err = s.refresh(ctx, p, c, tok.AccessToken); err != nil {
+			return nil, err
+		}
+		refreshed = true
+	}
+	req := call.Request
+	replay := replayable(&req)
+	resp, err := s.Protocol.CallAPI(ctx, p, tok, req)
+	if err != nil {
+		return nil, err
+	}
+	// A 401 for a token stored moments ago is not about its age (the
+	// provider refuses this call for another reason): refreshing again would
+	// only cost a round trip at the provider on every call.
+	if resp.StatusCode == http.StatusUnauthorized && refreshable && !refreshed && time.Since(c.UpdatedAt) > refreshCooldown {
+		fresh, err := s.refresh(ctx, p, c, tok.AccessToken)
+		if err != nil {
+			_ = resp.Body.Close()
+			return nil, err
+		}
+		if replay == nil {
+			// The body was streamed and is spent: the 401 goes back, and
+			// the caller's retry finds the fresh token.
+			return resp, nil
+		}
+		_ = resp.Body.Close()
+		req.Body = replay()
+		if resp, err = s.Protocol.CallAPI(ctx, p, fresh, req); err != nil {
+			return nil, err
+		}
+	}
+	// A call the provider served counts as a use; one it refused the
+	// credentials of (401) or failed (5xx) does not.
+	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode < 500 {
+		s.touch(c.ID, time.Now())
+	}
+	return resp, nil
+}
+
+// stale reports a token that has expired or is about to.
+func stale(t oauth.Token) bool {
+	return !t.Expiry.IsZero() && time.Now().Add(refreshSkew).After(t.Expiry)
+}
+
+// replayable buffers a small request body so the call can be sent again,
+// and returns what gives a fresh copy of it; nil when the body is too large
+// to keep (it then streams, once).
+func replayable(req *oauth.APIRequest) func() io.Reader {
+	if req.Body == nil {
+		return func() io.Reader { return nil }
+	}
+	if req.ContentLength > maxReplay {
+		return nil
+	}
+	head, err := io.ReadAll(io.LimitReader(req.Body, maxReplay+1))
+	if err != nil || len(head) > maxReplay {
+		// Send what was read, then the rest; a read error surfaces when
+		// the transport reads it.
+		req.Body = io.MultiReader(bytes.NewReader(head), errReader{err}, req.Body)
+		return nil
+	}
+	req.Body = bytes.NewReader(head)
+	return func() io.Reader { return bytes.NewReader(head) }
+}
+
+// errReader returns err once, or nothing when err is nil.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	return 0, io.EOF
+}
+
+// pick finds the call's connection and opens its tokens, without locking
+// (most calls need no refresh) and reading only what a call needs: this
+// query runs on every call.
+func (s *Service) pick(ctx context.Context, call APICall) (Connection, oauth.Token, error) {
+	var access, secret, refresh []byte
+	var tokenType string
+	var disabled bool
+	c := Connection{UserID: call.UserID, Provider: call.Provider}
+	err := s.DB.QueryRow(ctx, `SELECT id, provider_user_id, status, expires_at, updated_at, access_token, token_secret, refresh_token,
+		    token_type, (SELECT disabled_at IS NOT NULL FROM users WHERE users.id = connections.user_id)
+		FROM connections WHERE user_id = $1 AND provider = $2 AND ($3::bigint = 0 OR id = $3)
+		ORDER BY rank, id LIMIT 1`, call.UserID, call.Provider, call.ConnectionID).
+		Scan(&c.ID, &c.ProviderUserID, &c.Status, &c.ExpiresAt, &c.UpdatedAt, &access, &secret, &refresh, &tokenType, &disabled)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Connection{}, oauth.Token{}, ErrNotFound
+	case err != nil:
+		return Connection{}, oauth.Token{}, fmt.Errorf("links: pick connection: %w", err)
+	case disabled:
+		return Connection{}, oauth.Token{}, ErrAccountDisabled
+	}
+	tok, err := s.openToken(c, access, secret, refresh, tokenType)
+	return c, tok, err
+}
+
+// scanExtra lets scanConnection read a row that has more columns after the
+// connection's.
+type scanExtra struct {
+	row   interface{ Scan(...any) error }
+	extra []any
+}
+
+func (r scanExtra) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra...)...) }
+
+// openToken decrypts a connection's sealed token columns.
+func (s *Service) openToken(c Connection, access, secret, refresh []byte, tokenType string) (oauth.Token, error) {
+	var err error
+	open := func(b []byte, col string) string {
+		v, oerr := s.Keys.Open(b, tokenContext(c.Provider, c.ProviderUserID, col))
+		err = errors.Join(err, oerr)
+		return v
+	}
+	tok := oauth.Token{TokenType: tokenType, Scopes: c.Scopes}
+	tok.AccessToken, tok.TokenSecret, tok.RefreshToken = open(access, "access_token"), open(secret, "token_secret"), open(refresh, "refresh_token")
+	if c.ExpiresAt != nil {
+		tok.Expiry = *c.ExpiresAt
+	}
+	return tok, err
+}

@@ -1,0 +1,118 @@
+package links
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/oauth"
+	"github.com/dancecard/dancecard/internal/postgres"
+)
+
+// refresh returns a fresh token for c, whose token staleAccess has expired
+// or drawn a 401. Concurrent callers in this process share one flight, so
+// a burst of calls costs one database round trip; the flight does not end
+// when the caller that started it gives up, so the others are not cut off.
+func (s *Service) refresh(ctx context.Context, p *oauth.Provider, c Connection, staleAccess string) (oauth.Token, error) {
+	v, err, _ := s.flights.Do(strconv.FormatInt(c.ID, 10), func() (any, error) {
+		timeout := p.Timeout
+		if timeout <= 0 {
+			timeout = oauth.DefaultTimeout
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*timeout)
+		defer cancel()
+		return s.refreshLocked(fctx, p, c, staleAccess)
+	})
+	if err != nil {
+		return oauth.Token{}, err
+	}
+	return v.(oauth.Token), nil
+}
+
+// refreshLocked refreshes c's token while holding its row lock, so that
+// across replicas exactly one refresh reaches the provider and a rotating
+// refresh token is never spent twice. After the lock is acquired the token
+// is read again: when another caller has replaced staleAccess with a token
+// that is still good, that one is used and the provider is not asked.
+//
+// The new token is stored sealed, keeping the old refresh token when the
+// provider sends none. A refresh the provider refuses with invalid_grant
+// marks the connection needs_reauth and records connection_updated in the
+// same transaction; any other failure changes nothing.
+func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connection, staleAccess string) (oauth.Token, error) {
+	var fresh oauth.Token
+	var reauth bool
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		cur, tok, err := s.lockWithToken(ctx, tx, c.UserID, c.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status == StatusNeedsReauth || cur.Status == StatusRevoked {
+			reauth = true
+			return nil
+		}
+		if tok.AccessToken != staleAccess && !stale(tok) {
+			fresh = tok
+			return nil
+		}
+		next, err := s.Protocol.Refresh(ctx, p, tok)
+		if pe := (*oauth.ProviderError)(nil); errors.As(err, &pe) && pe.Code == "invalid_grant" {
+			reauth = true
+			return markReauth(ctx, tx, cur, pe)
+		}
+		if err != nil {
+			return err
+		}
+		fresh = next
+		return s.storeRefreshed(ctx, tx, p, cur, next)
+	})
+	switch {
+	case err != nil:
+		return oauth.Token{}, fmt.Errorf("links: refresh connection %d: %w", c.ID, err)
+	case reauth:
+		return oauth.Token{}, &ReauthError{ConnectionID: c.ID, Provider: c.Provider}
+	}
+	return fresh, nil
+}
+
+// storeRefreshed writes a refreshed token over cur's, recording
+// connection_updated only when the status changes (expiring -> active).
+func (s *Service) storeRefreshed(ctx context.Context, tx pgx.Tx, p *oauth.Provider, cur Connection, t oauth.Token) error {
+	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, cur.ProviderUserID, col)) }
+	var expires *time.Time
+	if !t.Expiry.IsZero() {
+		expires = &t.Expiry
+	}
+	scopes := t.Scopes
+	if scopes == nil {
+		scopes = cur.Scopes
+	}
+	status := statusFor(t, t.RefreshToken != "")
+	_, err := tx.Exec(ctx, `UPDATE connections SET access_token = $2, refresh_token = coalesce($3, refresh_token),
+		    token_type = $4, expires_at = $5, scopes = $6, status = $7, updated_at = now()
+		WHERE id = $1`, cur.ID, seal(t.AccessToken, "access_token"), seal(t.RefreshToken, "refresh_token"),
+		t.TokenType, expires, scopes, status)
+	if err != nil || status == cur.Status {
+		return err
+	}
+	return events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: cur.UserID,
+		Provider: cur.Provider, ProviderUserID: cur.ProviderUserID, ConnectionID: cur.ID, Reason: "access token refreshed",
+		Data: map[string]any{"old_status": cur.Status, "new_status": status}})
+}
+
+// markReauth moves a connection whose refresh token was refused to
+// needs_reauth and records connection_updated, inside tx.
+func markReauth(ctx context.Context, tx pgx.Tx, cur Connection, pe *oauth.ProviderError) error {
+	if _, err := tx.Exec(ctx, `UPDATE connections SET status = 'needs_reauth', updated_at = now() WHERE id = $1`, cur.ID); err != nil {
+		return err
+	}
+	return events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: cur.UserID,
+		Provider: cur.Provider, ProviderUserID: cur.ProviderUserID, ConnectionID: cur.ID,
+		Reason: "the provider refused the refresh token (" + pe.Code + ")",
+		Data:   map[string]any{"old_status": cur.Status, "new_status": StatusNeedsReauth}})
+}

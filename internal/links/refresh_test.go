@@ -1,0 +1,169 @@
+package links_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/oauth"
+	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
+)
+
+func TestCallAPIRefreshesOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	for _, replicas := range []int{1, 2} {
+		t.Run(map[int]string{1: "one process", 2: "two replicas"}[replicas], func(t *testing.T) {
+			t.Parallel()
+			e := newCallEnv(t, oauthtest.Knobs{RotateRefresh: true})
+			svcs := []*links.Service{e.svc, e.service()}[:replicas]
+			e.expire(t)
+			var wg sync.WaitGroup
+			errs := make(chan string, 50)
+			for i := range 50 {
+				wg.Go(func() {
+					status, echo, err := call(t, svcs[i%replicas], links.APICall{UserID: e.userID, Provider: "hub"})
+					if err != nil || status != 200 || echo.User != "42" {
+						errs <- err.Error()
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for msg := range errs {
+				t.Error(msg)
+			}
+			if n := e.fake.Counts().Refreshes; n != 1 {
+				t.Fatalf("refreshes at the provider = %d, want 1", n)
+			}
+			// The rotated refresh token was stored: the next expiry
+			// refreshes again, with the new one.
+			e.expire(t)
+			if status, _, err := call(t, svcs[0], links.APICall{UserID: e.userID, Provider: "hub"}); err != nil || status != 200 {
+				t.Fatalf("after a second expiry: %d %v", status, err)
+			}
+			if n := e.fake.Counts().Refreshes; n != 2 {
+				t.Fatalf("refreshes = %d, want 2", n)
+			}
+		})
+	}
+}
+
+func TestCallAPIRefreshesAfter401AndResendsTheBody(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{OmitRefreshToken: true})
+	e.age(t)
+	e.fake.ForgetAccessTokens() // the database still thinks the token is good
+	status, echo, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub",
+		Request: oauth.APIRequest{Method: "POST", Path: "items", Body: strings.NewReader(`{"a":1}`), ContentLength: 7,
+			Header: http.Header{"Content-Type": {"application/json"}}}})
+	if err != nil || status != 200 || echo.Body != `{"a":1}` || echo.Method != "POST" {
+		t.Fatalf("status %d, echo %+v, err %v", status, echo, err)
+	}
+	if c := e.fake.Counts(); c.Refreshes != 1 || c.APICalls != 2 {
+		t.Fatalf("counts %+v", c)
+	}
+	// No refresh token came back: the old one was kept and still works.
+	e.expire(t)
+	if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); err != nil || status != 200 {
+		t.Fatalf("second refresh: %d %v", status, err)
+	}
+}
+
+func TestCallAPIInvalidGrantNeedsReauth(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{RefreshError: "invalid_grant"})
+	e.expire(t)
+	_, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"})
+	var re *links.ReauthError
+	if !errors.As(err, &re) || !errors.Is(err, links.ErrReauthRequired) || re.ConnectionID != e.connID {
+		t.Fatalf("err = %v", err)
+	}
+	var status, data, reason string
+	if err := e.db.QueryRow(context.Background(), `SELECT c.status, e.data::text, e.reason FROM connections c
+		JOIN events e ON e.connection_id = c.id AND e.kind = 'connection_updated' WHERE c.id = $1`, e.connID).Scan(&status, &data, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if status != "needs_reauth" || !strings.Contains(data, `"new_status": "needs_reauth"`) || !strings.Contains(data, `"old_status": "active"`) ||
+		!strings.Contains(reason, "invalid_grant") {
+		t.Fatalf("status %s, event %s %s", status, data, reason)
+	}
+	// From now on calls stop before the provider.
+	before := e.fake.Counts()
+	if _, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); !errors.Is(err, links.ErrReauthRequired) {
+		t.Fatalf("second call: %v", err)
+	}
+	if after := e.fake.Counts(); after != before {
+		t.Fatalf("the provider was asked again: %+v -> %+v", before, after)
+	}
+}
+
+func TestRefreshRecordsStatusChange(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{})
+	e.expire(t)
+	ctx := context.Background()
+	if _, err := e.db.Exec(ctx, `UPDATE connections SET status = 'expiring'`); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); err != nil || status != 200 {
+		t.Fatalf("%d %v", status, err)
+	}
+	var status string
+	var events int
+	if err := e.db.QueryRow(ctx, `SELECT status, (SELECT count(*) FROM events WHERE kind = 'connection_updated'
+		AND reason = 'access token refreshed' AND data->>'old_status' = 'expiring' AND data->>'new_status' = 'active')
+		FROM connections WHERE id = $1`, e.connID).Scan(&status, &events); err != nil {
+		t.Fatal(err)
+	}
+	if status != "active" || events != 1 {
+		t.Fatalf("status %s, %d events", status, events)
+	}
+	// The stored token is the refreshed one: the next call needs no refresh.
+	if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); err != nil || status != 200 || e.fake.Counts().Refreshes != 1 {
+		t.Fatalf("second call: %d %v, %d refreshes", status, err, e.fake.Counts().Refreshes)
+	}
+}
+
+func TestRefreshAfter401WithLargeBody(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{})
+	e.age(t)
+	e.fake.ForgetAccessTokens()
+	big := strings.Repeat("x", 100<<10)
+	status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub",
+		Request: oauth.APIRequest{Method: "PUT", Path: "raw/big", Body: strings.NewReader(big), ContentLength: int64(len(big))}})
+	if err != nil || status != 401 || e.fake.Counts().Refreshes != 1 {
+		t.Fatalf("%d %v, %d refreshes", status, err, e.fake.Counts().Refreshes)
+	}
+	status, _, err = call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub",
+		Request: oauth.APIRequest{Method: "PUT", Path: "raw/big", Body: strings.NewReader(big), ContentLength: int64(len(big))}})
+	if err != nil || status != 200 || e.fake.Counts().Refreshes != 1 {
+		t.Fatalf("retry: %d %v, %d refreshes", status, err, e.fake.Counts().Refreshes)
+	}
+}
+
+// A 401 for a token stored moments ago is passed back without a refresh:
+// refreshing would not help, and would cost a refresh per call.
+func TestNoRefreshFor401OfAFreshToken(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{})
+	for range 3 {
+		if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub", Request: oauth.APIRequest{Path: "status/401"}}); err != nil || status != 401 {
+			t.Fatalf("%d %v", status, err)
+		}
+	}
+	if n := e.fake.Counts().Refreshes; n != 0 {
+		t.Fatalf("%d refreshes for a token stored moments ago", n)
+	}
+	e.age(t)
+	if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub", Request: oauth.APIRequest{Path: "status/401"}}); err != nil || status != 401 {
+		t.Fatalf("%d %v", status, err)
+	}
+	if n := e.fake.Counts().Refreshes; n != 1 {
+		t.Fatalf("%d refreshes for an older token's 401, want 1", n)
+	}
+}
