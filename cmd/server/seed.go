@@ -69,6 +69,9 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	start := time.Now()
 	s := seeder{keys: keys, rnd: rand.New(rand.NewPCG(uint64(start.UnixNano()), 42)), now: start.UTC(), run: strconv.FormatInt(start.UnixNano()%1e12, 36)}
 	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+		if err := quietTriggers(ctx, tx, stdout); err != nil {
+			return err
+		}
 		err := withoutIndexes(ctx, tx, []string{"users", "connections", "events"}, func() error {
 			ids, err := s.users(ctx, tx, *users)
 			if err != nil {
@@ -86,7 +89,10 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 			return nil
 		})
 		s.phase(stdout, "indexes")
-		return err
+		if err != nil {
+			return err
+		}
+		return recount(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("admin seed: %w", err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
@@ -65,12 +66,25 @@ func TestAdminSeed(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "already has users") {
 		t.Fatalf("second seed outside dev mode: %v", err)
 	}
+	// In dev mode it seeds again; a running server's event subscribers are
+	// not sent the seeded history, and the dashboard's counters still match.
 	env["DANCECARD_DEV"] = "true"
+	if _, err := db.Exec(t.Context(), `INSERT INTO event_subscribers (name) VALUES ('log')`); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(context.Background(), []string{"admin", "seed", "--users", "5", "--connections", "5"}, envMap(env), nil, &out); err != nil {
 		t.Fatalf("second seed in dev mode: %v", err)
 	}
 	if count(`SELECT count(*) FROM users`) != 45 {
 		t.Fatal("dev-mode seed did not add users")
+	}
+	if n := count(`SELECT count(*) FROM event_deliveries`); n != 0 {
+		t.Fatalf("the seed queued %d deliveries of seeded events", n)
+	}
+	st, err := admin.New(db).Dashboard(t.Context())
+	if err != nil || st.Users != 45 || st.Connections != 105 || st.NeedsReauth != int64(count(`SELECT count(*) FROM connections WHERE status = 'needs_reauth'`)) ||
+		st.LoginsOK30d+st.LoginsFailed30d != 45 {
+		t.Fatalf("dashboard after seeding: %+v, %v", st, err)
 	}
 	for _, bad := range [][]string{{"admin", "seed", "--users", "0"}, {"admin", "seed", "--connections", "-1"}, {"admin", "seed", "extra"}} {
 		if err := run(context.Background(), bad, envMap(env), nil, &out); err == nil {
