@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,8 +34,7 @@ const (
 type benchEnv struct {
 	dir      string
 	dbURL    string
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	proc     *benchkit.Process
 	base     string
 	browser  *http.Client
 	api      *http.Client
@@ -59,7 +57,7 @@ func prepare(ctx context.Context, o options) (*benchEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &benchEnv{dir: dir, dbURL: dbURL(o.adminURL, o.dbName), exited: make(chan struct{})}
+	env := &benchEnv{dir: dir, dbURL: dbURL(o.adminURL, o.dbName)}
 	bin := filepath.Join(dir, "server")
 	if err := benchkit.BuildServer(ctx, bin, os.Stderr); err != nil {
 		env.close()
@@ -155,32 +153,9 @@ func (env *benchEnv) start(ctx context.Context, bin string) error {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	env.base = "http://" + addr
-	env.cmd = exec.Command(bin, "serve")
-	env.cmd.Env = append(os.Environ(), "DATABASE_URL="+env.dbURL, "DANCECARD_ADDR="+addr, "DANCECARD_BASE_URL="+env.base,
-		"DANCECARD_DEV=true", "DANCECARD_RATE_LIMITS_ENABLED=false", "DANCECARD_LOG_LEVEL=warn")
-	env.cmd.Stdout, env.cmd.Stderr = io.Discard, os.Stderr
-	env.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := env.cmd.Start(); err != nil {
-		return err
-	}
-	go func() { env.cmd.Wait(); close(env.exited) }()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		if res, err := http.Get(env.base + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-env.exited:
-			return fmt.Errorf("the server exited before it was ready")
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("the server's /readyz did not answer 200 within 90s")
+	env.proc, err = benchkit.Start(ctx, bin, []string{"serve"}, []string{"DATABASE_URL=" + env.dbURL, "DANCECARD_ADDR=" + addr,
+		"DANCECARD_BASE_URL=" + env.base, "DANCECARD_DEV=true", "DANCECARD_RATE_LIMITS_ENABLED=false", "DANCECARD_LOG_LEVEL=warn"}, env.base)
+	return err
 }
 
 var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"`)
@@ -257,13 +232,8 @@ func (env *benchEnv) close() {
 	if env.pool != nil {
 		env.pool.Close()
 	}
-	if env.cmd != nil && env.cmd.Process != nil {
-		_ = env.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-env.exited:
-		case <-time.After(30 * time.Second):
-			_ = env.cmd.Process.Kill()
-		}
+	if env.proc != nil {
+		env.proc.Stop()
 	}
 	os.RemoveAll(env.dir)
 }
