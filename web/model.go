@@ -107,16 +107,3 @@ type Connection struct {
 	CreatedAt                                    time.Time
 	LastUsedAt                                   *time.Time // nil: never used for an API call
 }
-
-// AdminStats is what the admin dashboard shows.
-type AdminStats struct {
-	Users, Admins, Connections, NeedsReauth int64
-	LoginsOK24h, LoginsFailed24h            int64
-	ByProvider                              []ProviderCount
-}
-
-// ProviderCount is the number of connections to one provider.
-type ProviderCount struct {
-	Provider string
-	Count    int64
-}

@@ -30,17 +30,29 @@ const (
 	ConnectionRemoved  Kind = "connection_removed"
 	AdminUserCreated   Kind = "admin_user_created"
 	AdminPasswordReset Kind = "admin_password_reset"
-	TokenCreated       Kind = "token_created"
-	TokenRevoked       Kind = "token_revoked"
+	// What administrators do in the console. UserID is the account acted
+	// on; Data["admin_id"] is the administrator who acted.
+	AdminRoleGranted       Kind = "admin_role_granted"
+	AdminRoleRevoked       Kind = "admin_role_revoked"
+	AdminUserDisabled      Kind = "admin_user_disabled"
+	AdminUserEnabled       Kind = "admin_user_enabled"
+	AdminSessionsEnded     Kind = "admin_sessions_ended"
+	AdminConnectionRemoved Kind = "admin_connection_removed"
+	TokenCreated           Kind = "token_created"
+	TokenRevoked           Kind = "token_revoked"
 	// AdminDeliveryRetried: an administrator re-queued a dead delivery.
 	AdminDeliveryRetried Kind = "admin_delivery_retried"
 )
 
-// Kinds lists every kind, for checking subscriber and webhook configuration.
+// Kinds lists every kind, in the order of the const block above: for
+// checking subscriber and webhook configuration, and for the admin
+// console's kind filter. Keep it in step with the block.
 func Kinds() []Kind {
 	return []Kind{UserCreated, LoginCompleted, LoginFailed, PasswordChanged,
 		ConnectionCreated, ConnectionUpdated, ConnectionFailed, ConnectionRemoved,
-		AdminUserCreated, AdminPasswordReset, TokenCreated, TokenRevoked, AdminDeliveryRetried}
+		AdminUserCreated, AdminPasswordReset, AdminRoleGranted, AdminRoleRevoked,
+		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved,
+		TokenCreated, TokenRevoked, AdminDeliveryRetried}
 }
 
 // Event is one row of the event log.

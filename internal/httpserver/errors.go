@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
@@ -105,6 +106,8 @@ var errorTable = []errorRow{
 		"{provider} sent back an answer that does not match this sign-in. Nothing was changed; start again."},
 	{errProviderError, http.StatusBadGateway, "provider_error", "Provider error",
 		"{provider} reported an error. Nothing was changed; try again in a moment."},
+	{accounts.ErrSelf, http.StatusConflict, "cannot_change_self", "Not allowed on your own account",
+		"You cannot disable or demote your own account; ask another administrator."},
 	{events.ErrDeliveryNotFound, http.StatusNotFound, "not_found", "Not found", "There is no such delivery."},
 	{events.ErrDeliveryNotDead, http.StatusConflict, "delivery_not_dead", "Not parked",
 		"That delivery is no longer parked: it was delivered or is already queued again. Nothing was changed."},
@@ -144,6 +147,14 @@ func (e errorEntry) text(provider string) string {
 func lookupError(err error) errorEntry {
 	if pe := (*oauth.ProviderError)(nil); errors.As(err, &pe) {
 		err = errProviderError
+	}
+	if fe := (*admin.FilterError)(nil); errors.As(err, &fe) {
+		code, title := "invalid_filter", "Invalid filter"
+		if fe.Field == "cursor" {
+			code, title = "invalid_cursor", "Invalid cursor"
+		}
+		return errorEntry{errorRow{status: http.StatusBadRequest, code: code, title: title,
+			message: fe.Message}, map[string]any{"field": fe.Field}}
 	}
 	if pf := (*problemFields)(nil); errors.As(err, &pf) {
 		e := lookupError(pf.err)

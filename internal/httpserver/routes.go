@@ -54,6 +54,16 @@ func (s *Server) routes() {
 
 	adm := user.Group("/admin", s.requireAdmin())
 	adm.GET("/", s.handleAdminDashboard())
+	adm.GET("/users", s.handleAdminUsers())
+	adm.GET("/users/:id", s.handleAdminUser())
+	adm.POST("/users/:id/admin", s.handleAdminUserAction(s.adminSetRole))
+	adm.POST("/users/:id/disable", s.handleAdminUserAction(s.adminDisable))
+	adm.POST("/users/:id/enable", s.handleAdminUserAction(s.adminEnable))
+	adm.POST("/users/:id/sessions/delete", s.handleAdminUserAction(s.adminEndSessions))
+	adm.GET("/connections", s.handleAdminConnections())
+	adm.GET("/connections.csv", s.handleAdminConnectionsCSV())
+	adm.POST("/connections/:id/delete", s.handleAdminConnectionDelete())
+	adm.GET("/events", s.handleAdminEvents())
 	adm.GET("/deliveries", s.handleAdminDeliveries())
 	adm.POST("/deliveries/:id/retry", s.handleAdminDeliveryRetry())
 
@@ -62,6 +72,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/openapi.json", s.handleOpenAPI())
 	api := e.Group("/api/v1", s.loadSession(), s.apiAuth())
 	s.apiRoutes(api)
+	s.apiAdminRoutes(api)
 	s.proxyRoutes(api)
 	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 

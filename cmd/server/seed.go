@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/postgres"
+)
+
+// seedProviders are the providers seeded connections use, with weights that
+// roughly follow how often people link them.
+var seedProviders = []struct {
+	id     string
+	weight int
+}{{"github", 30}, {"google", 25}, {"twitter", 10}, {"gitlab", 8}, {"slack", 7}, {"discord", 6},
+	{"atlassian", 5}, {"microsoft", 5}, {"facebook", 3}, {"dropbox", 1}}
+
+var (
+	seedFirst = []string{"ada", "alan", "grace", "linus", "margaret", "dennis", "barbara", "ken", "radia", "tim",
+		"frances", "john", "hedy", "edsger", "karen", "donald", "sophie", "guido", "anita", "niklaus"}
+	seedLast = []string{"lovelace", "turing", "hopper", "torvalds", "hamilton", "ritchie", "liskov", "thompson",
+		"perlman", "berners-lee", "allen", "backus", "lamarr", "dijkstra", "jones", "knuth", "wilson", "rossum", "borg", "wirth"}
+	seedDomains = []string{"example.com", "example.org", "example.net", "mail.example", "corp.example"}
+)
+
+// seedPlaintext is what every seeded token decrypts to: plainly not a
+// credential, so nobody mistakes a seeded database for a real one.
+const seedPlaintext = "seed:not-a-real-token"
+
+// cmdSeed runs admin seed --users N --connections M: it fills the database
+// with realistic users, connections and events for benchmarks, through
+// COPY in one transaction (all or nothing). It refuses a database that
+// already has users unless dev mode is on.
+func cmdSeed(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, path := newFlagSet("admin seed", stdout)
+	users := fs.Int("users", 1000, "how many users to create")
+	conns := fs.Int("connections", 5000, "how many connections to spread over them")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *users < 1 || *conns < 0 || *users > 10_000_000 || *conns > 50_000_000 {
+		return fmt.Errorf("admin seed: want --users N (1 to 10,000,000) --connections M (0 to 50,000,000); %w", errUsage)
+	}
+	cfg, db, err := openMigrated(ctx, *path, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var has bool
+	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&has); err != nil {
+		return err
+	}
+	if has && !cfg.Dev {
+		return errors.New("admin seed: refusing: this database already has users and dev mode is off; seed an empty database, or a dev one")
+	}
+	keys, err := tokenKeys(ctx, cfg, db)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	s := seeder{keys: keys, rnd: rand.New(rand.NewPCG(uint64(start.UnixNano()), 42)), now: start.UTC(), run: strconv.FormatInt(start.UnixNano()%1e12, 36)}
+	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+		if err := quietTriggers(ctx, tx, stdout); err != nil {
+			return err
+		}
+		err := withoutIndexes(ctx, tx, []string{"users", "connections", "events"}, func() error {
+			ids, err := s.users(ctx, tx, *users)
+			if err != nil {
+				return err
+			}
+			s.phase(stdout, "users")
+			if err := s.connections(ctx, tx, ids, *conns); err != nil {
+				return err
+			}
+			s.phase(stdout, "connections")
+			if err := s.logins(ctx, tx, ids); err != nil {
+				return err
+			}
+			s.phase(stdout, "log-in events")
+			return nil
+		})
+		s.phase(stdout, "indexes")
+		if err != nil {
+			return err
+		}
+		return recount(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("admin seed: %w", err)
+	}
+	if _, err := db.Exec(ctx, `ANALYZE users; ANALYZE connections; ANALYZE events`); err != nil {
+		return fmt.Errorf("admin seed: analyze: %w", err)
+	}
+	_, err = fmt.Fprintf(stdout, "seeded %d users and %d connections in %s\n", *users, *conns, time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+type seeder struct {
+	last time.Time // when the previous phase ended
+	keys *links.Keyring
+	rnd  *rand.Rand
+	now  time.Time
+	run  string // keeps provider user ids of two dev-mode runs apart
+}
+
+// phase reports how long the step that just ended took.
+func (s *seeder) phase(w io.Writer, name string) {
+	now := time.Now()
+	if s.last.IsZero() {
+		s.last = s.now
+	}
+	fmt.Fprintf(w, "  %-14s %s\n", name, now.Sub(s.last).Round(time.Millisecond))
+	s.last = now
+}
+
+// seededUser is what connections need to know of a seeded user.
+type seededUser struct {
+	id      int64
+	created time.Time
+	name    string
+	email   string
+}
+
+// users copies n users created over the last two years, oldest first, with
+// a user_created event each, and returns them.
+func (s *seeder) users(ctx context.Context, tx pgx.Tx, n int) ([]seededUser, error) {
+	var before int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM users`).Scan(&before); err != nil {
+		return nil, err
+	}
+	span := 2 * 365 * 24 * time.Hour
+	out := make([]seededUser, n)
+	i := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"email", "created_at", "updated_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i == n {
+				return nil, nil
+			}
+			f, l := seedFirst[s.rnd.IntN(len(seedFirst))], seedLast[s.rnd.IntN(len(seedLast))]
+			u := seededUser{created: s.now.Add(-span + span*time.Duration(i)/time.Duration(n)), name: f + " " + l}
+			u.email = f + "." + l + strconv.Itoa(i) + "." + s.run + "@" + seedDomains[i%len(seedDomains)]
+			out[i] = u
+			i++
+			return []any{u.email, u.created, u.created}, nil
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("copy users: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE id > $1 ORDER BY id`, before)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(ids) != n {
+		return nil, fmt.Errorf("read seeded user ids: got %d of %d: %v", len(ids), n, err)
+	}
+	for i := range out {
+		out[i].id = ids[i]
+	}
+	j := 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"kind", "user_id", "data", "created_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if j == n {
+				return nil, nil
+			}
+			u := out[j]
+			j++
+			return []any{"user_created", u.id, []byte(`{"method": "seed"}`), u.created}, nil
+		}))
+	return out, err
+}

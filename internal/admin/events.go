@@ -1,0 +1,149 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/events"
+)
+
+// EventQuery selects a page of the event log, newest first. The zero value
+// is the first page of every event.
+type EventQuery struct {
+	Kind     string
+	UserID   int64
+	Provider string
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	Cursor   string
+	Limit    int
+}
+
+// EventRow is one event with its payload.
+type EventRow struct {
+	ID             int64           `json:"id"`
+	Kind           string          `json:"kind"`
+	UserID         *int64          `json:"user_id"`
+	Provider       string          `json:"provider"`
+	ProviderUserID string          `json:"provider_user_id"`
+	ConnectionID   *int64          `json:"connection_id"`
+	Reason         string          `json:"reason"`
+	RequestID      string          `json:"request_id"`
+	IP             string          `json:"ip"`
+	UserAgent      string          `json:"user_agent"`
+	Data           json.RawMessage `json:"data"`
+	CreatedAt      time.Time       `json:"created_at"`
+}
+
+const eventSort = "created_desc"
+
+// ParseEventQuery checks the raw query-string values of the event list.
+// Times are RFC 3339 ("2026-01-02T15:04:05Z") or a date ("2026-01-02",
+// midnight UTC); the browser's datetime-local ("2026-01-02T15:04") is read
+// as UTC.
+func ParseEventQuery(kind, userID, provider, since, until, cur, limit string) (EventQuery, error) {
+	eq := EventQuery{Kind: kind, Provider: provider, Cursor: cur}
+	if kind != "" && !slices.Contains(events.Kinds(), events.Kind(kind)) {
+		return EventQuery{}, badFilter("kind", "There is no event kind "+strconv.Quote(clip(kind))+".")
+	}
+	if provider != "" && !providerID.MatchString(provider) {
+		return EventQuery{}, badFilter("provider", "A provider id is lower-case letters, digits, dots, dashes and underscores.")
+	}
+	if userID != "" {
+		id, err := strconv.ParseInt(userID, 10, 64)
+		if err != nil || id <= 0 {
+			return EventQuery{}, badFilter("user_id", "The user id must be a positive whole number.")
+		}
+		eq.UserID = id
+	}
+	var err error
+	if eq.Since, err = parseTime("since", since); err != nil {
+		return EventQuery{}, err
+	}
+	if eq.Until, err = parseTime("until", until); err != nil {
+		return EventQuery{}, err
+	}
+	if !eq.Since.IsZero() && !eq.Until.IsZero() && !eq.Since.Before(eq.Until) {
+		return EventQuery{}, badFilter("since", "The start of the time range must be before its end.")
+	}
+	if eq.Limit, err = Limit(limit); err != nil {
+		return EventQuery{}, err
+	}
+	return eq, nil
+}
+
+func parseTime(field, raw string) (time.Time, error) {
+	if raw == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, raw); err == nil && t.Year() >= 1 && t.Year() <= 9999 {
+			return t, nil
+		}
+	}
+	return time.Time{}, badFilter(field, "Write times like 2026-01-02T15:04:05Z or 2026-01-02.")
+}
+
+// clip shortens user input quoted back in a message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return events.Clip(s, 40) + "…"
+	}
+	return events.Clip(s, 40)
+}
+
+// Events answers one page of events, newest first, and the next page's
+// cursor ("" on the last one).
+func (s *Service) Events(ctx context.Context, eq EventQuery) ([]EventRow, string, error) {
+	c, more, err := decodeCursor(eq.Cursor, eventSort, true)
+	if err != nil {
+		return nil, "", err
+	}
+	var w where
+	if eq.Kind != "" {
+		w.add("kind = ?", eq.Kind)
+	}
+	if eq.UserID != 0 {
+		w.add("user_id = ?", eq.UserID)
+	}
+	if eq.Provider != "" {
+		w.add("provider = ?", eq.Provider)
+	}
+	if !eq.Since.IsZero() {
+		w.add("created_at >= ?", eq.Since)
+	}
+	if !eq.Until.IsZero() {
+		w.add("created_at < ?", eq.Until)
+	}
+	if more {
+		w.keyset("created_at", "id", true, keyArg(c.Key, true), c.ID)
+	}
+	limit := limitOf(eq.Limit)
+	rows, err := s.db.Query(ctx, `SELECT id, kind, user_id, coalesce(provider, ''), coalesce(provider_user_id, ''),
+		connection_id, reason, request_id, ip, user_agent, data, created_at FROM events`+w.sql()+
+		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", limit+1), customPlan(w.args)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (EventRow, error) {
+		var e EventRow
+		err := r.Scan(&e.ID, &e.Kind, &e.UserID, &e.Provider, &e.ProviderUserID, &e.ConnectionID, &e.Reason,
+			&e.RequestID, &e.IP, &e.UserAgent, &e.Data, &e.CreatedAt)
+		return e, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	if len(list) <= limit {
+		return list, "", nil
+	}
+	list = list[:limit]
+	last := list[limit-1]
+	return list, cursor{Sort: eventSort, Key: timeKey(last.CreatedAt), ID: last.ID}.encode(), nil
+}

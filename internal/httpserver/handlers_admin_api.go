@@ -1,0 +1,121 @@
+package httpserver
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/admin"
+)
+
+// apiAdminRoutes registers the administrators' JSON API under
+// /api/v1/admin: the same lists as the console, with the same filters,
+// limits and opaque cursors, for callers with the admin scope.
+func (s *Server) apiAdminRoutes(api *echo.Group) {
+	g := api.Group("/admin", s.requireScope(accounts.ScopeAdmin))
+	g.GET("/users", s.handleAPIAdminUsers())
+	g.GET("/connections", s.handleAPIAdminConnections())
+	g.DELETE("/connections/:id", s.handleAPIAdminConnectionDelete())
+	g.GET("/events", s.handleAPIAdminEvents())
+}
+
+// The query parameters each admin list understands; anything else is a
+// mistake worth saying out loud rather than a filter silently ignored.
+var (
+	userParams       = []string{"q", "sort", "dir", "cursor", "limit"}
+	connectionParams = []string{"provider", "status", "q", "sort", "dir", "cursor", "limit"}
+	eventParams      = []string{"kind", "user_id", "provider", "since", "until", "cursor", "limit"}
+)
+
+// knownParams refuses query parameters outside allowed and repeated ones.
+func knownParams(c echo.Context, allowed []string) error {
+	for k, vs := range c.QueryParams() {
+		if !slices.Contains(allowed, k) {
+			names := slices.Clone(allowed)
+			sort.Strings(names)
+			return &admin.FilterError{Field: clipParam(k), Message: "Unknown filter " + clipParam(k) + "; this list takes " +
+				strings.Join(names, ", ") + "."}
+		}
+		if len(vs) > 1 {
+			return &admin.FilterError{Field: k, Message: "Give " + k + " once."}
+		}
+	}
+	return nil
+}
+
+func clipParam(k string) string {
+	if len(k) > 40 || strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return "(unreadable name)"
+	}
+	return `"` + k + `"`
+}
+
+func (s *Server) handleAPIAdminUsers() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := knownParams(c, userParams); err != nil {
+			return err
+		}
+		q := c.QueryParams()
+		uq, err := admin.ParseUserQuery(q.Get("q"), q.Get("sort"), q.Get("dir"), q.Get("cursor"), q.Get("limit"))
+		if err != nil {
+			return err
+		}
+		rows, next, err := s.opts.Admin.Users(c.Request().Context(), uq)
+		if err != nil {
+			return err
+		}
+		return writeList(c, rows, next)
+	}
+}
+
+func (s *Server) handleAPIAdminConnections() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cq, err := connectionQuery(c)
+		if err != nil {
+			return err
+		}
+		rows, next, err := s.opts.Admin.Connections(c.Request().Context(), cq)
+		if err != nil {
+			return err
+		}
+		return writeList(c, rows, next)
+	}
+}
+
+// handleAPIAdminConnectionDelete removes any user's connection, exactly as
+// the console's Disconnect button does (links.RemoveByAdmin).
+func (s *Server) handleAPIAdminConnectionDelete() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if _, err := s.opts.Links.RemoveByAdmin(c.Request().Context(), callerFrom(c).UserID, id); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+func (s *Server) handleAPIAdminEvents() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := knownParams(c, eventParams); err != nil {
+			return err
+		}
+		q := c.QueryParams()
+		eq, err := admin.ParseEventQuery(q.Get("kind"), q.Get("user_id"), q.Get("provider"), q.Get("since"), q.Get("until"),
+			q.Get("cursor"), q.Get("limit"))
+		if err != nil {
+			return err
+		}
+		rows, next, err := s.opts.Admin.Events(c.Request().Context(), eq)
+		if err != nil {
+			return err
+		}
+		return writeList(c, rows, next)
+	}
+}
