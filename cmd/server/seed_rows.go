@@ -191,7 +191,7 @@ func quietTriggers(ctx context.Context, tx pgx.Tx, w io.Writer) error {
 	return err
 }
 
-// recount sets the dashboard's counters (migration 000011) from the tables.
+// recount sets the dashboard's counters (migration 000014) from the tables.
 func recount(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `
 		DELETE FROM connection_counts;

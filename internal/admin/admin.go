@@ -43,7 +43,7 @@ type Service struct {
 func New(db *pgxpool.Pool) *Service { return &Service{db: db} }
 
 // Dashboard gathers the overview. Totals come from the counters the
-// triggers of migration 000011 keep, so the page costs a few small reads
+// triggers of migration 000014 keep, so the page costs a few small reads
 // however large the tables; only the last 24 hours are counted from the
 // event log itself (a short index range).
 func (s *Service) Dashboard(ctx context.Context) (Stats, error) {

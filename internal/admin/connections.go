@@ -41,7 +41,7 @@ type ConnectionRow struct {
 }
 
 // connectionSorts maps a sort name to its key expression; with each
-// provider/status combination it has an index (migration 000011).
+// provider/status combination it has an index (migration 000014).
 var connectionSorts = map[string]string{
 	"created":   "c.created_at",
 	"last_used": "coalesce(c.last_used_at, 'epoch')",
