@@ -244,6 +244,8 @@ func TestPersonalAccessTokens(t *testing.T) {
 		http.StatusForbidden, "insufficient_scope")
 	wantProblem(t, anon.api(apiCall{method: "POST", path: "/api/v1/tokens", bearer: px.Token, body: `{"name":"x","scope":"read"}`}),
 		http.StatusForbidden, "session_required")
+	wantProblem(t, anon.api(apiCall{method: "GET", path: "/api/v1/admin/users", bearer: px.Token}),
+		http.StatusForbidden, "forbidden")
 	// Revoked: refused at once.
 	if r := anon.api(apiCall{method: "DELETE", path: fmt.Sprintf("/api/v1/tokens/%d", rd.ID), bearer: px.Token}); r.Status != http.StatusNoContent {
 		t.Fatalf("revoke: %d %s", r.Status, r.Body)
