@@ -97,7 +97,9 @@ func connectionStatus(status string) (label, class string) {
 	case "active":
 		return "Active", "status status-ok"
 	case "expiring":
-		return "Expiring soon", "status status-warn"
+		// A token without a refresh token that expires within the hour or
+		// has expired already: the "expired" filter is this status.
+		return "Expiring or expired", "status status-warn"
 	case "needs_reauth":
 		return "Needs reconnecting", "status status-bad"
 	case "revoked":
@@ -113,7 +115,7 @@ func connectionStatusClass(status string) string { _, c := connectionStatus(stat
 func connectionProblem(c Connection) string {
 	switch c.Status {
 	case "expiring":
-		return "Your access at " + c.ProviderName + " expires soon; reconnect to keep using it."
+		return "Your access at " + c.ProviderName + " expires soon or has expired; reconnect to keep using it."
 	case "revoked":
 		return "This access was revoked; reconnect to " + c.ProviderName + " to use it again."
 	}
@@ -264,4 +266,14 @@ func fieldClass(err string) string {
 		return "field field-invalid"
 	}
 	return "field"
+}
+
+// statusOptions are a status filter's choices: any, then each status by its
+// label.
+func statusOptions(statuses []string) [][2]string {
+	out := [][2]string{{"", "Any"}}
+	for _, s := range statuses {
+		out = append(out, [2]string{s, connectionStatusLabel(s)})
+	}
+	return out
 }
