@@ -140,7 +140,7 @@ func (s *seeder) users(ctx context.Context, tx pgx.Tx, n int) ([]seededUser, err
 	span := 2 * 365 * 24 * time.Hour
 	out := make([]seededUser, n)
 	i := 0
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"email", "created_at", "updated_at"},
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"email", "name", "created_at", "updated_at"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i == n {
 				return nil, nil
@@ -150,7 +150,7 @@ func (s *seeder) users(ctx context.Context, tx pgx.Tx, n int) ([]seededUser, err
 			u.email = f + "." + l + strconv.Itoa(i) + "." + s.run + "@" + seedDomains[i%len(seedDomains)]
 			out[i] = u
 			i++
-			return []any{u.email, u.created, u.created}, nil
+			return []any{u.email, u.name, u.created, u.created}, nil
 		}))
 	if err != nil {
 		return nil, fmt.Errorf("copy users: %w", err)

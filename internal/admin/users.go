@@ -22,6 +22,7 @@ type UserQuery struct {
 type UserRow struct {
 	ID          int64     `json:"id"`
 	Email       string    `json:"email"`
+	Name        string    `json:"name"` // from the first linked account that has one
 	IsAdmin     bool      `json:"is_admin"`
 	Disabled    bool      `json:"disabled"`
 	HasPassword bool      `json:"has_password"`
@@ -77,13 +78,14 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) ([]UserRow, string, e
 		if err != nil {
 			return nil, "", err
 		}
-		w.add("u.email ILIKE ?", pat)
+		// Both sides have a trigram index, so PostgreSQL ORs two bitmaps.
+		w.add("(u.email ILIKE ? OR u.name ILIKE ?)", pat, pat)
 	}
 	if more {
 		w.keyset(expr, "u.id", uq.Desc, keyArg(c.Key, isTime), c.ID)
 	}
 	limit := limitOf(uq.Limit)
-	sql := `SELECT u.id, coalesce(u.email, ''), u.is_admin, u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL,
+	sql := `SELECT u.id, coalesce(u.email, ''), u.name, u.is_admin, u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL,
 	        (SELECT count(*) FROM connections c WHERE c.user_id = u.id), u.created_at, ` + expr + `::text
 	        FROM users u` + w.sql() + ` ORDER BY ` + expr + direction(uq.Desc) + `, u.id` + direction(uq.Desc) +
 		fmt.Sprintf(" LIMIT %d", limit+1)
@@ -95,7 +97,7 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) ([]UserRow, string, e
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UserRow, error) {
 		var u UserRow
 		var k string
-		err := r.Scan(&u.ID, &u.Email, &u.IsAdmin, &u.Disabled, &u.HasPassword, &u.Connections, &u.CreatedAt, &k)
+		err := r.Scan(&u.ID, &u.Email, &u.Name, &u.IsAdmin, &u.Disabled, &u.HasPassword, &u.Connections, &u.CreatedAt, &k)
 		keys = append(keys, k)
 		return u, err
 	})

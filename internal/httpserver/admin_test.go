@@ -333,3 +333,32 @@ func TestAdminDisableEnableAndDisconnect(t *testing.T) {
 		t.Errorf("unknown connection: %d", r.Status)
 	}
 }
+
+// TestAdminUserSearchByName: an account takes its display name from the
+// first linked account that has one, and the users search matches it as
+// well as the email.
+func TestAdminUserSearchByName(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")))
+	dancer := ts.browser(t)
+	dancer.signUp("plain@example.com", goodPassword)
+	hub.SetUser(oauthtest.User{ID: "dq-1", Login: "dq", Name: "Dancing Queen"})
+	dancer.dance(hub, "/auth/hub/connect", nil)
+	hub.SetUser(oauthtest.User{ID: "dq-2", Login: "dq2", Name: "Someone Else"})
+	dancer.dance(hub, "/auth/hub/connect", nil)
+	var name string
+	ts.DB.QueryRow(t.Context(), `SELECT name FROM users WHERE email = 'plain@example.com'`).Scan(&name)
+	if name != "Dancing Queen" {
+		t.Fatalf("name = %q, want the first linked account's", name)
+	}
+	boss := ts.adminBrowser(t, "boss@example.com")
+	if r := boss.get("/admin/users?q=queen"); !strings.Contains(r.Body, "plain@example.com") || !strings.Contains(r.Body, "Dancing Queen") {
+		t.Fatalf("search by name did not find the user:\n%.2000s", r.Body)
+	}
+	if r := boss.get("/admin/users?q=plain"); !strings.Contains(r.Body, "plain@example.com") {
+		t.Fatal("search by email no longer works")
+	}
+	if r := boss.get("/admin/users?q=else"); strings.Contains(r.Body, "plain@example.com") {
+		t.Fatal("a second connection's name renamed the account")
+	}
+}

@@ -108,6 +108,14 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 			scopes, seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"),
 			seal(tok.RefreshToken, "refresh_token"), tok.TokenType, expires, statusFor(tok, tok.RefreshToken != "")))
 		if err == nil {
+			// An account takes its display name from the first linked
+			// account that has one; administrators search by it.
+			if prof.Name != "" {
+				if _, err := tx.Exec(ctx, `UPDATE users SET name = $2 WHERE id = $1 AND name = ''`,
+					userID, events.Clip(prof.Name, 200)); err != nil {
+					return Connection{}, false, fmt.Errorf("name user: %w", err)
+				}
+			}
 			return c, true, events.Record(ctx, tx, events.Event{Kind: events.ConnectionCreated, UserID: userID,
 				Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"scopes": scopes}})
 		}

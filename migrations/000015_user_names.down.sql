@@ -1,0 +1,2 @@
+DROP INDEX users_name_trgm_idx;
+ALTER TABLE users DROP COLUMN name;
