@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"cmp"
 	_ "embed"
 	"net/http"
 	"slices"
@@ -105,7 +106,7 @@ func (s *Server) handleAPIConnections() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		slices.SortFunc(conns, func(a, b links.Connection) int { return int(a.ID - b.ID) })
+		slices.SortFunc(conns, func(a, b links.Connection) int { return cmp.Compare(a.ID, b.ID) })
 		var items []apiConnection
 		next := ""
 		for _, cn := range conns {
