@@ -68,7 +68,7 @@ func runEvents(ctx context.Context, adminURL string, o eventsRun) error {
 	if err != nil {
 		return err
 	}
-	defer f.close()
+	defer f.Close()
 	recv, err := benchevents.Start()
 	if err != nil {
 		return err

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"strconv"
-	"time"
 
+	"github.com/dancecard/dancecard/bench/internal/benchkit"
 	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
 )
 
@@ -14,30 +13,15 @@ import (
 const userHeader = "X-Bench-User"
 
 // fake is the fast fake provider, served from the driver process.
-type fake struct {
-	*oauthtest.Provider
-	srv *http.Server
-	ln  net.Listener
-}
+type fake = benchkit.Fake
 
-// startFake serves oauthtest's engine on a free loopback port. Consent is
-// automatic; the account is the one named by userHeader, so every virtual
-// user has its own provider identity (and, in sign-up mode, every dance).
+// startFake serves the fake provider. Consent is automatic; the account is
+// the one named by userHeader, so every virtual user has its own provider
+// identity (and, in sign-up mode, every dance).
 func startFake() (*fake, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := oauthtest.NewHandler(
-		oauthtest.WithBaseURL("http://"+ln.Addr().String()),
-		oauthtest.WithClient("bench-client", "bench-secret"),
-		oauthtest.WithAuthorize(func(_ http.ResponseWriter, r *http.Request, _ oauthtest.AuthRequest) oauthtest.Decision {
-			return oauthtest.Decision{User: benchUser(r.Header.Get(userHeader))}
-		}),
-	)
-	f := &fake{Provider: p, ln: ln, srv: &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}}
-	go f.srv.Serve(ln) //nolint:errcheck // ends with Close
-	return f, nil
+	return benchkit.StartFake(oauthtest.WithAuthorize(func(_ http.ResponseWriter, r *http.Request, _ oauthtest.AuthRequest) oauthtest.Decision {
+		return oauthtest.Decision{User: benchUser(r.Header.Get(userHeader))}
+	}))
 }
 
 // benchUser is the provider account called name (a number as a string).
@@ -55,5 +39,3 @@ func benchUser(name string) oauthtest.User {
 		ProfileURL:    "https://example.test/bench" + name,
 	}
 }
-
-func (f *fake) close() { f.srv.Close() }

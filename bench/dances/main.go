@@ -99,7 +99,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer f.close()
+	defer f.Close()
 	srv, err := startServer(ctx, dbURL, f, "")
 	if err != nil {
 		return err

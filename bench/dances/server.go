@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,19 +37,7 @@ func startServer(ctx context.Context, dbURL string, f *fake, extraYAML string) (
 		return nil, err
 	}
 	cfgFile := filepath.Join(dir, "dancecard.yaml")
-	cfg := fmt.Sprintf(`providers:
-  - id: fast
-    protocol: oauth2
-    name: Fast
-    client_id: %s
-    client_secret: %s
-    auth_url: %s
-    token_url: %s
-    api_base_url: %s
-    userinfo_url: %s
-    scopes: [read:user]
-    profile: {id: id, username: login, name: name, email: email}
-`, f.ClientID(), f.ClientSecret(), f.AuthURL(), f.TokenURL(), f.APIBaseURL(), f.UserinfoURL()) + extraYAML
+	cfg := f.ProviderYAML() + extraYAML
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		s.cleanUp()
 		return nil, err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net/url"
 	"os"
@@ -128,23 +127,11 @@ func databaseName(dsn string) string {
 	return ""
 }
 
-// procTicks returns utime+stime and the command name of /proc/ID/stat.
+// procTicks returns utime+stime, in clock ticks like /proc/stat's, and the
+// command name of /proc/ID/stat.
 func procTicks(id string) (uint64, string) {
-	b, err := os.ReadFile("/proc/" + id + "/stat")
-	if err != nil {
-		return 0, ""
-	}
-	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-	if open < 0 || end < open {
-		return 0, ""
-	}
-	f := strings.Fields(string(b[end+1:]))
-	if len(f) < 13 {
-		return 0, ""
-	}
-	utime, _ := strconv.ParseUint(f[11], 10, 64)
-	stime, _ := strconv.ParseUint(f[12], 10, 64)
-	return utime + stime, string(b[open+1 : end])
+	d, comm := benchkit.StatCPU("/proc/" + id + "/stat")
+	return uint64(d / (time.Second / 100)), comm
 }
 
 func machineTicks() (total, idle uint64) {

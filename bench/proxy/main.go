@@ -85,7 +85,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer f.close()
+	defer f.Close()
 	srv, cleanUp, err := startServer(ctx, dbURL, f)
 	if err != nil {
 		return err
@@ -154,19 +154,7 @@ func startServer(ctx context.Context, dbURL string, f *fake) (*benchkit.Process,
 	cleanUp := func() { os.RemoveAll(dir) }
 	bin := filepath.Join(dir, "server")
 	cfgFile := filepath.Join(dir, "dancecard.yaml")
-	cfg := fmt.Sprintf(`providers:
-  - id: fast
-    protocol: oauth2
-    name: Fast
-    client_id: %s
-    client_secret: %s
-    auth_url: %s
-    token_url: %s
-    api_base_url: %s
-    userinfo_url: %s
-    scopes: [read:user]
-    profile: {id: id, username: login, name: name, email: email}
-`, f.ClientID(), f.ClientSecret(), f.AuthURL(), f.TokenURL(), f.APIBaseURL(), f.UserinfoURL())
+	cfg := f.ProviderYAML()
 	port, err := benchkit.FreePort()
 	if err == nil {
 		err = os.WriteFile(cfgFile, []byte(cfg), 0o600)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -14,31 +13,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dancecard/dancecard/bench/internal/benchkit"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
 )
 
 // fake is the provider both targets call, served from the driver process.
-type fake struct {
-	*oauthtest.Provider
-	srv *http.Server
-}
+type fake = benchkit.Fake
 
-// startFake serves oauthtest's engine on a free loopback port. Its tokens
-// last a day, so no refresh happens during a run.
+// startFake serves the fake provider. Its tokens last a day, so no refresh
+// happens during a run.
 func startFake() (*fake, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := oauthtest.NewHandler(oauthtest.WithBaseURL("http://"+ln.Addr().String()),
-		oauthtest.WithClient("bench-client", "bench-secret"), oauthtest.WithKnobs(oauthtest.Knobs{ExpiresIn: 24 * time.Hour}))
-	f := &fake{Provider: p, srv: &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}}
-	go f.srv.Serve(ln) //nolint:errcheck // ends with Close
-	return f, nil
+	return benchkit.StartFake(oauthtest.WithKnobs(oauthtest.Knobs{ExpiresIn: 24 * time.Hour}))
 }
-
-func (f *fake) close() { f.srv.Close() }
 
 // directToken runs a dance with the fake in process and returns the
 // access token, for the direct calls.
