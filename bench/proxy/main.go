@@ -55,6 +55,7 @@ type report struct {
 	NumCPU     int         `json:"num_cpu"`
 	GOMAXPROCS int         `json:"gomaxprocs"`
 	GoVersion  string      `json:"go_version"`
+	LatencyMS  float64     `json:"provider_api_latency_ms"`
 	Scenarios  []*scenario `json:"scenarios"`
 	ServerHWM  int64       `json:"server_vmhwm_kib"`
 }
@@ -65,9 +66,10 @@ func run() error {
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured warm-up before each")
 	rounds := flag.Int("rounds", 4, "alternate direct and proxy this many times per scenario, d/rounds each, so both see the same machine")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	latency := flag.Duration("latency", 0, "the fake provider answers each API call after this long, as a provider across the internet does (0: at once)")
 	flag.Parse()
-	if *c < 1 || *d <= 0 || *warmup < 0 || *rounds < 1 {
-		return errors.New("need -c >= 1, -d > 0, -warmup >= 0 and -rounds >= 1")
+	if *c < 1 || *d <= 0 || *warmup < 0 || *rounds < 1 || *latency < 0 {
+		return errors.New("need -c >= 1, -d > 0, -warmup >= 0, -rounds >= 1 and -latency >= 0")
 	}
 	adminURL := os.Getenv("DATABASE_URL")
 	if adminURL == "" {
@@ -102,6 +104,7 @@ func run() error {
 		return fmt.Errorf("direct token: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "dancecard pid %d on %s, fake provider on %s\n", srv.PID(), srv.BaseURL, f.BaseURL())
+	f.SetAPILatency(*latency)
 
 	body4k := bytes.Repeat([]byte(`{"k":"0123456789abcdef"}`), 4096/24)
 	kinds := []struct {
@@ -112,7 +115,8 @@ func run() error {
 		{"POST 4 KiB", "POST", "repos/o/r/issues", body4k},
 	}
 	rep := &report{Time: time.Now().UTC(), C: *c, Rounds: *rounds, Warmup: warmup.String(), Duration: d.String(),
-		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+		LatencyMS: float64(*latency) / 1e6}
 	for _, k := range kinds {
 		base := call{method: k.method, body: k.body, contentType: "application/json", want: []byte(`"user":"42"`)}
 		dc, pc := base, base
@@ -181,8 +185,8 @@ func startServer(ctx context.Context, dbURL string, f *fake) (*benchkit.Process,
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
 
 func printReport(w io.Writer, r *report) {
-	fmt.Fprintf(w, "proxy: c=%d, %d rounds, warm-up %s each, measured %s per target, %d CPUs, GOMAXPROCS %d, %s\n\n",
-		r.C, r.Rounds, r.Warmup, r.Duration, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
+	fmt.Fprintf(w, "proxy: c=%d, %d rounds, warm-up %s each, measured %s per target, provider API latency %g ms, %d CPUs, GOMAXPROCS %d, %s\n\n",
+		r.C, r.Rounds, r.Warmup, r.Duration, r.LatencyMS, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tserver µs/req\tpostgres µs/req\tdriver µs/req\tserver RSS peak MiB\t")
 	for _, s := range r.Scenarios {
