@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
@@ -165,5 +166,50 @@ func TestNoRefreshFor401OfAFreshToken(t *testing.T) {
 	}
 	if n := e.fake.Counts().Refreshes; n != 1 {
 		t.Fatalf("%d refreshes for an older token's 401, want 1", n)
+	}
+}
+
+// A reconnect that lands while a refresh is waiting for the provider is not
+// blocked by it, and its new token stands: the refresh's invalid_grant,
+// which was about the replaced refresh token, marks nothing, and the call
+// goes on with the reconnect's token.
+func TestReconnectDuringRefreshWins(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{RefreshError: "invalid_grant", RefreshDelay: time.Second})
+	e.expire(t)
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"})
+		done <- result{status, err}
+	}()
+	for deadline := time.Now().Add(5 * time.Second); e.fake.Counts().Refreshes == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh never reached the provider")
+		}
+	}
+	started := time.Now()
+	if id := e.connect(t, e.userID, "hub"); id != e.connID {
+		t.Fatalf("reconnect made connection %d, want %d", id, e.connID)
+	}
+	if waited := time.Since(started); waited > 500*time.Millisecond {
+		t.Fatalf("the reconnect waited %v for the refresh", waited)
+	}
+	r := <-done
+	if r.err != nil || r.status != http.StatusOK {
+		t.Fatalf("call: %d %v", r.status, r.err)
+	}
+	var status string
+	var marks int
+	if err := e.db.QueryRow(context.Background(), `SELECT status, (SELECT count(*) FROM events
+		WHERE kind = 'connection_updated' AND data->>'new_status' = 'needs_reauth') FROM connections WHERE id = $1`,
+		e.connID).Scan(&status, &marks); err != nil {
+		t.Fatal(err)
+	}
+	if status != "active" || marks != 0 {
+		t.Fatalf("status %s, %d needs_reauth events", status, marks)
 	}
 }

@@ -24,6 +24,7 @@ type Knobs struct {
 	RotateRefresh    bool          // each refresh issues a new refresh token and invalidates the old
 	OmitRefreshToken bool          // refresh responses carry no refresh_token (the old one stays valid)
 	RefreshError     string        // refresh_token grants answer 400 with this code ("invalid_grant")
+	RefreshDelay     time.Duration // refresh_token grants wait this long (or until the client gives up) before answering
 	RequirePKCE      bool          // authorization requests without code_challenge are refused
 	IssuerParam      bool          // authorization responses carry iss (RFC 9207)
 

@@ -172,6 +172,9 @@ func s256(verifier string) string {
 }
 
 func (p *Provider) exchangeRefresh(w http.ResponseWriter, r *http.Request, cfg config) {
+	if !delay(r, cfg.knobs.RefreshDelay) {
+		return
+	}
 	old := r.PostForm.Get("refresh_token")
 	g := p.store.lookupRefresh(old, p.now())
 	switch {
