@@ -53,21 +53,28 @@ func (s *Service) LogIn(ctx context.Context, email, password, oldToken string) (
 // token, ending oldToken's session. Logging in with a provider calls it in
 // the same transaction that records the log-in.
 func (s *Service) StartSession(ctx context.Context, tx pgx.Tx, userID int64, oldToken string) (string, error) {
-	if oldToken != "" {
-		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken(oldToken)); err != nil {
-			return "", fmt.Errorf("end old session: %w", err)
-		}
-	}
-	token, csrf := randomToken(), randomToken()
-	meta := events.MetaFrom(ctx)
-	_, err := tx.Exec(ctx, `
-		INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, expires_at)
-		VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
-		hashToken(token), userID, csrf, events.Clip(meta.IP, 64), events.Clip(meta.UserAgent, 512), s.opts.AbsoluteTimeout.Seconds())
-	if err != nil {
+	b := &pgx.Batch{}
+	token := s.QueueStartSession(ctx, b, userID, oldToken)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return "", fmt.Errorf("start session: %w", err)
 	}
 	return token, nil
+}
+
+// QueueStartSession queues StartSession's statements on b, for a
+// transaction that sends them in one round trip with its own, and returns
+// the new session's token, valid once b has run.
+func (s *Service) QueueStartSession(ctx context.Context, b *pgx.Batch, userID int64, oldToken string) string {
+	if oldToken != "" {
+		b.Queue(`DELETE FROM sessions WHERE token_hash = $1`, hashToken(oldToken))
+	}
+	token, csrf := randomToken(), randomToken()
+	meta := events.MetaFrom(ctx)
+	b.Queue(`
+		INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, expires_at)
+		VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
+		hashToken(token), userID, csrf, events.Clip(meta.IP, 64), events.Clip(meta.UserAgent, 512), s.opts.AbsoluteTimeout.Seconds())
+	return token
 }
 
 // Session returns the live session for a cookie token. Expired sessions,

@@ -109,6 +109,18 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) error {
 	return nil
 }
 
+// Queue queues the insert of e on b, for a transaction that sends its
+// statements in one round trip; the event is written when b is sent on the
+// transaction, and a failure fails the batch.
+func Queue(ctx context.Context, b *pgx.Batch, e Event) error {
+	args, err := insertArgs(ctx, e)
+	if err != nil {
+		return err
+	}
+	b.Queue(insertSQL, args...)
+	return nil
+}
+
 // RecordAll writes many events inside tx in one round trip, for changes
 // that touch many rows at once (a sweep over expiring connections).
 func RecordAll(ctx context.Context, tx pgx.Tx, es []Event) error {

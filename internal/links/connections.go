@@ -87,15 +87,7 @@ func tokenContext(provider, providerUserID, column string) string {
 // event already reports the log-in and names the connection.
 func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile,
 	l *link, onLogin bool) (Connection, bool, error) {
-	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, prof.ID, col)) }
-	var expires *time.Time
-	if !tok.Expiry.IsZero() {
-		expires = &tok.Expiry
-	}
-	scopes := tok.Scopes
-	if scopes == nil {
-		scopes = []string{}
-	}
+	seal, expires, scopes := s.tokenColumns(p, prof, tok)
 	if l == nil {
 		c, err := scanConnection(tx.QueryRow(ctx, `
 			INSERT INTO connections (user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
@@ -131,8 +123,40 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 	if l.UserID != userID {
 		return Connection{}, false, ErrLinkedToOtherUser
 	}
+	b := &pgx.Batch{}
+	var c Connection
+	if err := s.queueUpdate(ctx, b, l, p, tok, prof, onLogin, &c); err != nil {
+		return Connection{}, false, err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return Connection{}, false, err
+	}
+	return c, false, nil
+}
+
+// tokenColumns is how tok is stored for prof's connection: a sealer bound
+// to the row and column, the expiry (nil for none) and the granted scopes.
+func (s *Service) tokenColumns(p *oauth.Provider, prof oauth.Profile, tok oauth.Token) (func(v, col string) []byte, *time.Time, []string) {
+	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, prof.ID, col)) }
+	var expires *time.Time
+	if !tok.Expiry.IsZero() {
+		expires = &tok.Expiry
+	}
+	scopes := tok.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return seal, expires, scopes
+}
+
+// queueUpdate queues on b the update of l, a connection of its user that is
+// locked, with a fresh token and profile, and connection_updated (unless
+// onLogin and the status stays). *out is set when b runs.
+func (s *Service) queueUpdate(ctx context.Context, b *pgx.Batch, l *link, p *oauth.Provider, tok oauth.Token, prof oauth.Profile,
+	onLogin bool, out *Connection) error {
+	seal, expires, scopes := s.tokenColumns(p, prof, tok)
 	status := statusFor(tok, tok.RefreshToken != "" || l.HasRefresh)
-	c, err := scanConnection(tx.QueryRow(ctx, `
+	b.Queue(`
 		UPDATE connections SET username = $2, name = $3, profile_url = $4, avatar_url = $5, email = $6,
 		    email_verified = $7, scopes = $8, access_token = $9, token_secret = $10,
 		    refresh_token = coalesce($11, refresh_token), token_type = $12, expires_at = $13, status = $14,
@@ -140,15 +164,19 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 		WHERE id = $1 RETURNING `+connectionColumns,
 		l.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified, scopes,
 		seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"), seal(tok.RefreshToken, "refresh_token"),
-		tok.TokenType, expires, status))
-	if err != nil {
-		return Connection{}, false, fmt.Errorf("update connection: %w", err)
-	}
+		tok.TokenType, expires, status).QueryRow(func(row pgx.Row) error {
+		c, err := scanConnection(row)
+		if err != nil {
+			return fmt.Errorf("update connection: %w", err)
+		}
+		*out = c
+		return nil
+	})
 	if onLogin && status == l.Status {
-		return c, false, nil
+		return nil
 	}
-	return c, false, events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: userID,
-		Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID,
+	return events.Queue(ctx, b, events.Event{Kind: events.ConnectionUpdated, UserID: l.UserID,
+		Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: l.ID,
 		Data: map[string]any{"old_status": l.Status, "new_status": status, "scopes": scopes}})
 }
 

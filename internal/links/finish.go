@@ -95,7 +95,9 @@ func (s *Service) connect(ctx context.Context, res *Result, p *oauth.Provider, t
 	})
 }
 
-// login logs in the user linked to prof, creating one when allowed.
+// login logs in the user linked to prof, creating one when allowed. A
+// linked account's log-in (the common case) sends its connection update,
+// new session and events in one round trip after the lock.
 func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, oldSession string) error {
 	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		userID, l, err := s.loginUser(ctx, tx, res, p, prof)
@@ -103,16 +105,25 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 			return err
 		}
 		res.UserID = userID
-		c, created, err := s.upsert(ctx, tx, userID, p, tok, prof, l, true)
+		b := &pgx.Batch{}
+		if l != nil {
+			err = s.queueUpdate(ctx, b, l, p, tok, prof, true, &res.Connection)
+		} else {
+			res.Connection, res.Created, err = s.upsert(ctx, tx, userID, p, tok, prof, nil, true)
+		}
 		if err != nil {
 			return err
 		}
-		res.Connection, res.Created = c, created
-		if res.Session, err = s.Accounts.StartSession(ctx, tx, userID, oldSession); err != nil {
+		connID := res.Connection.ID
+		if l != nil {
+			connID = l.ID
+		}
+		res.Session = s.Accounts.QueueStartSession(ctx, b, userID, oldSession)
+		if err := events.Queue(ctx, b, events.Event{Kind: events.LoginCompleted, UserID: userID, Provider: p.ID,
+			ProviderUserID: prof.ID, ConnectionID: connID, Data: map[string]any{"method": "provider", "new_user": res.NewUser}}); err != nil {
 			return err
 		}
-		return events.Record(ctx, tx, events.Event{Kind: events.LoginCompleted, UserID: userID, Provider: p.ID,
-			ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"method": "provider", "new_user": res.NewUser}})
+		return tx.SendBatch(ctx, b).Close()
 	})
 }
 

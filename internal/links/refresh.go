@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -127,14 +126,9 @@ func (s *Service) replaced(ctx context.Context, tx pgx.Tx, cur Connection) (oaut
 // writes nothing, and reports false, when the row's tokens are no longer
 // the version read (sealed access token bytes).
 func (s *Service) storeRefreshed(ctx context.Context, tx pgx.Tx, p *oauth.Provider, cur Connection, version []byte, t oauth.Token) (bool, error) {
-	seal := func(v, col string) []byte { return s.Keys.Seal(v, tokenContext(p.ID, cur.ProviderUserID, col)) }
-	var expires *time.Time
-	if !t.Expiry.IsZero() {
-		expires = &t.Expiry
-	}
-	scopes := t.Scopes
-	if scopes == nil {
-		scopes = cur.Scopes
+	seal, expires, scopes := s.tokenColumns(p, oauth.Profile{ID: cur.ProviderUserID}, t)
+	if t.Scopes == nil {
+		scopes = cur.Scopes // a refresh that names no scopes keeps the granted ones
 	}
 	status := statusFor(t, t.RefreshToken != "")
 	tag, err := tx.Exec(ctx, `UPDATE connections SET access_token = $2, refresh_token = coalesce($3, refresh_token),
