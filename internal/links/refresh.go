@@ -44,11 +44,12 @@ func (s *Service) refresh(ctx context.Context, p *oauth.Provider, c Connection, 
 // a row lock. A row lock gives the transaction an id for as long as the
 // provider takes to answer (up to its timeout), and internal/events delivers
 // only events of transactions older than every running one, so a row lock
-// would hold every subscriber back for that long. The transaction takes an
-// id only when it writes, after the provider answered. Writers that do not
-// take the advisory lock (a reconnect, a disconnect) may change the row in
-// the meantime, so the write is conditional on the sealed access token read
-// under the lock: if it changed, their token stands and is used.
+// would hold every subscriber back for that long; it would also make a
+// reconnect wait for the provider. The row is locked only once the provider
+// has answered, and read again: if a writer that does not take the advisory
+// lock (a reconnect) replaced the tokens meanwhile, its tokens stand and the
+// provider's answer is dropped. Re-sealing under a new key (keys rotate)
+// changes the stored bytes but not the tokens, so it is not mistaken for one.
 //
 // The new token is stored sealed, keeping the old refresh token when the
 // provider sends none. A refresh the provider refuses with invalid_grant
@@ -61,7 +62,7 @@ func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connec
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, refreshLockKey(c.ID)); err != nil {
 			return err
 		}
-		cur, tok, version, err := s.readWithToken(ctx, tx, c.UserID, c.ID, "")
+		cur, tok, err := s.readWithToken(ctx, tx, c.UserID, c.ID, "")
 		if err != nil {
 			return err
 		}
@@ -74,27 +75,25 @@ func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connec
 			return nil
 		}
 		next, err := s.Protocol.Refresh(ctx, p, tok)
-		if pe := (*oauth.ProviderError)(nil); errors.As(err, &pe) && pe.Code == "invalid_grant" {
-			moved, err := markReauth(ctx, tx, cur, version, pe)
-			reauth = moved
-			if err == nil && !moved {
-				fresh, err = s.replaced(ctx, tx, cur)
-			}
+		pe := (*oauth.ProviderError)(nil)
+		refused := errors.As(err, &pe) && pe.Code == "invalid_grant"
+		if err != nil && !refused {
 			return err
 		}
-		if err != nil {
-			return err
-		}
-		stored, err := s.storeRefreshed(ctx, tx, p, cur, version, next)
+		now, nowTok, err := s.lockWithToken(ctx, tx, c.UserID, c.ID)
 		switch {
 		case err != nil:
 			return err
-		case !stored:
-			fresh, err = s.replaced(ctx, tx, cur)
-			return err
+		case nowTok.AccessToken != tok.AccessToken || nowTok.RefreshToken != tok.RefreshToken:
+			reauth = now.Status == StatusNeedsReauth || now.Status == StatusRevoked
+			fresh = nowTok
+			return nil
+		case refused:
+			reauth = true
+			return markReauth(ctx, tx, cur, pe)
 		}
 		fresh = next
-		return nil
+		return s.storeRefreshed(ctx, tx, p, cur, next)
 	})
 	switch {
 	case err != nil:
@@ -110,50 +109,33 @@ func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connec
 // (golang-migrate's lock is a hash of the database name).
 func refreshLockKey(connectionID int64) int64 { return connectionID }
 
-// replaced returns the token that another writer stored while a refresh
-// was in flight (a reconnect). A connection that was removed meanwhile is
-// ErrNotFound.
-func (s *Service) replaced(ctx context.Context, tx pgx.Tx, cur Connection) (oauth.Token, error) {
-	now, tok, _, err := s.readWithToken(ctx, tx, cur.UserID, cur.ID, "")
-	if err == nil && (now.Status == StatusNeedsReauth || now.Status == StatusRevoked) {
-		return oauth.Token{}, &ReauthError{ConnectionID: cur.ID, Provider: cur.Provider}
-	}
-	return tok, err
-}
-
 // storeRefreshed writes a refreshed token over cur's, recording
-// connection_updated only when the status changes (expiring -> active). It
-// writes nothing, and reports false, when the row's tokens are no longer
-// the version read (sealed access token bytes).
-func (s *Service) storeRefreshed(ctx context.Context, tx pgx.Tx, p *oauth.Provider, cur Connection, version []byte, t oauth.Token) (bool, error) {
+// connection_updated only when the status changes (expiring -> active).
+func (s *Service) storeRefreshed(ctx context.Context, tx pgx.Tx, p *oauth.Provider, cur Connection, t oauth.Token) error {
 	seal, expires, scopes := s.tokenColumns(p, oauth.Profile{ID: cur.ProviderUserID}, t)
 	if t.Scopes == nil {
 		scopes = cur.Scopes // a refresh that names no scopes keeps the granted ones
 	}
 	status := statusFor(t, t.RefreshToken != "")
-	tag, err := tx.Exec(ctx, `UPDATE connections SET access_token = $2, refresh_token = coalesce($3, refresh_token),
+	_, err := tx.Exec(ctx, `UPDATE connections SET access_token = $2, refresh_token = coalesce($3, refresh_token),
 		    token_type = $4, expires_at = $5, scopes = $6, status = $7, updated_at = now()
-		WHERE id = $1 AND access_token IS NOT DISTINCT FROM $8`, cur.ID, seal(t.AccessToken, "access_token"), seal(t.RefreshToken, "refresh_token"),
-		t.TokenType, expires, scopes, status, version)
-	if err != nil || tag.RowsAffected() == 0 || status == cur.Status {
-		return err == nil && tag.RowsAffected() > 0, err
+		WHERE id = $1`, cur.ID, seal(t.AccessToken, "access_token"), seal(t.RefreshToken, "refresh_token"),
+		t.TokenType, expires, scopes, status)
+	if err != nil || status == cur.Status {
+		return err
 	}
-	return true, events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: cur.UserID,
+	return events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: cur.UserID,
 		Provider: cur.Provider, ProviderUserID: cur.ProviderUserID, ConnectionID: cur.ID, Reason: "access token refreshed",
 		Data: map[string]any{"old_status": cur.Status, "new_status": status}})
 }
 
 // markReauth moves a connection whose refresh token was refused to
-// needs_reauth and records connection_updated, inside tx. It reports false,
-// and changes nothing, when the row's tokens were replaced since they were
-// read (a reconnect brought a new refresh token).
-func markReauth(ctx context.Context, tx pgx.Tx, cur Connection, version []byte, pe *oauth.ProviderError) (bool, error) {
-	tag, err := tx.Exec(ctx, `UPDATE connections SET status = 'needs_reauth', updated_at = now()
-		WHERE id = $1 AND access_token IS NOT DISTINCT FROM $2`, cur.ID, version)
-	if err != nil || tag.RowsAffected() == 0 {
-		return false, err
+// needs_reauth and records connection_updated, inside tx.
+func markReauth(ctx context.Context, tx pgx.Tx, cur Connection, pe *oauth.ProviderError) error {
+	if _, err := tx.Exec(ctx, `UPDATE connections SET status = 'needs_reauth', updated_at = now() WHERE id = $1`, cur.ID); err != nil {
+		return err
 	}
-	return true, events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: cur.UserID,
+	return events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: cur.UserID,
 		Provider: cur.Provider, ProviderUserID: cur.ProviderUserID, ConnectionID: cur.ID,
 		Reason: "the provider refused the refresh token (" + pe.Code + ")",
 		Data:   map[string]any{"old_status": cur.Status, "new_status": StatusNeedsReauth}})

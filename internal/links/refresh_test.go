@@ -3,6 +3,7 @@ package links_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -211,5 +212,48 @@ func TestReconnectDuringRefreshWins(t *testing.T) {
 	}
 	if status != "active" || marks != 0 {
 		t.Fatalf("status %s, %d needs_reauth events", status, marks)
+	}
+}
+
+// Re-sealing every token under a new key (keys rotate) while a refresh
+// waits for the provider neither waits for it nor makes it drop the
+// provider's answer: the tokens are the same, only their sealing changed.
+// With rotating refresh tokens, dropping the answer would leave a spent
+// refresh token stored.
+func TestRotateDuringRefreshKeepsTheRefreshedToken(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, oauthtest.Knobs{RotateRefresh: true, RefreshDelay: time.Second})
+	e.keys = ring(t, 2, 1) // the new key first, as the servers run while rotating
+	e.svc = e.service()
+	e.expire(t)
+	done := make(chan error, 1)
+	go func() {
+		status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"})
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("status %d", status)
+		}
+		done <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); e.fake.Counts().Refreshes == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh never reached the provider")
+		}
+	}
+	started := time.Now()
+	if n, err := e.service().Rotate(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Rotate = %d, %v", n, err)
+	}
+	if waited := time.Since(started); waited > 500*time.Millisecond {
+		t.Fatalf("the rotation waited %v for the refresh", waited)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("call: %v", err)
+	}
+	// The refreshed token was stored: the next call needs no refresh.
+	if status, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); err != nil || status != http.StatusOK {
+		t.Fatalf("second call: %d %v", status, err)
+	}
+	if n := e.fake.Counts().Refreshes; n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
 	}
 }

@@ -14,25 +14,22 @@ import (
 // lockWithToken locks one of userID's connections and opens its tokens.
 // Another user's connection is ErrNotFound, exactly like a missing one.
 func (s *Service) lockWithToken(ctx context.Context, tx pgx.Tx, userID, id int64) (Connection, oauth.Token, error) {
-	c, tok, _, err := s.readWithToken(ctx, tx, userID, id, " FOR UPDATE")
-	return c, tok, err
+	return s.readWithToken(ctx, tx, userID, id, " FOR UPDATE")
 }
 
 // readWithToken reads one of userID's connections (suffix may lock it) and
-// opens its tokens. It also returns the sealed access token as stored: each
-// sealing draws a fresh nonce, so those bytes identify this version of the
-// row's tokens.
-func (s *Service) readWithToken(ctx context.Context, tx pgx.Tx, userID, id int64, suffix string) (Connection, oauth.Token, []byte, error) {
+// opens its tokens.
+func (s *Service) readWithToken(ctx context.Context, tx pgx.Tx, userID, id int64, suffix string) (Connection, oauth.Token, error) {
 	var access, secret, refresh []byte
 	var tokenType string
 	c, err := scanConnection(scanExtra{tx.QueryRow(ctx, `SELECT `+connectionColumns+`, access_token, token_secret,
 		    refresh_token, token_type FROM connections
 		WHERE id = $1 AND user_id = $2`+suffix, id, userID), []any{&access, &secret, &refresh, &tokenType}})
 	if err != nil {
-		return Connection{}, oauth.Token{}, nil, err
+		return Connection{}, oauth.Token{}, err
 	}
 	tok, err := s.openToken(c, access, secret, refresh, tokenType)
-	return c, tok, access, err
+	return c, tok, err
 }
 
 // revoke asks the provider to revoke a removed connection's token. It is
