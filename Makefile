@@ -14,7 +14,7 @@ CONFIG     ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build generate check-generated lint test run bench fuzz
+.PHONY: help build generate check-generated lint test run bench bench-micro fuzz
 
 help: ## List the targets.
 	@echo 'Usage: make TARGET [VAR=value ...]'
@@ -57,6 +57,9 @@ run: build ## Build and serve on http://127.0.0.1:8080 in dev mode (CONFIG=file 
 
 bench: ## Run the load driver against PostgreSQL (BENCHFLAGS passes flags).
 	$(WITH_PG) --db dancecard_bench -- $(GO) run ./bench/loaddriver $(BENCHFLAGS)
+
+bench-micro: ## Run the Go benchmarks of per-request work, each beside its baseline (bench/micro).
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./bench/micro
 
 # More fuzz targets get added here, one line each, as packages grow Fuzz* tests.
 fuzz: ## Run each Fuzz* test for a short time.
