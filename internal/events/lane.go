@@ -41,8 +41,9 @@ func (l *lane) nudge() {
 }
 
 // run delivers while this dispatcher holds the subscriber's lease, and
-// otherwise tries every Poll to take it: a dispatcher that stops gives it
-// up, one that dies loses it when it runs out. The owner looks for work at
+// otherwise tries every Poll to take it (not on every notification: one
+// UPDATE per replica per commit would be waste): a dispatcher that stops
+// gives it up, one that dies loses it when it runs out. The owner looks for work at
 // start, on a notification, on every poll tick, right away after a step
 // that found work, and every claimGap while it promised to poll or while
 // committed events wait for an older transaction to end.
@@ -50,10 +51,13 @@ func (l *lane) run(ctx context.Context) {
 	poll := time.NewTicker(l.d.o.Poll)
 	defer poll.Stop()
 	defer l.release()
-	var last time.Time
+	var last, nextTry time.Time
 	for ctx.Err() == nil {
 		soon := false
-		if l.owned || l.acquire(ctx) {
+		if !l.owned && time.Now().After(nextTry) && !l.acquire(ctx) {
+			nextTry = time.Now().Add(l.d.o.Poll / 2) // stand by: try again on a poll tick
+		}
+		if l.owned {
 			if gap := claimGap - time.Since(last); gap > 0 {
 				sleep(ctx, gap)
 			}
