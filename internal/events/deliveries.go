@@ -89,6 +89,21 @@ func (s *Deliveries) Stats(ctx context.Context) ([]SubscriberStats, error) {
 	})
 }
 
+// Undelivered counts deliveries not done: events of a subscriber's kinds
+// its cursor has not passed, and delivery rows not delivered, dead ones
+// included. Benchmarks and tests wait for it to reach zero.
+func (s *Deliveries) Undelivered(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM events e JOIN event_subscribers s
+		        ON (s.kinds = '{}' OR e.kind = ANY (s.kinds)) AND (e.tx, e.id) > (s.cursor_tx, s.cursor_id))
+		     + (SELECT count(*) FROM event_deliveries WHERE delivered_at IS NULL)`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count undelivered: %w", err)
+	}
+	return n, nil
+}
+
 // Retry re-queues the dead delivery id for an immediate attempt with a fresh
 // count, and records who did it, in one transaction. The dispatchers are
 // woken by the notification the retry sends.

@@ -126,18 +126,10 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 	}
 }
 
-// undeliveredSQL counts deliveries not yet done: events of a subscriber's
-// kinds past its cursor, and delivery rows not delivered (dead ones too).
-const undeliveredSQL = `
-	SELECT (SELECT count(*) FROM events e JOIN event_subscribers s
-	        ON (s.kinds = '{}' OR e.kind = ANY (s.kinds)) AND (e.tx, e.id) > (s.cursor_tx, s.cursor_id))
-	     + (SELECT count(*) FROM event_deliveries WHERE delivered_at IS NULL)`
-
 // pending reports whether every delivery is done.
 func pending(db *pgxpool.Pool) func() (bool, error) {
 	return func() (bool, error) {
-		var n int
-		err := db.QueryRow(context.Background(), undeliveredSQL).Scan(&n)
+		n, err := events.NewDeliveries(db).Undelivered(context.Background())
 		return n == 0, err
 	}
 }
