@@ -32,10 +32,13 @@ type position struct {
 // single empty row when nothing is final, carries the snapshot's xmin and
 // whether committed events wait for an older transaction (later): then the
 // lane polls instead of waiting for a notification that will not come.
+// (Both are computed once, in h: as a column, the planner ran the EXISTS
+// once per row, as a sequential scan.)
 const readSQL = `
-	WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-	SELECT h.xmin, EXISTS (SELECT 1 FROM events w WHERE w.tx >= h.xmin),
-	       coalesce(e.tx, '0'), coalesce(e.held, false), ` + eventColumns + `
+	WITH h AS MATERIALIZED (
+		SELECT x.xmin, EXISTS (SELECT 1 FROM events w WHERE w.tx >= x.xmin) AS later
+		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) x)
+	SELECT h.xmin, h.later, coalesce(e.tx, '0'), coalesce(e.held, false), ` + eventColumns + `
 	FROM h LEFT JOIN LATERAL (
 		SELECT e.*, EXISTS (
 			SELECT 1 FROM event_deliveries p
