@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
@@ -23,16 +24,7 @@ func TestEventsCommittedOutOfIDOrder(t *testing.T) {
 	ctx := context.Background()
 	j := &journal{}
 	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
-	a, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Rollback(ctx)
-	b, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Rollback(ctx)
+	a, b := begin(t, db), begin(t, db)
 	if _, err := b.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil { // B's xid first
 		t.Fatal(err)
 	}
@@ -62,6 +54,17 @@ func TestEventsCommittedOutOfIDOrder(t *testing.T) {
 	}
 }
 
+// begin starts a transaction the test commits, rolled back at its end if not.
+func begin(t *testing.T, db *pgxpool.Pool) pgx.Tx {
+	t.Helper()
+	tx, err := db.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	return tx
+}
+
 // An event whose transaction is still running holds back the events of
 // transactions that took their ids after it, and is delivered once it
 // commits.
@@ -70,11 +73,7 @@ func TestRunningTransactionHoldsLaterEvents(t *testing.T) {
 	ctx := context.Background()
 	j := &journal{}
 	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
-	a, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Rollback(ctx)
+	a := begin(t, db)
 	if err := events.Record(ctx, a, userEvent(1, 0)); err != nil { // event 1
 		t.Fatal(err)
 	}
