@@ -60,7 +60,8 @@ type DispatcherOptions struct {
 	// exponential from one second, capped at an hour, with jitter.
 	Backoff func(failed int) time.Duration
 	// Poll is how often a dispatcher looks for work without a notification:
-	// the fallback when LISTEN is down, and the clock for retries.
+	// the fallback when LISTEN is down, the clock for retries, and how often
+	// a standing-by dispatcher tries to take a subscriber over.
 	Poll time.Duration
 	// Lease is how long a subscriber belongs to the dispatcher delivering for
 	// it after its last sign of life; it is renewed while the dispatcher

@@ -43,10 +43,10 @@ func (l *lane) nudge() {
 // run delivers while this dispatcher holds the subscriber's lease, and
 // otherwise tries every Poll to take it (not on every notification: one
 // UPDATE per replica per commit would be waste): a dispatcher that stops
-// gives it up, one that dies loses it when it runs out. The owner looks for work at
-// start, on a notification, on every poll tick, right away after a step
-// that found work, and every claimGap while it promised to poll or while
-// committed events wait for an older transaction to end.
+// gives it up, one that dies loses it when it runs out. The owner looks for
+// work at start, on a notification, on every poll tick, right away after a
+// step that found work, and every claimGap while it promised to poll or
+// while committed events wait for an older transaction to end.
 func (l *lane) run(ctx context.Context) {
 	poll := time.NewTicker(l.d.o.Poll)
 	defer poll.Stop()
