@@ -167,14 +167,14 @@ func (s *seeder) users(ctx context.Context, tx pgx.Tx, n int) ([]seededUser, err
 		out[i].id = ids[i]
 	}
 	j := 0
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"kind", "user_id", "data", "created_at"},
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"kind", "user_id", "data", "created_at", "tx"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if j == n {
 				return nil, nil
 			}
 			u := out[j]
 			j++
-			return []any{"user_created", u.id, []byte(`{"method": "seed"}`), u.created}, nil
+			return []any{"user_created", u.id, []byte(`{"method": "seed"}`), u.created, historyTx}, nil
 		}))
 	return out, err
 }

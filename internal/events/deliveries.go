@@ -31,8 +31,10 @@ type Delivery struct {
 // SubscriberStats sums up one subscriber's queue.
 type SubscriberStats struct {
 	Subscriber string
-	Pending    int64
-	Dead       int64
+	Pending    int64         // deliveries waiting in event_deliveries for another attempt
+	Dead       int64         // parked deliveries
+	Lag        time.Duration // age of the oldest event of its kinds the cursor has not passed
+	Owner      string        // the dispatcher holding its lease, if any
 }
 
 // Deliveries answers the administrators' questions about delivery and
@@ -60,19 +62,46 @@ func (s *Deliveries) Dead(ctx context.Context, limit int) ([]Delivery, error) {
 	})
 }
 
-// Stats counts pending and dead deliveries per registered subscriber.
+// Stats counts pending and dead deliveries per registered subscriber, and
+// says how far its cursor is behind and who moves it.
 func (s *Deliveries) Stats(ctx context.Context) ([]SubscriberStats, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT s.name,
 		       (SELECT count(*) FROM event_deliveries d
 		        WHERE d.subscriber = s.name AND d.delivered_at IS NULL AND d.dead_at IS NULL),
 		       (SELECT count(*) FROM event_deliveries d
-		        WHERE d.subscriber = s.name AND d.dead_at IS NOT NULL)
+		        WHERE d.subscriber = s.name AND d.dead_at IS NOT NULL),
+		       coalesce((SELECT (extract(epoch FROM now() - e.created_at) * 1000)::bigint FROM events e
+		                 WHERE (e.tx, e.id) > (s.cursor_tx, s.cursor_id)
+		                   AND (s.kinds = '{}' OR e.kind = ANY (s.kinds))
+		                 ORDER BY e.tx, e.id LIMIT 1), 0),
+		       CASE WHEN s.lease_until > now() THEN coalesce(s.owner, '') ELSE '' END
 		FROM event_subscribers s ORDER BY s.name`)
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[SubscriberStats])
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (SubscriberStats, error) {
+		var st SubscriberStats
+		var lagMS int64
+		err := r.Scan(&st.Subscriber, &st.Pending, &st.Dead, &lagMS, &st.Owner)
+		st.Lag = time.Duration(max(lagMS, 0)) * time.Millisecond
+		return st, err
+	})
+}
+
+// Undelivered counts deliveries not done: events of a subscriber's kinds
+// its cursor has not passed, and delivery rows not delivered, dead ones
+// included. Benchmarks and tests wait for it to reach zero.
+func (s *Deliveries) Undelivered(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM events e JOIN event_subscribers s
+		        ON (s.kinds = '{}' OR e.kind = ANY (s.kinds)) AND (e.tx, e.id) > (s.cursor_tx, s.cursor_id))
+		     + (SELECT count(*) FROM event_deliveries WHERE delivered_at IS NULL)`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count undelivered: %w", err)
+	}
+	return n, nil
 }
 
 // Retry re-queues the dead delivery id for an immediate attempt with a fresh
@@ -96,7 +125,7 @@ func (s *Deliveries) Retry(ctx context.Context, id, adminID int64) error {
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE event_deliveries
-			SET dead_at = NULL, attempts = 0, next_attempt_at = now(), claimed_until = NULL
+			SET dead_at = NULL, attempts = 0, next_attempt_at = now()
 			WHERE id = $1`, id); err != nil {
 			return err
 		}
@@ -113,10 +142,11 @@ func (s *Deliveries) Retry(ctx context.Context, id, adminID int64) error {
 	return nil
 }
 
-// Prune deletes events older than olderThan whose every delivery is done
-// (with their delivery rows), batch rows per statement so no statement holds
-// locks for long. Events with a pending or dead delivery are kept whatever
-// their age: they are not delivered yet. It returns how many it deleted.
+// Prune deletes events older than olderThan that every subscriber's cursor
+// has passed and that have no delivery pending or dead (with their delivery
+// rows), batch rows per statement so no statement holds locks for long.
+// Other events are kept whatever their age: they are not delivered yet. It
+// returns how many it deleted.
 func (s *Deliveries) Prune(ctx context.Context, olderThan time.Duration, batch int) (int64, error) {
 	var total int64
 	for {
@@ -124,6 +154,8 @@ func (s *Deliveries) Prune(ctx context.Context, olderThan time.Duration, batch i
 			DELETE FROM events WHERE id IN (
 				SELECT e.id FROM events e
 				WHERE e.created_at < now() - $1 * interval '1 millisecond'
+				  AND NOT EXISTS (SELECT 1 FROM event_subscribers s
+				                  WHERE (e.tx, e.id) > (s.cursor_tx, s.cursor_id))
 				  AND NOT EXISTS (SELECT 1 FROM event_deliveries d
 				                  WHERE d.event_id = e.id AND d.delivered_at IS NULL)
 				ORDER BY e.created_at

@@ -3,10 +3,13 @@ package events_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
@@ -32,11 +35,7 @@ func TestDeadLetterAndRetry(t *testing.T) {
 	}}})
 	record(t, db, userEvent(5, 1), userEvent(5, 2))
 	waitFor(t, 10*time.Second, "event 1 dead, event 2 delivered", func() (bool, error) {
-		var dead, delivered bool
-		err := db.QueryRow(ctx, `SELECT
-			(SELECT dead_at IS NOT NULL FROM event_deliveries WHERE event_id = 1),
-			(SELECT delivered_at IS NOT NULL FROM event_deliveries WHERE event_id = 2)`).Scan(&dead, &delivered)
-		return dead && delivered, err
+		return state(t, db, 1, "hook").Dead && state(t, db, 2, "hook").Delivered, nil
 	})
 	s := state(t, db, 1, "hook")
 	if s.Attempts != 3 || s.LastError != "endpoint down" {
@@ -55,8 +54,9 @@ func TestDeadLetterAndRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stats) != 1 || stats[0] != (events.SubscriberStats{Subscriber: "hook", Pending: 0, Dead: 1}) {
-		t.Fatalf("Stats() = %+v", stats)
+	if len(stats) != 1 || stats[0].Subscriber != "hook" || stats[0].Pending != 0 || stats[0].Dead != 1 ||
+		stats[0].Lag != 0 || stats[0].Owner == "" {
+		t.Fatalf("Stats() = %+v, want one dead, nothing waiting, an owner", stats)
 	}
 
 	if err := admin.Retry(ctx, s.ID+1000, 9); !errors.Is(err, events.ErrDeliveryNotFound) {
@@ -86,8 +86,8 @@ func TestDeadLetterAndRetry(t *testing.T) {
 	}
 }
 
-// Prune removes old events whose deliveries are all done, in batches, and
-// keeps pending and dead ones whatever their age.
+// Prune removes old events every cursor has passed whose deliveries are
+// all done, in batches, and keeps the others whatever their age.
 func TestPruneKeepsUndelivered(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
@@ -104,10 +104,13 @@ func TestPruneKeepsUndelivered(t *testing.T) {
 	}
 	record(t, db, events.Event{Kind: events.LoginFailed, Reason: "no subscriber"}) // 8
 	record(t, db, userEvent(2, 0))                                                 // 9: recent
+	// The cursor passed 1-6; 3 was delivered on a retry, 5 waits for one,
+	// 6 is dead. 7 and 8 are past the cursor.
 	_, err = db.Exec(ctx, `
 		UPDATE events SET created_at = now() - interval '40 days' WHERE id <= 8;
-		UPDATE event_deliveries SET delivered_at = now() WHERE event_id <= 5 OR event_id = 9;
-		UPDATE event_deliveries SET dead_at = now() WHERE event_id = 6;`)
+		UPDATE event_subscribers s SET cursor_tx = e.tx, cursor_id = e.id FROM events e WHERE e.id = 6;
+		INSERT INTO event_deliveries (event_id, subscriber, user_id, attempts, delivered_at, dead_at) VALUES
+			(3, 's', 1, 2, now(), NULL), (5, 's', 1, 1, NULL, NULL), (6, 's', 1, 10, NULL, now());`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,23 +118,19 @@ func TestPruneKeepsUndelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 6 {
-		t.Errorf("pruned %d events, want 6 (1-5 delivered, 8 had no subscriber)", n)
+	if n != 4 {
+		t.Errorf("pruned %d events, want 4 (1-4: passed by the cursor, delivered)", n)
 	}
 	rows, err := db.Query(ctx, `SELECT id FROM events ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var left []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		left = append(left, id)
+	left, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(left) != 3 || left[0] != 6 || left[1] != 7 || left[2] != 9 {
-		t.Errorf("left %v, want [6 7 9]: dead, pending and recent", left)
+	if fmt.Sprint(left) != "[5 6 7 8 9]" {
+		t.Errorf("left %v, want [5 6 7 8 9]: pending, dead, past the cursor (7, 8) and recent", left)
 	}
 }
 

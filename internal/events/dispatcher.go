@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"regexp"
 	"slices"
 	"sync"
@@ -35,8 +36,8 @@ const (
 	defaultPoll        = time.Second
 	defaultInFlight    = 64
 	workConns          = 4
-	// claimGap spaces one lane's claims when notifications come faster, so
-	// that under load one claim picks up the events of several commits. It
+	// claimGap spaces one lane's reads when notifications come faster, so
+	// that under load one read picks up the events of several commits. It
 	// adds at most this much to the delivery lag.
 	claimGap = 20 * time.Millisecond
 	// awakeMargin is how long a lane keeps polling after its promise to poll
@@ -59,11 +60,13 @@ type DispatcherOptions struct {
 	// exponential from one second, capped at an hour, with jitter.
 	Backoff func(failed int) time.Duration
 	// Poll is how often a dispatcher looks for work without a notification:
-	// the fallback when LISTEN is down, and the clock for retries.
+	// the fallback when LISTEN is down, the clock for retries, and how often
+	// a standing-by dispatcher tries to take a subscriber over.
 	Poll time.Duration
-	// Lease is how long a claimed delivery belongs to this dispatcher. It must
-	// outlast the slowest subscriber call, or a second dispatcher could deliver
-	// the same event; 0 means the longest timeout plus 30 seconds.
+	// Lease is how long a subscriber belongs to the dispatcher delivering for
+	// it after its last sign of life; it is renewed while the dispatcher
+	// works and idles. A dispatcher that dies is replaced when it runs out;
+	// 0 means the longest timeout plus 30 seconds.
 	Lease time.Duration
 	// InFlight bounds concurrent calls per subscriber.
 	InFlight int
@@ -71,19 +74,23 @@ type DispatcherOptions struct {
 
 // Dispatcher delivers recorded events to subscribers after commit: at least
 // once, in order per user and subscriber, retried with backoff, parked as
-// dead after MaxAttempts. Any number of dispatchers (one per replica) can
-// share one database; FOR UPDATE SKIP LOCKED and leases split the work so each
-// delivery happens once in normal operation.
+// dead after MaxAttempts. Each subscriber keeps a cursor over the events
+// table (see readSQL); event_deliveries only holds the deliveries that
+// failed and the same user's events queued behind them. Any number of
+// dispatchers (one per replica) can share one database: a lease gives each
+// subscriber to one of them at a time, the others stand by to take over, so
+// each delivery happens once in normal operation.
 type Dispatcher struct {
 	o     DispatcherOptions
+	id    string // this dispatcher's name as a lease owner
 	lanes []*lane
-	// work is the dispatcher's own small pool for claims and results, with
+	// work is the dispatcher's own small pool for reads and results, with
 	// synchronous_commit off: losing the last few of those writes in a
 	// PostgreSQL crash only means some events are delivered again (a lost
-	// claim frees its lease, a lost result repeats the call), which at-least-
-	// once delivery allows, and it spares the WAL flush per delivery that
-	// would otherwise compete with the requests' own commits. Its own pool
-	// also keeps deliveries from taking the connections requests need.
+	// cursor move repeats the calls since the previous one), which at-least-
+	// once delivery allows, and it spares the WAL flush that would otherwise
+	// compete with the requests' own commits. Its own pool also keeps
+	// deliveries from taking the connections requests need.
 	work *pgxpool.Pool
 }
 
@@ -104,7 +111,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	if o.InFlight <= 0 {
 		o.InFlight = defaultInFlight
 	}
-	d := &Dispatcher{o: o}
+	d := &Dispatcher{o: o, id: ownerID()}
 	seen := map[string]bool{}
 	longest := time.Duration(0)
 	for i, s := range o.Subscribers {
@@ -127,7 +134,11 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 			s.Timeout = DefaultTimeout
 		}
 		longest = max(longest, s.Timeout)
-		d.lanes = append(d.lanes, &lane{d: d, sub: s, wake: make(chan struct{}, 1)})
+		kinds := make([]string, len(s.Kinds))
+		for i, k := range s.Kinds {
+			kinds[i] = string(k)
+		}
+		d.lanes = append(d.lanes, &lane{d: d, sub: s, kinds: kinds, wake: make(chan struct{}, 1)})
 	}
 	if o.DB == nil && len(d.lanes) > 0 {
 		return nil, errors.New("events: the dispatcher needs a database pool")
@@ -179,27 +190,31 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// Register records the subscribers so the fan-out trigger writes their
-// deliveries. Events recorded before a subscriber was first registered are
-// not delivered to it: a new subscriber starts from now. Call it before
-// serving requests so that no event of this process's first requests is
-// missed; Run calls it again, which is harmless. A subscriber no longer configured stays registered (another
+// Register records the subscribers, each with a cursor from which it gets
+// events. A new subscriber starts at the oldest transaction still running:
+// events of transactions that ended before it was first registered are not
+// delivered to it. Call it before serving requests so that no event of this
+// process's first requests is missed; Run calls it again, which is
+// harmless. A subscriber no longer configured stays registered (another
 // replica may still run it during a rolling deploy); remove its row from
-// event_subscribers to stop queueing for it.
+// event_subscribers so that old events can be pruned.
 func (d *Dispatcher) Register(ctx context.Context) error {
 	for _, l := range d.lanes {
-		kinds := make([]string, len(l.sub.Kinds))
-		for i, k := range l.sub.Kinds {
-			kinds[i] = string(k)
-		}
 		_, err := d.o.DB.Exec(ctx, `
 			INSERT INTO event_subscribers (name, kinds) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET kinds = EXCLUDED.kinds`, l.sub.Name, kinds)
+			ON CONFLICT (name) DO UPDATE SET kinds = EXCLUDED.kinds`, l.sub.Name, l.kinds)
 		if err != nil {
 			return fmt.Errorf("events: register subscriber %s: %w", l.sub.Name, err)
 		}
 	}
 	return nil
+}
+
+// ownerID names a dispatcher uniquely among the replicas, readably in the
+// admin page: host, process and a random suffix.
+func ownerID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%08x", host, os.Getpid(), rand.Uint32())
 }
 
 // wakeAll nudges every lane to look for work now.

@@ -17,8 +17,8 @@ import (
 )
 
 // Three dispatchers on one database, two subscribers each: every event
-// reaches each subscriber exactly once, each user's events in order, and
-// the work is shared.
+// reaches each subscriber exactly once and each user's events in order,
+// whichever dispatcher holds a subscriber's lease.
 func TestExactlyOnceAcrossThreeDispatchers(t *testing.T) {
 	db := pgtest.New(t)
 	j := &journal{}
@@ -43,10 +43,8 @@ func TestExactlyOnceAcrossThreeDispatchers(t *testing.T) {
 
 	calls := j.snapshot()
 	seen := map[string]int{}
-	byDispatcher := map[int]int{}
 	for _, c := range calls {
 		seen[fmt.Sprint(c.subscriber, "/", c.event.ID)]++
-		byDispatcher[c.dispatcher]++
 	}
 	for key, n := range seen {
 		if n != 1 {
@@ -61,9 +59,6 @@ func TestExactlyOnceAcrossThreeDispatchers(t *testing.T) {
 	}
 	checkOrder(t, calls, "a")
 	checkOrder(t, calls, "b")
-	if len(byDispatcher) < 2 {
-		t.Errorf("one dispatcher did all the work: %v", byDispatcher)
-	}
 }
 
 // A failing delivery holds back the same user's later events for that
@@ -91,21 +86,22 @@ func TestOrderPerUserSurvivesRetries(t *testing.T) {
 	if s := state(t, db, 3, "flaky"); s.Attempts != 2 || !s.Delivered {
 		t.Errorf("event 3: %+v, want delivered on the second attempt", s)
 	}
-	// Events held back behind a failure were not attempted: one attempt each.
+	// Events held back behind a failure were not attempted before it: one
+	// attempt each, from event_deliveries; the others have no row at all.
 	for id := int64(1); id <= 40; id++ {
-		if s := state(t, db, id, "flaky"); id%3 != 0 && s.Attempts != 1 {
-			t.Errorf("event %d: %d attempts, want 1", id, s.Attempts)
+		if s := state(t, db, id, "flaky"); id%3 != 0 && s.Attempts > 1 {
+			t.Errorf("event %d: %d attempts, want at most 1", id, s.Attempts)
 		}
 	}
 }
 
-// A process killed after claiming (or before delivering) leaves its
-// deliveries to be delivered by another once the lease runs out.
+// A dispatcher that died holding a subscriber's lease, after delivering
+// some events but before moving the cursor, and in the middle of a retry,
+// is replaced once its lease runs out: the new owner delivers from the old
+// cursor (again: at least once) and retries the claimed delivery.
 func TestRedeliveryAfterCrash(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	// Register, record two events, then play a dispatcher that claimed the
-	// first one (its lease runs for 300 ms) and died.
 	d, err := events.NewDispatcher(events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{
 		{Name: "s", Handle: func(context.Context, events.Event) error { return nil }}}})
 	if err != nil {
@@ -114,24 +110,31 @@ func TestRedeliveryAfterCrash(t *testing.T) {
 	if err := d.Register(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Event 1 failed once and was being retried when the dispatcher died
+	// (its claim counts as an attempt); events 2 and 3 were past the cursor.
+	record(t, db, userEvent(8, 1))
 	record(t, db, userEvent(7, 1), userEvent(7, 2))
-	if _, err := db.Exec(ctx, `UPDATE event_deliveries SET attempts = 1,
-		claimed_until = now() + interval '300 milliseconds' WHERE event_id = 1`); err != nil {
+	if _, err := db.Exec(ctx, `
+		UPDATE event_subscribers s SET cursor_tx = e.tx, cursor_id = e.id,
+		       owner = 'crashed', lease_until = now() + interval '300 milliseconds'
+		FROM events e WHERE e.id = 1;
+		INSERT INTO event_deliveries (event_id, subscriber, user_id, attempts) VALUES (1, 's', 8, 1)`); err != nil {
 		t.Fatal(err)
 	}
 	crashedAt := time.Now()
 	j := &journal{}
 	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 1)}}})
 	waitFor(t, 10*time.Second, "redelivery", pending(db))
-	calls := j.snapshot()
-	if len(calls) != 2 || calls[0].event.ID != 1 || calls[1].event.ID != 2 {
-		t.Fatalf("calls %+v, want events 1 then 2", calls)
-	}
 	if since := time.Since(crashedAt); since < 300*time.Millisecond {
 		t.Errorf("redelivered after %s, before the dead dispatcher's lease ended", since)
 	}
-	if s := state(t, db, 1, "s"); s.Attempts != 2 {
-		t.Errorf("event 1 took %d attempts, want 2 (the crashed one counts)", s.Attempts)
+	calls := j.snapshot()
+	if len(calls) != 3 {
+		t.Fatalf("calls %+v, want events 1, 2 and 3 once each", calls)
+	}
+	checkOrder(t, calls, "s")
+	if s := state(t, db, 1, "s"); s.Attempts != 2 || !s.Delivered {
+		t.Errorf("event 1: %+v, want delivered at attempt 2 (the crashed one counts)", s)
 	}
 }
 

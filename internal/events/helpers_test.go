@@ -53,8 +53,17 @@ func (j *journal) count(sub string) int {
 }
 
 // start runs a dispatcher until the test ends, after registering its
-// subscribers so that events recorded next are queued for them.
+// subscribers so that events recorded next are delivered to them.
 func start(t *testing.T, o events.DispatcherOptions) *events.Dispatcher {
+	t.Helper()
+	d, stop := startStoppable(t, o)
+	t.Cleanup(stop)
+	return d
+}
+
+// startStoppable is start with a function that stops the dispatcher (a
+// clean shutdown) and waits for it; call it once.
+func startStoppable(t *testing.T, o events.DispatcherOptions) (*events.Dispatcher, func()) {
 	t.Helper()
 	if o.Backoff == nil {
 		o.Backoff = func(int) time.Duration { return 10 * time.Millisecond }
@@ -72,13 +81,12 @@ func start(t *testing.T, o events.DispatcherOptions) *events.Dispatcher {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
+	return d, func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-	})
-	return d
+	}
 }
 
 // record writes events in one transaction each, as the domain packages do.
@@ -118,17 +126,16 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 	}
 }
 
-// pending counts deliveries not yet delivered (including dead ones).
+// pending reports whether every delivery is done.
 func pending(db *pgxpool.Pool) func() (bool, error) {
 	return func() (bool, error) {
-		var n int
-		err := db.QueryRow(context.Background(),
-			`SELECT count(*) FROM event_deliveries WHERE delivered_at IS NULL`).Scan(&n)
+		n, err := events.NewDeliveries(db).Undelivered(context.Background())
 		return n == 0, err
 	}
 }
 
-// deliveryState reads one delivery row.
+// deliveryState reads one delivery row. An event delivered at its first
+// attempt has none: its subscriber's cursor passed it.
 type deliveryState struct {
 	ID        int64
 	Attempts  int
@@ -141,8 +148,13 @@ func state(t *testing.T, db *pgxpool.Pool, eventID int64, sub string) deliverySt
 	t.Helper()
 	var s deliveryState
 	err := db.QueryRow(context.Background(), `
-		SELECT id, attempts, last_error, delivered_at IS NOT NULL, dead_at IS NOT NULL
-		FROM event_deliveries WHERE event_id = $1 AND subscriber = $2`, eventID, sub).
+		SELECT coalesce(d.id, 0), coalesce(d.attempts, 0), coalesce(d.last_error, ''),
+		       CASE WHEN d.event_id IS NULL THEN (e.tx, e.id) <= (s.cursor_tx, s.cursor_id)
+		            ELSE d.delivered_at IS NOT NULL END,
+		       d.dead_at IS NOT NULL
+		FROM events e JOIN event_subscribers s ON s.name = $2
+		LEFT JOIN event_deliveries d ON d.event_id = e.id AND d.subscriber = s.name
+		WHERE e.id = $1`, eventID, sub).
 		Scan(&s.ID, &s.Attempts, &s.LastError, &s.Delivered, &s.Dead)
 	if err != nil {
 		t.Fatalf("delivery of event %d to %s: %v", eventID, sub, err)

@@ -3,27 +3,34 @@ package events
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
+// batchSize bounds the events one read takes past the cursor.
+const batchSize = 1000
+
 // lane delivers to one subscriber. Each subscriber has its own lane, with its
-// own claims and its own bound on calls in flight, so a subscriber that fails,
-// panics or hangs only ever delays itself.
+// own cursor, lease and bound on calls in flight, so a subscriber that fails,
+// panics or hangs only ever delays itself. Only the lane's goroutine touches
+// its fields.
 type lane struct {
-	d        *Dispatcher
-	sub      Subscriber
-	wake     chan struct{}
-	inFlight atomic.Int64 // claimed deliveries not yet finished
-	awake    time.Time    // until when this lane promised to poll (see keepAwake)
+	d       *Dispatcher
+	sub     Subscriber
+	kinds   []string
+	wake    chan struct{}
+	awake   time.Time // until when this lane promised to poll (see keepAwake)
+	owned   bool      // this dispatcher holds the subscriber's lease
+	cursor  position  // while owned: the subscriber's cursor
+	renewed time.Time // when the lease was last written
+	retried time.Time // when event_deliveries was last looked at
 }
 
-// outcome is the result of one claimed delivery.
+// outcome is the result of one event's delivery.
 type outcome struct {
-	eventID  int64
+	event    Event
 	attempts int
 	err      error
-	released bool // not attempted: an earlier event of its run failed first
+	released bool // not attempted: an earlier event of its run failed or was held
 }
 
 func (l *lane) nudge() {
@@ -33,58 +40,42 @@ func (l *lane) nudge() {
 	}
 }
 
-// run claims work whenever a slot is free and something may be waiting: at
-// start, on a notification, after a run was finished (a user's next event
-// may now be due) and on every poll tick (retries that came due, lost
-// notifications). Each run is delivered on its own goroutine; results are
-// recorded by one finisher per lane, which writes every result waiting in one
-// statement, so under load a few statements cover many deliveries.
+// run delivers while this dispatcher holds the subscriber's lease, and
+// otherwise tries every Poll to take it (not on every notification: one
+// UPDATE per replica per commit would be waste): a dispatcher that stops
+// gives it up, one that dies loses it when it runs out. The owner looks for
+// work at start, on a notification, on every poll tick, right away after a
+// step that found work, and every claimGap while it promised to poll or
+// while committed events wait for an older transaction to end.
 func (l *lane) run(ctx context.Context) {
-	limit := int64(l.d.o.InFlight)
 	poll := time.NewTicker(l.d.o.Poll)
 	defer poll.Stop()
-	results := make(chan []outcome, limit)
-	finished := make(chan struct{})
-	go l.finisher(ctx, results, finished)
-	var wg sync.WaitGroup
-	defer func() {
-		wg.Wait()
-		close(results)
-		<-finished
-	}()
-	var last time.Time
-	for {
-		more := false
-		if free := limit - l.inFlight.Load(); free > 0 {
+	defer l.release()
+	var last, nextTry time.Time
+	for ctx.Err() == nil {
+		soon := false
+		if !l.owned && time.Now().After(nextTry) && !l.acquire(ctx) {
+			nextTry = time.Now().Add(l.d.o.Poll / 2) // stand by: try again on a poll tick
+		}
+		if l.owned {
 			if gap := claimGap - time.Since(last); gap > 0 {
 				sleep(ctx, gap)
 			}
 			last = time.Now()
-			batch, heads, err := l.claim(ctx, int(free))
-			if err != nil && ctx.Err() == nil {
-				l.d.o.Logger.Warn("events: claim deliveries", "subscriber", l.sub.Name, "err", err)
+			busy, later := l.step(ctx)
+			if busy {
+				continue
 			}
-			for _, r := range runs(batch) {
-				l.inFlight.Add(int64(len(r)))
-				wg.Go(func() { results <- l.deliver(ctx, r) })
-			}
-			more = err == nil && heads == int(free)
-			if len(batch) > 0 {
-				l.keepAwake(ctx)
-			}
-		}
-		if more {
-			continue
+			soon = later || time.Now().Before(l.awake.Add(awakeMargin))
 		}
 		var tick <-chan time.Time
 		var t *time.Timer
-		if time.Now().Before(l.awake.Add(awakeMargin)) {
-			t = time.NewTimer(claimGap) // awake: poll instead of waiting to be notified
+		if soon {
+			t = time.NewTimer(claimGap)
 			tick = t.C
 		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-l.wake:
 		case <-poll.C:
 		case <-tick:
@@ -95,29 +86,117 @@ func (l *lane) run(ctx context.Context) {
 	}
 }
 
-// keepAwake promises, in event_subscribers.awake_until, that this lane polls
-// every claimGap for the next second, and keeps that promise for awakeMargin
-// longer. While a promise holds, the fan-out trigger sends no notification
-// for this subscriber: a NOTIFY makes PostgreSQL serialize the commits of
-// every notifying transaction, which under load costs the requests far more
-// than polling does. When no work came for a second the promise lapses and
-// the next event notifies again. It is renewed at most every quarter second.
-func (l *lane) keepAwake(ctx context.Context) {
-	if time.Until(l.awake) > 750*time.Millisecond {
-		return
+// step delivers one page of new events, then due retries. It reports
+// whether it found work (look again at once) and whether committed events
+// wait behind an older running transaction.
+func (l *lane) step(ctx context.Context) (busy, later bool) {
+	p, err := l.read(ctx)
+	if err != nil {
+		l.warn(ctx, "events: read events", err)
+		return false, false
 	}
-	// The promise is written on PostgreSQL's clock, which the trigger reads,
-	// and kept on ours: both count the same second from now.
-	until := time.Now().Add(time.Second)
-	_, err := l.d.work.Exec(ctx, `UPDATE event_subscribers
-		SET awake_until = clock_timestamp() + interval '1 second' WHERE name = $1`, l.sub.Name)
-	if err == nil {
-		l.awake = until
+	if len(p.events) > 0 || time.Since(l.renewed) > l.d.o.Lease/3 {
+		done := l.deliverAll(ctx, p.events)
+		if err := l.save(context.WithoutCancel(ctx), done, p.next); err != nil {
+			l.warn(ctx, "events: save the cursor; its events will be delivered again", err)
+			return false, false
+		}
+		l.renewed = time.Now()
+		busy = len(p.events) == batchSize
+		if len(p.events) > 0 {
+			l.keepAwake(ctx)
+		}
+		if hasRetries(done) {
+			l.retried = time.Time{} // queued some: look at them now
+		}
+	}
+	if time.Since(l.retried) >= l.d.o.Poll {
+		more, err := l.retry(ctx)
+		if err != nil {
+			l.warn(ctx, "events: claim retries", err)
+		}
+		busy = busy || more
+	}
+	return busy, p.later
+}
+
+// hasRetries reports whether some outcome was queued in event_deliveries.
+func hasRetries(done []outcome) bool {
+	for _, r := range done {
+		if r.err != nil || r.released {
+			return true
+		}
+	}
+	return false
+}
+
+// retry delivers due deliveries from event_deliveries, reporting whether
+// there may be more due.
+func (l *lane) retry(ctx context.Context) (bool, error) {
+	batch, heads, err := l.claimRetries(ctx, l.d.o.InFlight)
+	if err != nil {
+		return false, err
+	}
+	if len(batch) == 0 {
+		l.retried = time.Now()
+		return false, nil
+	}
+	done := l.deliverAll(ctx, batch)
+	l.finish(context.WithoutCancel(ctx), done)
+	return heads == l.d.o.InFlight || hasRetries(done), nil
+}
+
+func (l *lane) warn(ctx context.Context, msg string, err error) {
+	if ctx.Err() == nil {
+		l.d.o.Logger.Warn(msg, "subscriber", l.sub.Name, "err", err)
 	}
 }
 
-// runs splits a claimed batch into runs: one user's events in order, or one
-// event without a user.
+// deliverAll splits batch into runs, one user's events each, and delivers
+// the runs concurrently, at most InFlight at a time, renewing the lease
+// while they take long. Calls outlive shutdown up to their timeout, so a
+// clean stop finishes what it started.
+func (l *lane) deliverAll(ctx context.Context, batch []claimed) []outcome {
+	if len(batch) == 0 {
+		return nil
+	}
+	stop := make(chan struct{})
+	var renewer sync.WaitGroup
+	renewer.Go(func() {
+		t := time.NewTicker(l.d.o.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				l.renew(context.WithoutCancel(ctx))
+			}
+		}
+	})
+	rs := runs(batch)
+	done := make([][]outcome, len(rs))
+	slots := make(chan struct{}, l.d.o.InFlight)
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			done[i] = l.deliver(context.WithoutCancel(ctx), r)
+		})
+	}
+	wg.Wait()
+	close(stop)
+	renewer.Wait()
+	var out []outcome
+	for _, d := range done {
+		out = append(out, d...)
+	}
+	return out
+}
+
+// runs splits a batch into runs: one user's events in order, or one event
+// without a user.
 func runs(batch []claimed) [][]claimed {
 	var out [][]claimed
 	at := map[int64]int{}
@@ -133,46 +212,19 @@ func runs(batch []claimed) [][]claimed {
 }
 
 // deliver calls the subscriber for one run in order and stops at the first
-// failure (the rest must not overtake it). Calls outlive shutdown up to their
-// timeout, so a clean stop finishes what it started.
+// failure (the rest must not overtake it). A run whose user has deliveries
+// pending is not called at all: it is queued behind them.
 func (l *lane) deliver(ctx context.Context, run []claimed) []outcome {
 	done := make([]outcome, len(run))
-	failed := false
+	stopped := run[0].held
 	for i, c := range run {
-		done[i] = outcome{eventID: c.event.ID, attempts: c.attempts, released: failed}
-		if !failed {
-			done[i].err = call(context.WithoutCancel(ctx), l.sub, c.event)
-			failed = done[i].err != nil
+		done[i] = outcome{event: c.event, attempts: c.attempts, released: stopped}
+		if !stopped {
+			done[i].err = call(ctx, l.sub, c.event)
+			stopped = done[i].err != nil
 		}
 	}
 	return done
-}
-
-// finisher records results until results is closed, taking together all
-// that are waiting, then frees their slots and nudges the lane: the users'
-// next events may now be due.
-func (l *lane) finisher(ctx context.Context, results chan []outcome, finished chan struct{}) {
-	defer close(finished)
-	for first := range results {
-		batch := first
-	collect:
-		for {
-			select {
-			case more, ok := <-results:
-				if !ok {
-					break collect
-				}
-				batch = append(batch, more...)
-			default:
-				break collect
-			}
-		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		l.finish(fctx, batch)
-		cancel()
-		l.inFlight.Add(-int64(len(batch)))
-		l.nudge()
-	}
 }
 
 // sleep waits d or until ctx ends, reporting whether the full wait passed.

@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// notifyChannel is what the fan-out trigger notifies on each commit that
-// queued deliveries.
+// notifyChannel is what the events trigger (migration 000016) notifies on
+// commit of an event some subscriber wants, unless it is being polled.
 const notifyChannel = "dancecard_events"
 
 // listen keeps a dedicated connection LISTENing and wakes the lanes on every

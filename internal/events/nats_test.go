@@ -53,7 +53,8 @@ func TestNATSPublisher(t *testing.T) {
 		events.Event{Kind: events.ConnectionCreated, UserID: 4, Provider: "github"})
 	waitFor(t, 10*time.Second, "publication", pending(db))
 	// Deliver event 1 again, as after a lost acknowledgement: JetStream drops it.
-	if _, err := db.Exec(ctx, `UPDATE event_deliveries SET delivered_at = NULL WHERE event_id = 1`); err != nil {
+	if _, err := db.Exec(ctx, `INSERT INTO event_deliveries (event_id, subscriber, user_id)
+		SELECT 1, name, 4 FROM event_subscribers`); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "redelivery", pending(db))

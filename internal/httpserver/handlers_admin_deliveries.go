@@ -28,7 +28,8 @@ func (s *Server) handleAdminDeliveries() echo.HandlerFunc {
 		}
 		v := web.AdminDeliveriesView{Limit: deadListLimit}
 		for _, st := range stats {
-			v.Queues = append(v.Queues, web.DeliveryQueue{Subscriber: st.Subscriber, Pending: st.Pending, Dead: st.Dead})
+			v.Queues = append(v.Queues, web.DeliveryQueue{Subscriber: st.Subscriber, Pending: st.Pending, Dead: st.Dead,
+				Lag: st.Lag, Owner: st.Owner})
 		}
 		for _, d := range dead {
 			v.Dead = append(v.Dead, web.DeadDelivery{ID: d.ID, Subscriber: d.Subscriber, Attempts: d.Attempts,

@@ -1,0 +1,175 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/postgres/pgtest"
+)
+
+// Commits come out of id order: transaction A takes event id 1, B takes id
+// 2 and commits first, then A commits. Both are delivered, once each. B
+// took its transaction id before A did, so its event is final (and
+// delivered) while A still runs; A's event comes after it in the cursor's
+// (tx, id) order, which a cursor over ids alone would have skipped.
+func TestEventsCommittedOutOfIDOrder(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	j := &journal{}
+	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
+	a, b := begin(t, db), begin(t, db)
+	if _, err := b.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil { // B's xid first
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		tx   pgx.Tx
+		user int64
+	}{{a, 1}, {b, 2}} { // A's event id first
+		if err := events.Record(ctx, step.tx, userEvent(step.user, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "B's event", func() (bool, error) { return j.count("s") == 1, nil })
+	time.Sleep(200 * time.Millisecond)
+	if calls := j.snapshot(); len(calls) != 1 || calls[0].event.ID != 2 {
+		t.Fatalf("while A runs: calls %+v, want only event 2", calls)
+	}
+	if err := a.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "every delivery", pending(db))
+	time.Sleep(200 * time.Millisecond)
+	if calls := j.snapshot(); len(calls) != 2 || calls[1].event.ID != 1 {
+		t.Fatalf("calls %+v, want event 2 then event 1, once each", calls)
+	}
+}
+
+// begin starts a transaction the test commits, rolled back at its end if not.
+func begin(t *testing.T, db *pgxpool.Pool) pgx.Tx {
+	t.Helper()
+	tx, err := db.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	return tx
+}
+
+// An event whose transaction is still running holds back the events of
+// transactions that took their ids after it, and is delivered once it
+// commits.
+func TestRunningTransactionHoldsLaterEvents(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	j := &journal{}
+	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
+	a := begin(t, db)
+	if err := events.Record(ctx, a, userEvent(1, 0)); err != nil { // event 1
+		t.Fatal(err)
+	}
+	record(t, db, userEvent(1, 1)) // event 2, committed
+	time.Sleep(300 * time.Millisecond)
+	if n := j.count("s"); n != 0 {
+		t.Fatalf("%d events delivered while an older transaction runs, want 0", n)
+	}
+	if err := a.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "every delivery", pending(db))
+	time.Sleep(200 * time.Millisecond)
+	if calls := j.snapshot(); len(calls) != 2 || calls[0].event.ID != 1 || calls[1].event.ID != 2 {
+		t.Fatalf("calls %+v, want events 1 and 2 once each, in the order of their transactions' ids", calls)
+	}
+}
+
+// A failing delivery holds back the same user's later events (queued behind
+// it in event_deliveries) but not other users' events.
+func TestFailureHoldsBackOnlyItsUser(t *testing.T) {
+	db := pgtest.New(t)
+	j := &journal{}
+	var healthy atomic.Bool
+	start(t, events.DispatcherOptions{DB: db, Backoff: func(int) time.Duration { return 50 * time.Millisecond },
+		Subscribers: []events.Subscriber{{Name: "s", Handle: func(ctx context.Context, e events.Event) error {
+			if e.UserID == 1 && !healthy.Load() {
+				return errors.New("user 1's endpoint is down")
+			}
+			return j.handler("s", 0)(ctx, e)
+		}}}})
+	record(t, db, userEvent(1, 1), userEvent(2, 1), userEvent(1, 2), userEvent(2, 2))
+	waitFor(t, 10*time.Second, "user 2's events", func() (bool, error) { return j.count("s") == 2, nil })
+	record(t, db, userEvent(1, 3), userEvent(2, 3)) // 5 queued behind user 1's failure, 6 delivered
+	waitFor(t, 10*time.Second, "user 2's third event", func() (bool, error) { return j.count("s") == 3, nil })
+	for _, c := range j.snapshot() {
+		if c.event.UserID != 2 {
+			t.Fatalf("user %d's event %d overtook user 1's failing event", c.event.UserID, c.event.ID)
+		}
+	}
+	if s := state(t, db, 1, "s"); s.Attempts < 1 || s.Delivered || s.LastError != "user 1's endpoint is down" {
+		t.Errorf("event 1: %+v, want failed and not delivered", s)
+	}
+	for _, id := range []int64{3, 5} {
+		if s := state(t, db, id, "s"); s.Attempts != 0 || s.Delivered {
+			t.Errorf("event %d: %+v, want queued untried behind event 1", id, s)
+		}
+	}
+	healthy.Store(true)
+	waitFor(t, 10*time.Second, "every delivery", pending(db))
+	calls := j.snapshot()
+	if len(calls) != 6 {
+		t.Fatalf("%d calls, want 6", len(calls))
+	}
+	checkOrder(t, calls, "s")
+}
+
+// A second dispatcher stands by while the first holds the subscriber and
+// takes over when it stops; no event is delivered twice.
+func TestLeaseTakeover(t *testing.T) {
+	db := pgtest.New(t)
+	j := &journal{}
+	stops := map[int]func(){}
+	for i := range 2 {
+		_, stops[i] = startStoppable(t, events.DispatcherOptions{DB: db,
+			Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", i)}}})
+	}
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	for i := range 10 {
+		record(t, db, userEvent(1, i))
+	}
+	waitFor(t, 10*time.Second, "the first events", pending(db))
+	owner := j.snapshot()[0].dispatcher
+	for _, c := range j.snapshot() {
+		if c.dispatcher != owner {
+			t.Fatalf("both dispatchers delivered to one subscriber: %+v", j.snapshot())
+		}
+	}
+	stops[owner]()
+	delete(stops, owner)
+	for i := range 10 {
+		record(t, db, userEvent(1, 10+i))
+	}
+	waitFor(t, 10*time.Second, "the events after the takeover", pending(db))
+	calls := j.snapshot()
+	if len(calls) != 20 {
+		t.Fatalf("%d calls, want 20", len(calls))
+	}
+	for _, c := range calls[10:] {
+		if c.dispatcher == owner {
+			t.Fatalf("event %d went to the stopped dispatcher", c.event.ID)
+		}
+	}
+	checkOrder(t, calls, "s")
+}
