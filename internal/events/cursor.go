@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"errors"
+	"strconv"
 )
 
 // position is a place in the events table, in delivery order: (tx, id).
@@ -12,28 +13,36 @@ type position struct {
 }
 
 // readSQL reads the next events of subscriber $1 past its cursor ($2, $3),
-// at most $5, of the kinds $4 (empty: all).
+// at most $5, of the kinds $4 (empty: all), leaving out the transactions
+// $6 whose events were already delivered ahead of the cursor.
 //
 // Visibility: ids are taken before commit and commits come out of order, so
 // a cursor over id alone would pass an event whose transaction has not
 // committed yet and never come back for it. Instead every event carries its
-// transaction id tx, and only final events are read: those with tx below
-// the xmin of this statement's snapshot, the oldest transaction still
-// running. Every transaction with a smaller id has ended, so no event with
-// such a tx can appear any more, and an event not yet visible has a tx of at
-// least xmin, which sorts after everything read here. Reading in (tx, id)
-// order and moving the cursor through final events therefore never skips
-// one that commits later. The price: a long transaction that wrote
-// anything delays delivery of the events of every transaction that took its
-// id after it.
+// transaction id tx, and the cursor only moves through final events: those
+// with tx below the xmin of this statement's snapshot, the oldest
+// transaction still running. Every transaction with a smaller id has ended,
+// so no event with such a tx can appear any more, and an event not yet
+// visible has a tx of at least xmin, which sorts after the cursor. Moving
+// the cursor through final events in (tx, id) order therefore never skips
+// one that commits later.
+//
+// Events of transactions at or past xmin that are visible have committed
+// too; they are read (after every final one) and delivered at once rather
+// than when every older transaction has ended, so one slow transaction does
+// not delay the others' events. The lane remembers those transactions (the
+// cursor cannot pass them yet) and hands them back as $6 until the cursor
+// has passed them. Delivery order per user is therefore the order in which
+// the user's transactions became visible, which for transactions that
+// overlap is their commit order.
 //
 // Each row also says whether its user has deliveries pending in
 // event_deliveries (held: it must wait behind them), and every row, or the
-// single empty row when nothing is final, carries the snapshot's xmin and
-// whether committed events wait for an older transaction (later): then the
-// lane polls instead of waiting for a notification that will not come.
-// (Both are computed once, in h: as a column, the planner ran the EXISTS
-// once per row, as a sequential scan.)
+// single empty row when nothing is new, carries the snapshot's xmin and
+// whether events at or past xmin exist (later): then the lane polls, to move
+// the cursor past them once their transactions are final. (Both are
+// computed once, in h: as a column, the planner ran the EXISTS once per
+// row, as a sequential scan.)
 const readSQL = `
 	WITH h AS MATERIALIZED (
 		SELECT x.xmin, EXISTS (SELECT 1 FROM events w WHERE w.tx >= x.xmin) AS later
@@ -45,7 +54,8 @@ const readSQL = `
 			WHERE p.subscriber = $1 AND p.user_id = e.user_id
 			  AND p.delivered_at IS NULL AND p.dead_at IS NULL) AS held
 		FROM events e
-		WHERE (e.tx, e.id) > ($2, $3) AND e.tx < h.xmin
+		WHERE (e.tx, e.id) > ($2, $3)
+		  AND (e.tx < h.xmin OR e.tx <> ALL ($6::text[]::xid8[]))
 		  AND (cardinality($4::text[]) = 0 OR e.kind = ANY ($4::text[]))
 		ORDER BY e.tx, e.id
 		LIMIT $5) e ON true
@@ -53,38 +63,68 @@ const readSQL = `
 
 // page is what one read found.
 type page struct {
-	events []claimed
+	events []claimed // to deliver, in (tx, id) order
 	// next is where the cursor may move once these events are handled: the
-	// last one, or the snapshot's xmin when the read reached it (every final
-	// event of this subscriber's kinds was read; any other has a tx >= xmin).
+	// last final one, or the snapshot's xmin when the read reached it (every
+	// final event of this subscriber's kinds was read; any other has a tx >=
+	// xmin).
 	next  position
 	later bool
+	// ahead are the transactions past xmin whose events this page delivers.
+	ahead []uint64
 }
 
-// read returns the next final events past the cursor.
+// read returns the next events past the cursor: final ones, then those of
+// committed transactions the cursor cannot pass yet.
 func (l *lane) read(ctx context.Context) (page, error) {
-	rows, err := l.d.work.Query(ctx, readSQL, l.sub.Name, l.cursor.tx, l.cursor.id, l.kinds, batchSize)
+	done := make([]string, 0, len(l.ahead))
+	for tx := range l.ahead {
+		done = append(done, strconv.FormatUint(tx, 10))
+	}
+	rows, err := l.d.work.Query(ctx, readSQL, l.sub.Name, l.cursor.tx, l.cursor.id, l.kinds, batchSize, done)
 	if err != nil {
 		return page{}, err
 	}
 	defer rows.Close()
 	var p page
 	var xmin uint64
+	var lastFinal position
+	n, cut := 0, 0 // rows read; where the events of the page's last ahead transaction start
 	for rows.Next() {
 		c := claimed{attempts: 1}
 		var tx uint64
 		if err := rows.Scan(append([]any{&xmin, &p.later, &tx, &c.held}, eventDest(&c.event)...)...); err != nil {
 			return page{}, err
 		}
-		if c.event.ID != 0 {
-			p.events = append(p.events, c)
-			p.next = position{tx, c.event.ID}
+		if c.event.ID == 0 {
+			continue
 		}
+		n++
+		switch {
+		case tx >= xmin:
+			if len(p.ahead) == 0 || p.ahead[len(p.ahead)-1] != tx {
+				p.ahead, cut = append(p.ahead, tx), len(p.events)
+			}
+		case l.ahead[tx]:
+			lastFinal = position{tx, c.event.ID} // delivered while it was ahead
+			continue
+		default:
+			lastFinal = position{tx, c.event.ID}
+		}
+		p.events = append(p.events, c)
 	}
 	if err := rows.Err(); err != nil {
 		return page{}, err
 	}
-	if len(p.events) < batchSize {
+	switch {
+	case n == batchSize && len(p.ahead) > 0:
+		// The page may end inside the last transaction's events: leave
+		// that transaction for the next read, whole.
+		p.events, p.ahead = p.events[:cut], p.ahead[:len(p.ahead)-1]
+		p.next = position{tx: xmin}
+	case n == batchSize:
+		p.next = lastFinal
+	default:
 		p.next = position{tx: xmin}
 	}
 	if p.next.tx < l.cursor.tx || (p.next.tx == l.cursor.tx && p.next.id < l.cursor.id) {
@@ -119,10 +159,12 @@ const saveSQL = `
 // errLeaseLost reports that another dispatcher took this subscriber over.
 var errLeaseLost = errors.New("events: the subscriber's lease passed to another dispatcher")
 
-// save records the outcomes of a page and moves the cursor to next. On
-// errLeaseLost or any other error the lane gives up the lease and reads the
-// cursor afresh when it holds it again.
-func (l *lane) save(ctx context.Context, done []outcome, next position) error {
+// save records the outcomes of a page and moves the cursor to p.next,
+// remembering the transactions delivered ahead of it until it passes them.
+// On errLeaseLost or any other error the lane gives up the lease and reads
+// the cursor afresh when it holds it again.
+func (l *lane) save(ctx context.Context, done []outcome, p page) error {
+	next := p.next
 	var ids, users, waits []int64
 	var attempts []int32
 	var errs []string
@@ -151,9 +193,20 @@ func (l *lane) save(ctx context.Context, done []outcome, next position) error {
 		err = errLeaseLost
 	}
 	if err != nil {
-		l.owned = false
+		l.owned, l.ahead = false, nil
 		return err
 	}
 	l.cursor = next
+	for _, tx := range p.ahead {
+		if l.ahead == nil {
+			l.ahead = map[uint64]bool{}
+		}
+		l.ahead[tx] = true
+	}
+	for tx := range l.ahead {
+		if tx < next.tx {
+			delete(l.ahead, tx) // the cursor has passed it
+		}
+	}
 	return nil
 }

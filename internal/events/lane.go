@@ -18,11 +18,12 @@ type lane struct {
 	sub     Subscriber
 	kinds   []string
 	wake    chan struct{}
-	awake   time.Time // until when this lane promised to poll (see keepAwake)
-	owned   bool      // this dispatcher holds the subscriber's lease
-	cursor  position  // while owned: the subscriber's cursor
-	renewed time.Time // when the lease was last written
-	retried time.Time // when event_deliveries was last looked at
+	awake   time.Time       // until when this lane promised to poll (see keepAwake)
+	owned   bool            // this dispatcher holds the subscriber's lease
+	cursor  position        // while owned: the subscriber's cursor
+	ahead   map[uint64]bool // while owned: transactions past the cursor whose events were delivered
+	renewed time.Time       // when the lease was last written
+	retried time.Time       // when event_deliveries was last looked at
 }
 
 // outcome is the result of one event's delivery.
@@ -95,9 +96,9 @@ func (l *lane) step(ctx context.Context) (busy, later bool) {
 		l.warn(ctx, "events: read events", err)
 		return false, false
 	}
-	if len(p.events) > 0 || time.Since(l.renewed) > l.d.o.Lease/3 {
+	if len(p.events) > 0 || p.next != l.cursor || time.Since(l.renewed) > l.d.o.Lease/3 {
 		done := l.deliverAll(ctx, p.events)
-		if err := l.save(context.WithoutCancel(ctx), done, p.next); err != nil {
+		if err := l.save(context.WithoutCancel(ctx), done, p); err != nil {
 			l.warn(ctx, "events: save the cursor; its events will be delivered again", err)
 			return false, false
 		}

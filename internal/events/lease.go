@@ -15,7 +15,7 @@ func (l *lane) acquire(ctx context.Context) bool {
 		RETURNING cursor_tx, cursor_id`, l.sub.Name, l.d.id, l.d.o.Lease.Milliseconds(),
 	).Scan(&l.cursor.tx, &l.cursor.id)
 	if err == nil {
-		l.owned, l.renewed, l.retried = true, time.Now(), time.Time{}
+		l.owned, l.renewed, l.retried, l.ahead = true, time.Now(), time.Time{}, nil
 	}
 	return err == nil
 }
