@@ -18,6 +18,6 @@ $$;
 
 ALTER TABLE event_deliveries ADD COLUMN claimed_until timestamptz;
 ALTER TABLE event_subscribers
-    DROP COLUMN cursor_tx, DROP COLUMN cursor_id, DROP COLUMN owner, DROP COLUMN lease_until;
+    DROP COLUMN cursor_tx, DROP COLUMN cursor_id, DROP COLUMN ahead, DROP COLUMN owner, DROP COLUMN lease_until;
 DROP INDEX events_tx_idx;
 ALTER TABLE events DROP COLUMN tx;

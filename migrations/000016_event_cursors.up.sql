@@ -17,11 +17,15 @@ CREATE INDEX events_tx_idx ON events (tx, id);
 
 -- cursor: the last event (tx, id) this subscriber has passed. A new
 -- subscriber starts at the oldest transaction still running, so it gets the
--- events of every transaction that ends after it registered. owner and
--- lease_until: which dispatcher delivers for it, and until when.
+-- events of every transaction that ends after it registered. ahead: the
+-- transactions past the cursor whose events were already delivered (they
+-- committed while an older one still ran), so a dispatcher that takes over
+-- does not deliver them again. owner and lease_until: which dispatcher
+-- delivers for it, and until when.
 ALTER TABLE event_subscribers
     ADD COLUMN cursor_tx   xid8   NOT NULL DEFAULT pg_snapshot_xmin(pg_current_snapshot()),
     ADD COLUMN cursor_id   bigint NOT NULL DEFAULT 0,
+    ADD COLUMN ahead       xid8[] NOT NULL DEFAULT '{}',
     ADD COLUMN owner       text,
     ADD COLUMN lease_until timestamptz;
 

@@ -30,9 +30,10 @@ type position struct {
 // Events of transactions at or past xmin that are visible have committed
 // too; they are read (after every final one) and delivered at once rather
 // than when every older transaction has ended, so one slow transaction does
-// not delay the others' events. The lane remembers those transactions (the
-// cursor cannot pass them yet) and hands them back as $6 until the cursor
-// has passed them. Delivery order per user is therefore the order in which
+// not delay the others' events. Those transactions are saved with the
+// cursor (event_subscribers.ahead), which cannot pass them yet, and handed
+// back as $6 until it has, so a dispatcher that takes over does not deliver
+// them again. Delivery order per user is therefore the order in which
 // the user's transactions became visible, which for transactions that
 // overlap is their commit order.
 //
@@ -133,7 +134,8 @@ func (l *lane) read(ctx context.Context) (page, error) {
 	return p, nil
 }
 
-// saveSQL moves the cursor of subscriber $1 to ($3, $4), renews the lease of
+// saveSQL moves the cursor of subscriber $1 to ($3, $4), with $12 the
+// transactions past it whose events were delivered, renews the lease of
 // dispatcher $2 for $5 ms and queues in event_deliveries the events that
 // must be delivered again: the failed one of a run (attempts 1, due after
 // the backoff, or dead) and the ones behind it or held behind earlier
@@ -143,7 +145,8 @@ func (l *lane) read(ctx context.Context) (page, error) {
 const saveSQL = `
 	WITH lease AS (
 		UPDATE event_subscribers
-		SET cursor_tx = $3, cursor_id = $4, lease_until = now() + $5 * interval '1 millisecond'
+		SET cursor_tx = $3, cursor_id = $4, ahead = $12::text[]::xid8[],
+		    lease_until = now() + $5 * interval '1 millisecond'
 		WHERE name = $1 AND owner = $2
 		RETURNING name
 	), queued AS (
@@ -160,7 +163,8 @@ const saveSQL = `
 var errLeaseLost = errors.New("events: the subscriber's lease passed to another dispatcher")
 
 // save records the outcomes of a page and moves the cursor to p.next,
-// remembering the transactions delivered ahead of it until it passes them.
+// remembering (in the lane and in event_subscribers, for a dispatcher that
+// takes over) the transactions delivered ahead of it until it passes them.
 // On errLeaseLost or any other error the lane gives up the lease and reads
 // the cursor afresh when it holds it again.
 func (l *lane) save(ctx context.Context, done []outcome, p page) error {
@@ -184,10 +188,25 @@ func (l *lane) save(ctx context.Context, done []outcome, p page) error {
 		ids, users, attempts = append(ids, r.event.ID), append(users, r.event.UserID), append(attempts, n)
 		errs, waits, dead = append(errs, msg), append(waits, wait), append(dead, parked)
 	}
+	ahead := map[uint64]bool{}
+	for tx := range l.ahead {
+		ahead[tx] = true
+	}
+	for _, tx := range p.ahead {
+		ahead[tx] = true
+	}
+	aheadList := []string{} // not nil: NULL is no array
+	for tx := range ahead {
+		if tx < next.tx {
+			delete(ahead, tx) // the cursor passes it
+			continue
+		}
+		aheadList = append(aheadList, strconv.FormatUint(tx, 10))
+	}
 	var held int
 	err := retryWrite(ctx, func() error {
 		return l.d.work.QueryRow(ctx, saveSQL, l.sub.Name, l.d.id, next.tx, next.id, l.d.o.Lease.Milliseconds(),
-			ids, users, attempts, errs, waits, dead).Scan(&held)
+			ids, users, attempts, errs, waits, dead, aheadList).Scan(&held)
 	})
 	if err == nil && held == 0 {
 		err = errLeaseLost
@@ -196,17 +215,6 @@ func (l *lane) save(ctx context.Context, done []outcome, p page) error {
 		l.owned, l.ahead = false, nil
 		return err
 	}
-	l.cursor = next
-	for _, tx := range p.ahead {
-		if l.ahead == nil {
-			l.ahead = map[uint64]bool{}
-		}
-		l.ahead[tx] = true
-	}
-	for tx := range l.ahead {
-		if tx < next.tx {
-			delete(l.ahead, tx) // the cursor has passed it
-		}
-	}
+	l.cursor, l.ahead = next, ahead
 	return nil
 }

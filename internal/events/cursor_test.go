@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -93,12 +94,50 @@ func TestRunningTransactionDoesNotHoldCommittedEvents(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "every delivery", pending(db))
 	time.Sleep(200 * time.Millisecond)
-	var got []int64
+	var all, user1 []int64
 	for _, c := range j.snapshot() {
-		got = append(got, c.event.ID)
+		all = append(all, c.event.ID)
+		if c.event.UserID == 1 {
+			user1 = append(user1, c.event.ID)
+		}
 	}
-	if !slices.Equal(got, []int64{2, 3, 4, 1}) {
-		t.Fatalf("events delivered %v, want [2 3 4 1]: each once, in the order they became visible", got)
+	slices.Sort(all)
+	if !slices.Equal(all, []int64{1, 2, 3, 4}) || !slices.Equal(user1, []int64{2, 4, 1}) {
+		t.Fatalf("events delivered %v, user 1's in the order %v; want each once, user 1's as their transactions committed: [2 4 1]", all, user1)
+	}
+}
+
+// A dispatcher that takes a subscriber over after a clean stop does not
+// deliver again the events its predecessor delivered ahead of the cursor.
+func TestTakeoverKeepsEventsDeliveredAhead(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	j := &journal{}
+	_, stop1 := startStoppable(t, events.DispatcherOptions{DB: db, Poll: 50 * time.Millisecond,
+		Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
+	a := begin(t, db)
+	if err := events.Record(ctx, a, userEvent(1, 0)); err != nil { // event 1, its transaction still running
+		t.Fatal(err)
+	}
+	record(t, db, userEvent(2, 0)) // event 2, delivered ahead of the cursor
+	waitFor(t, 10*time.Second, "event 2", func() (bool, error) { return j.count("s") == 1, nil })
+	stop1()
+	_, stop2 := startStoppable(t, events.DispatcherOptions{DB: db, Poll: 50 * time.Millisecond,
+		Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 1)}}})
+	defer stop2()
+	record(t, db, userEvent(3, 0)) // event 3, delivered by the second dispatcher
+	waitFor(t, 10*time.Second, "event 3", func() (bool, error) { return j.count("s") == 2, nil })
+	if err := a.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "every delivery", pending(db))
+	time.Sleep(200 * time.Millisecond)
+	var got []string
+	for _, c := range j.snapshot() {
+		got = append(got, fmt.Sprintf("%d@%d", c.event.ID, c.dispatcher))
+	}
+	if !slices.Equal(got, []string{"2@0", "3@1", "1@1"}) {
+		t.Fatalf("deliveries (event@dispatcher) %v, want [2@0 3@1 1@1]: each once", got)
 	}
 }
 

@@ -2,22 +2,31 @@ package events
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
 // acquire takes the subscriber's lease when it is free or has run out, and
-// reads the cursor it starts from.
+// reads the cursor it starts from, with the transactions past it whose
+// events were already delivered.
 func (l *lane) acquire(ctx context.Context) bool {
+	var ahead []string
 	err := l.d.work.QueryRow(ctx, `
 		UPDATE event_subscribers
 		SET owner = $2, lease_until = now() + $3 * interval '1 millisecond'
 		WHERE name = $1 AND (owner = $2 OR owner IS NULL OR lease_until IS NULL OR lease_until < now())
-		RETURNING cursor_tx, cursor_id`, l.sub.Name, l.d.id, l.d.o.Lease.Milliseconds(),
-	).Scan(&l.cursor.tx, &l.cursor.id)
-	if err == nil {
-		l.owned, l.renewed, l.retried, l.ahead = true, time.Now(), time.Time{}, nil
+		RETURNING cursor_tx, cursor_id, ahead::text[]`, l.sub.Name, l.d.id, l.d.o.Lease.Milliseconds(),
+	).Scan(&l.cursor.tx, &l.cursor.id, &ahead)
+	if err != nil {
+		return false
 	}
-	return err == nil
+	l.owned, l.renewed, l.retried, l.ahead = true, time.Now(), time.Time{}, map[uint64]bool{}
+	for _, a := range ahead {
+		if tx, err := strconv.ParseUint(a, 10, 64); err == nil {
+			l.ahead[tx] = true
+		}
+	}
+	return true
 }
 
 // renew extends the lease while a page is being delivered; if the lease was
