@@ -145,8 +145,10 @@ func (s *Deliveries) Retry(ctx context.Context, id, adminID int64) error {
 // Prune deletes events older than olderThan that every subscriber's cursor
 // has passed and that have no delivery pending or dead (with their delivery
 // rows), batch rows per statement so no statement holds locks for long.
-// Other events are kept whatever their age: they are not delivered yet. It
-// returns how many it deleted.
+// Other events are kept whatever their age: they are not delivered yet. A
+// subscriber no dispatcher has served for olderThan (taken out of the
+// configuration, renamed) keeps nothing: otherwise its frozen cursor would
+// stop retention for good. It returns how many it deleted.
 func (s *Deliveries) Prune(ctx context.Context, olderThan time.Duration, batch int) (int64, error) {
 	var total int64
 	for {
@@ -155,9 +157,11 @@ func (s *Deliveries) Prune(ctx context.Context, olderThan time.Duration, batch i
 				SELECT e.id FROM events e
 				WHERE e.created_at < now() - $1 * interval '1 millisecond'
 				  AND NOT EXISTS (SELECT 1 FROM event_subscribers s
-				                  WHERE (e.tx, e.id) > (s.cursor_tx, s.cursor_id))
-				  AND NOT EXISTS (SELECT 1 FROM event_deliveries d
-				                  WHERE d.event_id = e.id AND d.delivered_at IS NULL)
+				                  WHERE (e.tx, e.id) > (s.cursor_tx, s.cursor_id)
+				                    AND coalesce(s.lease_until, s.registered_at) > now() - $1 * interval '1 millisecond')
+				  AND NOT EXISTS (SELECT 1 FROM event_deliveries d JOIN event_subscribers s ON s.name = d.subscriber
+				                  WHERE d.event_id = e.id AND d.delivered_at IS NULL
+				                    AND coalesce(s.lease_until, s.registered_at) > now() - $1 * interval '1 millisecond')
 				ORDER BY e.created_at
 				LIMIT $2)`, olderThan.Milliseconds(), batch)
 		if err != nil {

@@ -134,6 +134,38 @@ func TestPruneKeepsUndelivered(t *testing.T) {
 	}
 }
 
+// A subscriber that no dispatcher has served for longer than the retention
+// period (removed from the configuration) holds nothing back: neither its
+// frozen cursor nor its pending deliveries. One served recently still does.
+func TestPruneIgnoresAbandonedSubscribers(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	for i := range 4 {
+		record(t, db, userEvent(1, i)) // events 1-4
+	}
+	_, err := db.Exec(ctx, `
+		UPDATE events SET created_at = now() - interval '40 days';
+		INSERT INTO event_subscribers (name, cursor_tx, cursor_id, lease_until, registered_at) VALUES
+			('gone', '0', 0, now() - interval '35 days', now() - interval '90 days');
+		INSERT INTO event_deliveries (event_id, subscriber, user_id, attempts) VALUES (1, 'gone', 1, 3);`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := events.NewDeliveries(db).Prune(ctx, 30*24*time.Hour, 100); err != nil || n != 4 {
+		t.Fatalf("Prune = %d, %v; want all 4 events: their only subscriber is gone", n, err)
+	}
+	record(t, db, userEvent(1, 5)) // event 5
+	_, err = db.Exec(ctx, `
+		UPDATE events SET created_at = now() - interval '40 days';
+		UPDATE event_subscribers SET lease_until = now() + interval '1 minute' WHERE name = 'gone';`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := events.NewDeliveries(db).Prune(ctx, 30*24*time.Hour, 100); err != nil || n != 0 {
+		t.Fatalf("Prune = %d, %v; want 0: the subscriber is served again and its cursor is behind event 5", n, err)
+	}
+}
+
 // Configuration mistakes are refused with a message saying which.
 func TestDispatcherRefusesBadSubscribers(t *testing.T) {
 	ok := func(context.Context, events.Event) error { return nil }
