@@ -13,8 +13,9 @@ type position struct {
 }
 
 // readSQL reads the next events of subscriber $1 past its cursor ($2, $3),
-// at most $5, of the kinds $4 (empty: all), leaving out the transactions
-// $6 whose events were already delivered ahead of the cursor.
+// at most $5, of the kinds $4 (empty: all): the final ones and, when $7,
+// those of committed transactions past xmin except the transactions $6
+// whose events were already delivered ahead of the cursor.
 //
 // Visibility: ids are taken before commit and commits come out of order, so
 // a cursor over id alone would pass an event whose transaction has not
@@ -54,13 +55,28 @@ const readSQL = `
 			SELECT 1 FROM event_deliveries p
 			WHERE p.subscriber = $1 AND p.user_id = e.user_id
 			  AND p.delivered_at IS NULL AND p.dead_at IS NULL) AS held
-		FROM events e
-		WHERE (e.tx, e.id) > ($2, $3)
-		  AND (e.tx < h.xmin OR e.tx <> ALL ($6::text[]::xid8[]))
-		  AND (cardinality($4::text[]) = 0 OR e.kind = ANY ($4::text[]))
+		FROM (
+			(SELECT * FROM events e
+			 WHERE (e.tx, e.id) > ($2, $3) AND e.tx < h.xmin
+			   AND (cardinality($4::text[]) = 0 OR e.kind = ANY ($4::text[]))
+			 ORDER BY e.tx, e.id
+			 LIMIT $5)
+			UNION ALL
+			(SELECT * FROM events e
+			 WHERE $7 AND (e.tx, e.id) > (h.xmin, 0) AND e.tx <> ALL ($6::text[]::xid8[])
+			   AND (cardinality($4::text[]) = 0 OR e.kind = ANY ($4::text[]))
+			 ORDER BY e.tx, e.id
+			 LIMIT $5)
+		) e
 		ORDER BY e.tx, e.id
 		LIMIT $5) e ON true
 	ORDER BY e.tx, e.id`
+
+// maxAhead bounds the transactions delivered ahead of the cursor. While an
+// old transaction runs for long, every read visits the events delivered
+// ahead again; past this many, events wait for the cursor as they would
+// without delivery ahead, and the reads stay cheap.
+const maxAhead = 256
 
 // page is what one read found.
 type page struct {
@@ -82,7 +98,8 @@ func (l *lane) read(ctx context.Context) (page, error) {
 	for tx := range l.ahead {
 		done = append(done, strconv.FormatUint(tx, 10))
 	}
-	rows, err := l.d.work.Query(ctx, readSQL, l.sub.Name, l.cursor.tx, l.cursor.id, l.kinds, batchSize, done)
+	rows, err := l.d.work.Query(ctx, readSQL, l.sub.Name, l.cursor.tx, l.cursor.id, l.kinds, batchSize, done,
+		len(l.ahead) < maxAhead)
 	if err != nil {
 		return page{}, err
 	}
@@ -90,7 +107,9 @@ func (l *lane) read(ctx context.Context) (page, error) {
 	var p page
 	var xmin uint64
 	var lastFinal position
-	n, cut := 0, 0 // rows read; where the events of the page's last ahead transaction start
+	n, cut := 0, 0    // rows read; where the events of the page's last ahead transaction start
+	capped := false   // maxAhead reached: the rest waits for the cursor
+	sawAhead := false // a row past xmin came, so every final one was read
 	for rows.Next() {
 		c := claimed{attempts: 1}
 		var tx uint64
@@ -101,11 +120,17 @@ func (l *lane) read(ctx context.Context) (page, error) {
 			continue
 		}
 		n++
+		sawAhead = sawAhead || tx >= xmin
 		switch {
-		case tx >= xmin:
-			if len(p.ahead) == 0 || p.ahead[len(p.ahead)-1] != tx {
-				p.ahead, cut = append(p.ahead, tx), len(p.events)
+		case tx >= xmin && capped:
+			continue
+		case tx >= xmin && (len(p.ahead) == 0 || p.ahead[len(p.ahead)-1] != tx):
+			if len(l.ahead)+len(p.ahead) >= maxAhead {
+				capped = true // the transactions read so far are whole: a later one's row came
+				continue
 			}
+			p.ahead, cut = append(p.ahead, tx), len(p.events)
+		case tx >= xmin:
 		case l.ahead[tx]:
 			lastFinal = position{tx, c.event.ID} // delivered while it was ahead
 			continue
@@ -117,16 +142,14 @@ func (l *lane) read(ctx context.Context) (page, error) {
 	if err := rows.Err(); err != nil {
 		return page{}, err
 	}
-	switch {
-	case n == batchSize && len(p.ahead) > 0:
+	if n == batchSize && len(p.ahead) > 0 && !capped {
 		// The page may end inside the last transaction's events: leave
 		// that transaction for the next read, whole.
 		p.events, p.ahead = p.events[:cut], p.ahead[:len(p.ahead)-1]
-		p.next = position{tx: xmin}
-	case n == batchSize:
-		p.next = lastFinal
-	default:
-		p.next = position{tx: xmin}
+	}
+	p.next = position{tx: xmin}
+	if n == batchSize && !sawAhead {
+		p.next = lastFinal // the page ended among final events
 	}
 	if p.next.tx < l.cursor.tx || (p.next.tx == l.cursor.tx && p.next.id < l.cursor.id) {
 		p.next = l.cursor // never back (xmin cannot go below a final event, but be sure)

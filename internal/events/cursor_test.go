@@ -107,6 +107,44 @@ func TestRunningTransactionDoesNotHoldCommittedEvents(t *testing.T) {
 	}
 }
 
+// While an old transaction runs for long, at most 256 transactions are
+// delivered ahead of the cursor (internal/events maxAhead); the rest wait
+// for it, and every event is delivered once when it ends.
+func TestDeliveryAheadIsBounded(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	j := &journal{}
+	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
+	a := begin(t, db)
+	if err := events.Record(ctx, a, userEvent(1, 0)); err != nil { // event 1, its transaction still running
+		t.Fatal(err)
+	}
+	const later = 300
+	for i := range later {
+		record(t, db, userEvent(int64(2+i%7), i)) // one transaction each
+	}
+	waitFor(t, 20*time.Second, "256 events delivered ahead", func() (bool, error) { return j.count("s") >= 256, nil })
+	time.Sleep(300 * time.Millisecond)
+	if n := j.count("s"); n != 256 {
+		t.Fatalf("%d events delivered while the old transaction runs, want 256", n)
+	}
+	if err := a.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "every delivery", pending(db))
+	time.Sleep(200 * time.Millisecond)
+	seen := map[int64]int{}
+	for _, c := range j.snapshot() {
+		seen[c.event.ID]++
+	}
+	for id := int64(1); id <= later+1; id++ {
+		if seen[id] != 1 {
+			t.Errorf("event %d delivered %d times, want once", id, seen[id])
+		}
+	}
+	checkOrder(t, j.snapshot(), "s")
+}
+
 // A dispatcher that takes a subscriber over after a clean stop does not
 // deliver again the events its predecessor delivered ahead of the cursor.
 func TestTakeoverKeepsEventsDeliveredAhead(t *testing.T) {
