@@ -57,6 +57,16 @@ func TestEventsCommittedOutOfIDOrder(t *testing.T) {
 }
 
 // begin starts a transaction the test commits, rolled back at its end if not.
+// running records user 1's first event in a transaction it leaves open.
+func running(t *testing.T, db *pgxpool.Pool) pgx.Tx {
+	t.Helper()
+	a := begin(t, db)
+	if err := events.Record(context.Background(), a, userEvent(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func begin(t *testing.T, db *pgxpool.Pool) pgx.Tx {
 	t.Helper()
 	tx, err := db.Begin(context.Background())
@@ -77,10 +87,7 @@ func TestRunningTransactionDoesNotHoldCommittedEvents(t *testing.T) {
 	ctx := context.Background()
 	j := &journal{}
 	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
-	a := begin(t, db)
-	if err := events.Record(ctx, a, userEvent(1, 0)); err != nil { // event 1, its transaction still running
-		t.Fatal(err)
-	}
+	a := running(t, db) // event 1, its transaction still running
 	record(t, db, userEvent(1, 1)) // event 2, committed
 	waitFor(t, 10*time.Second, "event 2 while event 1's transaction runs", func() (bool, error) { return j.count("s") == 1, nil })
 	record(t, db, userEvent(2, 0), userEvent(1, 2)) // events 3 and 4
@@ -115,10 +122,7 @@ func TestDeliveryAheadIsBounded(t *testing.T) {
 	ctx := context.Background()
 	j := &journal{}
 	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
-	a := begin(t, db)
-	if err := events.Record(ctx, a, userEvent(1, 0)); err != nil { // event 1, its transaction still running
-		t.Fatal(err)
-	}
+	a := running(t, db) // event 1, its transaction still running
 	const later = 300
 	for i := range later {
 		record(t, db, userEvent(int64(2+i%7), i)) // one transaction each
@@ -153,10 +157,7 @@ func TestTakeoverKeepsEventsDeliveredAhead(t *testing.T) {
 	j := &journal{}
 	_, stop1 := startStoppable(t, events.DispatcherOptions{DB: db, Poll: 50 * time.Millisecond,
 		Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
-	a := begin(t, db)
-	if err := events.Record(ctx, a, userEvent(1, 0)); err != nil { // event 1, its transaction still running
-		t.Fatal(err)
-	}
+	a := running(t, db) // event 1, its transaction still running
 	record(t, db, userEvent(2, 0)) // event 2, delivered ahead of the cursor
 	waitFor(t, 10*time.Second, "event 2", func() (bool, error) { return j.count("s") == 1, nil })
 	stop1()
