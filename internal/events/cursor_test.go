@@ -46,17 +46,24 @@ func TestEventsCommittedOutOfIDOrder(t *testing.T) {
 	if calls := j.snapshot(); len(calls) != 1 || calls[0].event.ID != 2 {
 		t.Fatalf("while A runs: calls %+v, want only event 2", calls)
 	}
-	if err := a.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "every delivery", pending(db))
-	time.Sleep(200 * time.Millisecond)
+	commitAndDrain(t, a, db)
 	if calls := j.snapshot(); len(calls) != 2 || calls[1].event.ID != 1 {
 		t.Fatalf("calls %+v, want event 2 then event 1, once each", calls)
 	}
 }
 
 // begin starts a transaction the test commits, rolled back at its end if not.
+// commitAndDrain commits a, waits until every event is delivered and a
+// little longer, for any delivery that should not come.
+func commitAndDrain(t *testing.T, a pgx.Tx, db *pgxpool.Pool) {
+	t.Helper()
+	if err := a.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "every delivery", pending(db))
+	time.Sleep(200 * time.Millisecond)
+}
+
 // running records user 1's first event in a transaction it leaves open.
 func running(t *testing.T, db *pgxpool.Pool) pgx.Tx {
 	t.Helper()
@@ -84,7 +91,6 @@ func begin(t *testing.T, db *pgxpool.Pool) pgx.Tx {
 // commits.
 func TestRunningTransactionDoesNotHoldCommittedEvents(t *testing.T) {
 	db := pgtest.New(t)
-	ctx := context.Background()
 	j := &journal{}
 	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
 	a := running(t, db) // event 1, its transaction still running
@@ -96,11 +102,7 @@ func TestRunningTransactionDoesNotHoldCommittedEvents(t *testing.T) {
 	if n := j.count("s"); n != 3 {
 		t.Fatalf("%d calls while event 1's transaction runs, want 3 (events 2, 3 and 4 once each)", n)
 	}
-	if err := a.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "every delivery", pending(db))
-	time.Sleep(200 * time.Millisecond)
+	commitAndDrain(t, a, db)
 	var all, user1 []int64
 	for _, c := range j.snapshot() {
 		all = append(all, c.event.ID)
@@ -119,7 +121,6 @@ func TestRunningTransactionDoesNotHoldCommittedEvents(t *testing.T) {
 // for it, and every event is delivered once when it ends.
 func TestDeliveryAheadIsBounded(t *testing.T) {
 	db := pgtest.New(t)
-	ctx := context.Background()
 	j := &journal{}
 	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
 	a := running(t, db) // event 1, its transaction still running
@@ -132,11 +133,7 @@ func TestDeliveryAheadIsBounded(t *testing.T) {
 	if n := j.count("s"); n != 256 {
 		t.Fatalf("%d events delivered while the old transaction runs, want 256", n)
 	}
-	if err := a.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 20*time.Second, "every delivery", pending(db))
-	time.Sleep(200 * time.Millisecond)
+	commitAndDrain(t, a, db)
 	seen := map[int64]int{}
 	for _, c := range j.snapshot() {
 		seen[c.event.ID]++
@@ -153,7 +150,6 @@ func TestDeliveryAheadIsBounded(t *testing.T) {
 // deliver again the events its predecessor delivered ahead of the cursor.
 func TestTakeoverKeepsEventsDeliveredAhead(t *testing.T) {
 	db := pgtest.New(t)
-	ctx := context.Background()
 	j := &journal{}
 	_, stop1 := startStoppable(t, events.DispatcherOptions{DB: db, Poll: 50 * time.Millisecond,
 		Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
@@ -166,11 +162,7 @@ func TestTakeoverKeepsEventsDeliveredAhead(t *testing.T) {
 	defer stop2()
 	record(t, db, userEvent(3, 0)) // event 3, delivered by the second dispatcher
 	waitFor(t, 10*time.Second, "event 3", func() (bool, error) { return j.count("s") == 2, nil })
-	if err := a.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "every delivery", pending(db))
-	time.Sleep(200 * time.Millisecond)
+	commitAndDrain(t, a, db)
 	var got []string
 	for _, c := range j.snapshot() {
 		got = append(got, fmt.Sprintf("%d@%d", c.event.ID, c.dispatcher))
