@@ -93,7 +93,7 @@ func TestRunningTransactionDoesNotHoldCommittedEvents(t *testing.T) {
 	db := pgtest.New(t)
 	j := &journal{}
 	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
-	a := running(t, db) // event 1, its transaction still running
+	a := running(t, db)            // event 1, its transaction still running
 	record(t, db, userEvent(1, 1)) // event 2, committed
 	waitFor(t, 10*time.Second, "event 2 while event 1's transaction runs", func() (bool, error) { return j.count("s") == 1, nil })
 	record(t, db, userEvent(2, 0), userEvent(1, 2)) // events 3 and 4
@@ -153,7 +153,7 @@ func TestTakeoverKeepsEventsDeliveredAhead(t *testing.T) {
 	j := &journal{}
 	_, stop1 := startStoppable(t, events.DispatcherOptions{DB: db, Poll: 50 * time.Millisecond,
 		Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
-	a := running(t, db) // event 1, its transaction still running
+	a := running(t, db)            // event 1, its transaction still running
 	record(t, db, userEvent(2, 0)) // event 2, delivered ahead of the cursor
 	waitFor(t, 10*time.Second, "event 2", func() (bool, error) { return j.count("s") == 1, nil })
 	stop1()
