@@ -83,7 +83,7 @@ func run() error {
 		return err
 	}
 	defer dropDB()
-	f, err := startFake()
+	f, err := startFake(*latency)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,6 @@ func run() error {
 		return fmt.Errorf("direct token: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "dancecard pid %d on %s, fake provider on %s\n", srv.PID(), srv.BaseURL, f.BaseURL())
-	f.SetAPILatency(*latency)
 
 	body4k := bytes.Repeat([]byte(`{"k":"0123456789abcdef"}`), 4096/24)
 	kinds := []struct {

@@ -22,9 +22,10 @@ import (
 type fake = benchkit.Fake
 
 // startFake serves the fake provider. Its tokens last a day, so no refresh
-// happens during a run.
-func startFake() (*fake, error) {
-	return benchkit.StartFake(oauthtest.WithKnobs(oauthtest.Knobs{ExpiresIn: 24 * time.Hour}))
+// happens during a run; its API answers each call after latency (the dance
+// endpoints stay immediate).
+func startFake(latency time.Duration) (*fake, error) {
+	return benchkit.StartFake(oauthtest.WithKnobs(oauthtest.Knobs{ExpiresIn: 24 * time.Hour, APIDelay: latency}))
 }
 
 // directToken runs a dance with the fake in process and returns the

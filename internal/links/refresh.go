@@ -59,7 +59,10 @@ func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connec
 	var fresh oauth.Token
 	var reauth bool
 	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, refreshLockKey(c.ID)); err != nil {
+		// Keyed by the connection id alone: Dancecard takes no other
+		// single-key advisory locks on its database (golang-migrate's key
+		// is a hash of the database name).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, c.ID); err != nil {
 			return err
 		}
 		cur, tok, err := s.readWithToken(ctx, tx, c.UserID, c.ID, "")
@@ -103,11 +106,6 @@ func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connec
 	}
 	return fresh, nil
 }
-
-// refreshLockKey is the advisory lock of a connection's refresh. Dancecard
-// takes no other single-key advisory locks on the application's database
-// (golang-migrate's lock is a hash of the database name).
-func refreshLockKey(connectionID int64) int64 { return connectionID }
 
 // storeRefreshed writes a refreshed token over cur's, recording
 // connection_updated only when the status changes (expiring -> active).

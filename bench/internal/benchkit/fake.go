@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
@@ -16,14 +13,8 @@ import (
 // the driver process, with the client credentials ProviderYAML configures.
 type Fake struct {
 	*oauthtest.Provider
-	srv        *http.Server
-	apiLatency atomic.Int64 // nanoseconds each API response waits
+	srv *http.Server
 }
-
-// SetAPILatency makes every call under APIBaseURL wait d before it is
-// answered, as a provider across the internet does; the dance endpoints
-// (authorize, token, userinfo) stay immediate. 0 turns it off.
-func (f *Fake) SetAPILatency(d time.Duration) { f.apiLatency.Store(int64(d)) }
 
 // StartFake serves a fake provider; opts add to its base URL and client.
 func StartFake(opts ...oauthtest.Option) (*Fake, error) {
@@ -34,18 +25,7 @@ func StartFake(opts ...oauthtest.Option) (*Fake, error) {
 	opts = append([]oauthtest.Option{oauthtest.WithBaseURL("http://" + ln.Addr().String()),
 		oauthtest.WithClient("bench-client", "bench-secret")}, opts...)
 	p := oauthtest.NewHandler(opts...)
-	f := &Fake{Provider: p}
-	api := "/"
-	if u, err := url.Parse(p.APIBaseURL()); err == nil {
-		api = strings.TrimSuffix(u.Path, "/") + "/"
-	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := time.Duration(f.apiLatency.Load()); d > 0 && strings.HasPrefix(r.URL.Path, api) {
-			time.Sleep(d)
-		}
-		p.ServeHTTP(w, r)
-	})
-	f.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	f := &Fake{Provider: p, srv: &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}}
 	go f.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return f, nil
 }
