@@ -156,32 +156,92 @@ func (s *Service) RevokeToken(ctx context.Context, userID, id int64) error {
 	})
 }
 
-// TokenUser authenticates a bearer token: it returns the token and its
-// user, or ErrTokenInvalid for an unknown, revoked or expired token or a
-// disabled account. Last use is recorded at most once a minute per token,
-// so a busy API client costs no write per request.
-func (s *Service) TokenUser(ctx context.Context, secret string) (APIToken, User, error) {
+// Bearer authenticates a personal access token: Result returns the token
+// and its user, or ErrTokenInvalid for an unknown, revoked or expired
+// token or a disabled account. Its query is either sent alone (LookUp) or
+// queued on a batch another package sends (Queue), so that authenticating
+// a call costs no round trip of its own: the provider proxy picks the
+// connection in the same one.
+type Bearer struct {
+	svc   *Service
+	hash  []byte // nil: the secret cannot be a token
+	token APIToken
+	user  User
+	err   error
+}
+
+// errNotLookedUp is a Bearer whose batch has not run, or failed.
+var errNotLookedUp = errors.New("accounts: token not looked up")
+
+// Bearer prepares the authentication of secret.
+func (s *Service) Bearer(secret string) *Bearer {
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
-		return APIToken{}, User{}, ErrTokenInvalid
+		return &Bearer{svc: s, err: ErrTokenInvalid}
 	}
-	var t APIToken
-	u, err := scanUser(s.db.QueryRow(ctx, `
+	return &Bearer{svc: s, hash: hashToken(secret), err: errNotLookedUp}
+}
+
+// Queue queues the token's lookup on b; Result reads it once b has run.
+func (bt *Bearer) Queue(b *pgx.Batch) {
+	if bt.hash == nil {
+		return
+	}
+	b.Queue(`
 		SELECT u.id, coalesce(u.email, ''), u.is_admin, u.password_hash IS NOT NULL, u.disabled_at IS NOT NULL, u.created_at,
 		       t.id, t.name, t.scope, t.prefix, t.created_at, t.expires_at, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())`, hashToken(secret)),
-		&t.ID, &t.Name, &t.Scope, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
-	if errors.Is(err, ErrNotFound) || (err == nil && u.Disabled) {
-		return APIToken{}, User{}, ErrTokenInvalid
+		WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())`, bt.hash).
+		QueryRow(func(row pgx.Row) error {
+			t := &bt.token
+			u, err := scanUser(row, &t.ID, &t.Name, &t.Scope, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
+			switch {
+			case errors.Is(err, ErrNotFound) || (err == nil && u.Disabled):
+				bt.err = ErrTokenInvalid
+			case err != nil:
+				// The batch goes on: the error is the token's, not its own.
+				bt.err = fmt.Errorf("look up token: %w", err)
+			default:
+				bt.user, bt.err = u, nil
+				t.UserID = u.ID
+			}
+			return nil
+		})
+}
+
+// LookUp sends the token's lookup alone.
+func (bt *Bearer) LookUp(ctx context.Context) error {
+	if bt.hash == nil {
+		return nil
 	}
-	if err != nil {
-		return APIToken{}, User{}, fmt.Errorf("look up token: %w", err)
+	b := &pgx.Batch{}
+	bt.Queue(b)
+	if err := bt.svc.db.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("look up token: %w", err)
 	}
-	t.UserID = u.ID
+	return nil
+}
+
+// OwnerSQL is an SQL expression for the id of the token's user, NULL for
+// an unknown token, with the token's hash as the parameter it names ($n).
+// It lets a query queued after Queue select the user's rows before Result
+// has said whether the token is good; such rows must not be used unless
+// it is.
+func (bt *Bearer) OwnerSQL(n int) (string, []byte) {
+	return fmt.Sprintf("(SELECT user_id FROM api_tokens WHERE token_hash = $%d)", n), bt.hash
+}
+
+// Result returns the token and its user, or ErrTokenInvalid, once the
+// lookup has run. It records the token's last use at most once a minute,
+// so a busy API client costs no write per request.
+func (bt *Bearer) Result(ctx context.Context) (APIToken, User, error) {
+	if bt.err != nil {
+		return APIToken{}, User{}, bt.err
+	}
+	t := bt.token
 	if t.LastUsedAt == nil || time.Since(*t.LastUsedAt) > touchInterval {
-		if _, err := s.db.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, t.ID); err != nil {
+		if _, err := bt.svc.db.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, t.ID); err != nil {
 			return APIToken{}, User{}, fmt.Errorf("touch token: %w", err)
 		}
 	}
-	return t, u, nil
+	return t, bt.user, nil
 }

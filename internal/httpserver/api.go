@@ -59,32 +59,30 @@ func callerFrom(c echo.Context) *caller {
 // CSRF token: browsers never attach Authorization headers on their own.
 // Failed token attempts count against the client's IP; past the limit they
 // get 429 instead of 401.
+//
+// The provider proxy's routes (ownAuthRoutes) look the token up
+// themselves, in the round trip that picks the connection: for them a
+// bearer request leaves here with only the token's Bearer in the context
+// (bearerFrom), and no caller.
 func (s *Server) apiAuth() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			ctx := c.Request().Context()
 			if authz := c.Request().Header.Get(echo.HeaderAuthorization); authz != "" {
 				scheme, secret, _ := strings.Cut(authz, " ")
 				if !strings.EqualFold(scheme, "Bearer") {
 					return errUnauthenticated
 				}
-				tok, u, err := s.opts.Accounts.TokenUser(ctx, strings.TrimSpace(secret))
-				if errors.Is(err, accounts.ErrTokenInvalid) {
-					// Only failures count, so a valid token costs no
-					// rate-limit query on the hot path.
-					ok, _, herr := s.opts.Limiter.Hit(ctx, "api-token-ip:"+c.RealIP(), apiTokenFailureLimit)
-					if herr != nil {
-						return herr
-					}
-					if !ok {
-						return errRateLimited
-					}
-					return errUnauthenticated
+				bt := s.opts.Accounts.Bearer(strings.TrimSpace(secret))
+				if s.ownAuthRoutes[c.Path()] {
+					c.Set(ctxBearer, bt)
+					return next(c)
 				}
-				if err != nil {
+				if err := bt.LookUp(c.Request().Context()); err != nil {
 					return err
 				}
-				c.Set(ctxCaller, &caller{UserID: u.ID, Admin: u.IsAdmin, Scope: tok.Scope, TokenID: tok.ID, User: u})
+				if err := s.setBearerCaller(c, bt); err != nil {
+					return err
+				}
 				return next(c)
 			}
 			sess := sessionFrom(c)
@@ -113,6 +111,37 @@ func (s *Server) apiAuth() echo.MiddlewareFunc {
 	}
 }
 
+// ctxBearer holds the bearer token a route authenticates itself.
+const ctxBearer = "dancecard.bearer"
+
+func bearerFrom(c echo.Context) *accounts.Bearer {
+	bt, _ := c.Get(ctxBearer).(*accounts.Bearer)
+	return bt
+}
+
+// setBearerCaller makes a looked-up token the request's caller. An invalid
+// one counts against the client's IP: only failures do, so a valid token
+// costs no rate-limit query on the hot path.
+func (s *Server) setBearerCaller(c echo.Context, bt *accounts.Bearer) error {
+	ctx := c.Request().Context()
+	tok, u, err := bt.Result(ctx)
+	if errors.Is(err, accounts.ErrTokenInvalid) {
+		ok, _, herr := s.opts.Limiter.Hit(ctx, "api-token-ip:"+c.RealIP(), apiTokenFailureLimit)
+		if herr != nil {
+			return herr
+		}
+		if !ok {
+			return errRateLimited
+		}
+		return errUnauthenticated
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(ctxCaller, &caller{UserID: u.ID, Admin: u.IsAdmin, Scope: tok.Scope, TokenID: tok.ID, User: u})
+	return nil
+}
+
 // apiTokenFailureLimit bounds bad bearer tokens per IP, so tokens cannot be
 // guessed online (they cannot anyway: 256 random bits; this keeps the
 // database from being the target instead).
@@ -128,18 +157,25 @@ func safeMethod(m string) bool {
 func (s *Server) requireScope(want accounts.Scope) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			cl := callerFrom(c)
-			switch {
-			case cl == nil:
-				return errUnauthenticated
-			case want == accounts.ScopeAdmin && !cl.Admin:
-				return errForbidden
-			case !cl.Scope.Allows(want):
-				return errInsufficientScope
+			if err := checkScope(callerFrom(c), want); err != nil {
+				return err
 			}
 			return next(c)
 		}
 	}
+}
+
+// checkScope is requireScope's decision.
+func checkScope(cl *caller, want accounts.Scope) error {
+	switch {
+	case cl == nil:
+		return errUnauthenticated
+	case want == accounts.ScopeAdmin && !cl.Admin:
+		return errForbidden
+	case !cl.Scope.Allows(want):
+		return errInsufficientScope
+	}
+	return nil
 }
 
 // bindJSON decodes a JSON object body into v, refusing other content

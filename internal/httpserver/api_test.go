@@ -270,7 +270,10 @@ func TestTokenOfDisabledAccountStopsWorking(t *testing.T) {
 	b.signUp("gone@example.com", goodPassword)
 	tok := b.newToken("ci", "proxy")
 	ts.DB.Exec(t.Context(), `UPDATE users SET disabled_at = now()`)
-	wantProblem(t, ts.browser(t).api(apiCall{method: "GET", path: "/api/v1/me", bearer: tok.Token}), http.StatusUnauthorized, "unauthenticated")
+	// The proxy looks tokens up on its own path (with the connection).
+	for _, path := range []string{"/api/v1/me", "/api/v1/providers/hub/api/user"} {
+		wantProblem(t, ts.browser(t).api(apiCall{method: "GET", path: path, bearer: tok.Token}), http.StatusUnauthorized, "unauthenticated")
+	}
 }
 
 func TestTokenCreationBadInput(t *testing.T) {
@@ -321,8 +324,14 @@ func TestBadBearerTokensAreRateLimited(t *testing.T) {
 	ts := newTestServer(t, withRateLimits)
 	b := ts.browser(t)
 	last := response{}
+	// Guesses on the proxy (which looks tokens up on its own path) and
+	// elsewhere count alike.
+	paths := []string{"/api/v1/me", "/api/v1/providers/hub/api/user"}
 	for i := 0; i < 21; i++ {
-		last = b.api(apiCall{method: "GET", path: "/api/v1/me", bearer: fmt.Sprintf("dct_guess%d", i)})
+		last = b.api(apiCall{method: "GET", path: paths[i%2], bearer: fmt.Sprintf("dct_guess%d", i)})
+		if i < 20 {
+			wantProblem(t, last, http.StatusUnauthorized, "unauthenticated")
+		}
 	}
 	wantProblem(t, last, http.StatusTooManyRequests, "rate_limited")
 }

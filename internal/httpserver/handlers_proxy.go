@@ -1,6 +1,8 @@
 package httpserver
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -32,9 +34,21 @@ var proxyMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, ht
 // proxyRoutes registers the provider proxy: the caller's own connections
 // (scope proxy) and, for backend programs acting for a user, any user's
 // (scope admin). Both sit in the /api/v1 group, behind its authentication.
+// A bearer token is looked up in the round trip that picks the connection
+// (links.APICall.Bearer), so the handler checks the scope itself.
 func (s *Server) proxyRoutes(api *echo.Group) {
-	api.Match(proxyMethods, "/providers/:provider/api/*", s.handleProviderCall(false), s.requireScope(accounts.ScopeProxy))
-	api.Match(proxyMethods, "/admin/users/:id/providers/:provider/api/*", s.handleProviderCall(true), s.requireScope(accounts.ScopeAdmin))
+	for _, admin := range []bool{false, true} {
+		path := "/providers/:provider/api/*"
+		if admin {
+			path = "/admin/users/:id/providers/:provider/api/*"
+		}
+		for _, r := range api.Match(proxyMethods, path, s.handleProviderCall(admin)) {
+			if s.ownAuthRoutes == nil {
+				s.ownAuthRoutes = map[string]bool{}
+			}
+			s.ownAuthRoutes[r.Path] = true
+		}
+	}
 }
 
 // handleProviderCall passes a call through to the provider's API as the
@@ -45,29 +59,47 @@ func (s *Server) proxyRoutes(api *echo.Group) {
 func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
+		want := accounts.ScopeProxy
+		if admin {
+			want = accounts.ScopeAdmin
+		}
+		call := links.APICall{Bearer: bearerFrom(c)}
+		if call.Bearer != nil {
+			// The token is looked up with the connection; nothing about the
+			// call is said before it has passed.
+			call.Authorize = func(context.Context) error {
+				if err := s.setBearerCaller(c, call.Bearer); err != nil {
+					return err
+				}
+				return checkScope(callerFrom(c), want)
+			}
+		} else if err := checkScope(callerFrom(c), want); err != nil {
+			return err
+		}
 		target, err := parseProxyPath(c, admin)
+		if err == nil {
+			call.ConnectionID, call.Request.RawQuery, err = connectionParam(r.URL.RawQuery)
+		}
+		if err == nil && r.ContentLength > maxProxyBody {
+			err = errProxyTooLarge
+		}
 		if err != nil {
-			return err
+			return cmp.Or(call.Authenticate(r.Context()), err)
 		}
-		if !admin {
-			target.userID = callerFrom(c).UserID
-		}
-		connID, query, err := connectionParam(r.URL.RawQuery)
-		if err != nil {
-			return err
-		}
-		if r.ContentLength > maxProxyBody {
-			return errProxyTooLarge
+		switch {
+		case admin:
+			call.UserID = target.userID
+		case call.Bearer == nil:
+			call.UserID = callerFrom(c).UserID
 		}
 		var body io.Reader
 		if r.ContentLength != 0 {
 			body = http.MaxBytesReader(c.Response(), r.Body, maxProxyBody)
 		}
-		resp, err := s.opts.Links.CallAPI(r.Context(), links.APICall{
-			UserID: target.userID, Provider: target.provider, ConnectionID: connID,
-			Request: oauth.APIRequest{Method: r.Method, Path: target.path, RawQuery: query,
-				Header: oauth.RequestHeader(r.Header), Body: body, ContentLength: r.ContentLength},
-		})
+		call.Provider = target.provider
+		call.Request = oauth.APIRequest{Method: r.Method, Path: target.path, RawQuery: call.Request.RawQuery,
+			Header: oauth.RequestHeader(r.Header), Body: body, ContentLength: r.ContentLength}
+		resp, err := s.opts.Links.CallAPI(r.Context(), call)
 		if err != nil {
 			return s.proxyError(err)
 		}

@@ -52,6 +52,10 @@ type Server struct {
 	echo    *echo.Echo
 	cookies cookieNames
 	metrics *httpMetrics
+
+	// ownAuthRoutes are the /api/v1 routes that authenticate a bearer
+	// token themselves (see apiAuth); written only while routes are set up.
+	ownAuthRoutes map[string]bool
 }
 
 // New builds the server and its routes.

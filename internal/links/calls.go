@@ -2,6 +2,7 @@ package links
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/oauth"
 )
 
@@ -47,10 +49,18 @@ const maxReplay = 64 << 10
 
 // APICall is a call to a provider's API on a user's behalf.
 type APICall struct {
-	UserID       int64
+	UserID       int64 // with Bearer, 0 means the token's user
 	Provider     string
 	ConnectionID int64 // 0: the user's highest-ranked connection to Provider (lowest rank, then id)
 	Request      oauth.APIRequest
+
+	// Bearer, when set, is looked up in the round trip that picks the
+	// connection, and Authorize then decides from its Result whether the
+	// call may go ahead, before anything else is said about the call (an
+	// unknown provider or connection included) and before the provider
+	// hears of it. A call authenticated otherwise leaves both nil.
+	Bearer    *accounts.Bearer
+	Authorize func(context.Context) error
 }
 
 // CallAPI sends a call with the chosen connection's credentials and returns
@@ -69,11 +79,11 @@ type APICall struct {
 func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, error) {
 	p, ok := s.Catalog.Get(call.Provider)
 	if !ok {
-		return nil, ErrUnknownProvider
+		return nil, cmp.Or(call.Authenticate(ctx), ErrUnknownProvider)
 	}
-	// A path that leaves the API is refused before anything else happens.
+	// A path that leaves the API is refused before any connection is read.
 	if _, err := oauth.APIURL(p, call.Request.Path, call.Request.RawQuery); err != nil {
-		return nil, err
+		return nil, cmp.Or(call.Authenticate(ctx), err)
 	}
 	c, tok, err := s.pick(ctx, call)
 	if err != nil {
@@ -160,24 +170,61 @@ func (r errReader) Read([]byte) (int, error) {
 	return 0, io.EOF
 }
 
+// Authenticate looks the call's Bearer up alone and runs Authorize, for a
+// call refused before its connection is read: why it was refused is said
+// only to a caller who passes.
+func (call APICall) Authenticate(ctx context.Context) error {
+	if call.Bearer != nil {
+		if err := call.Bearer.LookUp(ctx); err != nil {
+			return err
+		}
+	}
+	if call.Authorize != nil {
+		return call.Authorize(ctx)
+	}
+	return nil
+}
+
 // pick finds the call's connection and opens its tokens, without locking
 // (most calls need no refresh) and reading only what a call needs: this
-// query runs on every call.
+// runs on every call, in one round trip with the bearer token's lookup.
 func (s *Service) pick(ctx context.Context, call APICall) (Connection, oauth.Token, error) {
 	var access, secret, refresh []byte
 	var tokenType string
-	var disabled bool
+	var disabled, found bool
 	c := Connection{UserID: call.UserID, Provider: call.Provider}
-	err := s.DB.QueryRow(ctx, `SELECT id, provider_user_id, status, expires_at, updated_at, access_token, token_secret, refresh_token,
+	b := &pgx.Batch{}
+	user, args := "$1", []any{call.UserID, call.Provider, call.ConnectionID}
+	if call.Bearer != nil {
+		call.Bearer.Queue(b)
+		if call.UserID == 0 {
+			user, args[0] = call.Bearer.OwnerSQL(1)
+		}
+	}
+	b.Queue(`SELECT id, user_id, provider_user_id, status, expires_at, updated_at, access_token, token_secret, refresh_token,
 		    token_type, (SELECT disabled_at IS NOT NULL FROM users WHERE users.id = connections.user_id)
-		FROM connections WHERE user_id = $1 AND provider = $2 AND ($3::bigint = 0 OR id = $3)
-		ORDER BY rank, id LIMIT 1`, call.UserID, call.Provider, call.ConnectionID).
-		Scan(&c.ID, &c.ProviderUserID, &c.Status, &c.ExpiresAt, &c.UpdatedAt, &access, &secret, &refresh, &tokenType, &disabled)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return Connection{}, oauth.Token{}, ErrNotFound
-	case err != nil:
+		FROM connections WHERE user_id = `+user+` AND provider = $2 AND ($3::bigint = 0 OR id = $3)
+		ORDER BY rank, id LIMIT 1`, args...).
+		QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&c.ID, &c.UserID, &c.ProviderUserID, &c.Status, &c.ExpiresAt, &c.UpdatedAt,
+				&access, &secret, &refresh, &tokenType, &disabled)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			found = err == nil
+			return err
+		})
+	if err := s.DB.SendBatch(ctx, b).Close(); err != nil {
 		return Connection{}, oauth.Token{}, fmt.Errorf("links: pick connection: %w", err)
+	}
+	if call.Authorize != nil {
+		if err := call.Authorize(ctx); err != nil {
+			return Connection{}, oauth.Token{}, err
+		}
+	}
+	switch {
+	case !found:
+		return Connection{}, oauth.Token{}, ErrNotFound
 	case disabled:
 		return Connection{}, oauth.Token{}, ErrAccountDisabled
 	}
