@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -113,7 +114,9 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 		// must not run here, so it is sandboxed and may load nothing.
 		h.Set("Content-Security-Policy", proxyCSP)
 		c.Response().WriteHeader(resp.StatusCode)
-		if _, err := io.Copy(c.Response(), resp.Body); err != nil {
+		buf := copyBuffers.Get().(*[]byte)
+		defer copyBuffers.Put(buf)
+		if _, err := io.CopyBuffer(c.Response(), resp.Body, *buf); err != nil {
 			// The status is sent; all that is left is to cut the body
 			// short, which the client sees as a broken response.
 			s.log.WarnContext(r.Context(), "provider response cut short", "provider", target.provider, "err", err)
@@ -121,6 +124,10 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 		return nil
 	}
 }
+
+// copyBuffers hold the buffers responses are copied through: io.Copy
+// would allocate one per call, which was most of the proxy's garbage.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // proxyError turns a failed call into what the error table shows: a body
 // over the cap is 413, and a connection to reconnect says where.
