@@ -30,7 +30,8 @@ type eventsRun struct {
 	rounds    int
 	burst     int
 	jsonOut   string
-	logOnly   bool // the second server has only the log subscriber: no lag, no burst
+	logOnly   bool   // the second server has only the log subscriber: no lag, no burst
+	logLevel  string // both servers' log.level: below info the log subscriber does not run
 }
 
 type eventsReport struct {
@@ -40,6 +41,9 @@ type eventsReport struct {
 	CostMet bool          `json:"cost_goal_met"`
 	LagMet  bool          `json:"lag_goal_met"`
 	LogOnly bool          `json:"log_only,omitempty"`
+	// LogLevel is both servers' log.level; below info the second server's
+	// log subscriber does not run, and only the webhook delivers.
+	LogLevel string `json:"log_level"`
 }
 
 // eventsRound is one pair: the same load without, then with, subscribers.
@@ -83,14 +87,14 @@ func runEvents(ctx context.Context, adminURL string, o eventsRun) error {
 	}
 	rep := &eventsReport{runInfo: newRunInfo(o.mode, o.c, o.warmup, o.d)}
 	var rateWithout, rateWith float64
-	rep.LagMet, rep.LogOnly = !o.logOnly, o.logOnly
+	rep.LagMet, rep.LogOnly, rep.LogLevel = !o.logOnly, o.logOnly, o.logLevel
 	for i := range o.rounds {
 		var rd eventsRound
 		fmt.Fprintf(os.Stderr, "round %d: without subscribers\n", i+1)
 		if rd.Without, err = danceRound(ctx, adminURL, f, without, o, nil, &rd); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "round %d: with the log subscriber and a webhook\n", i+1)
+		fmt.Fprintf(os.Stderr, "round %d: with subscribers\n", i+1)
 		if rd.With, err = danceRound(ctx, adminURL, f, with, o, withRecv, &rd); err != nil {
 			return err
 		}
@@ -119,7 +123,7 @@ func danceRound(ctx context.Context, adminURL string, f *fake, extraYAML string,
 		return nil, err
 	}
 	defer dropDB()
-	srv, err := startServer(ctx, dbURL, f, extraYAML)
+	srv, err := startServer(ctx, dbURL, f, extraYAML, o.logLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -215,8 +219,16 @@ func waitDrained(ctx context.Context, db *pgxpool.Pool, timeout time.Duration) e
 }
 
 func printEvents(w io.Writer, r *eventsReport) {
-	fmt.Fprintf(w, "dances -events: mode %s, c=%d, warm-up %s, measured %s, %d CPUs, GOMAXPROCS %d, %s\n\n",
+	fmt.Fprintf(w, "dances -events: mode %s, c=%d, warm-up %s, measured %s, %d CPUs, GOMAXPROCS %d, %s\n",
 		r.Mode, r.C, r.Warmup, r.Duration, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
+	running := "log + webhook"
+	switch {
+	case r.LogOnly:
+		running = "log"
+	case r.LogLevel != "info" && r.LogLevel != "debug":
+		running = "webhook (the log subscriber does not run at log.level " + r.LogLevel + ")"
+	}
+	fmt.Fprintf(w, "log.level %s; subscribers running with subscribers: %s\n\n", r.LogLevel, running)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "round\ttarget\tdances/s\tdance p50 ms\tdance p99 ms\terrors\tCPU ms/dance: server\tpostgres\tdriver\tother\tcommits/dance\t")
 	for i, rd := range r.Rounds {

@@ -72,6 +72,7 @@ func run() error {
 	rounds := flag.Int("rounds", 1, "with -events: how many without/with pairs to run")
 	burst := flag.Int("burst", 20000, "with -events: events inserted at once to measure dispatch throughput")
 	subs := flag.String("subscribers", "log,webhook", "with -events: the subscribers of the second server: log,webhook or log")
+	logLevel := flag.String("log-level", "warn", "with -events: both servers' log.level; below info the log subscriber does not run")
 	flag.Parse()
 	if *c < 1 || *d <= 0 || *warmup < 0 || (*mode != "login" && *mode != "signup") {
 		return errors.New("need -c >= 1, -d > 0, -warmup >= 0 and -mode login|signup")
@@ -86,8 +87,11 @@ func run() error {
 		if *rounds < 1 || *burst < 0 || (*subs != "log" && *subs != "log,webhook") {
 			return errors.New("need -rounds >= 1, -burst >= 0 and -subscribers log or log,webhook")
 		}
+		if *subs == "log" && *logLevel != "info" && *logLevel != "debug" {
+			return errors.New("-subscribers log needs -log-level info or debug: below info the log subscriber does not run")
+		}
 		return runEvents(ctx, adminURL, eventsRun{c: *c, warmup: *warmup, d: *d, mode: *mode,
-			rounds: *rounds, burst: *burst, jsonOut: *jsonOut, logOnly: *subs == "log"})
+			rounds: *rounds, burst: *burst, jsonOut: *jsonOut, logOnly: *subs == "log", logLevel: *logLevel})
 	}
 
 	dbURL, dropDB, err := createDB(ctx, adminURL)
@@ -100,7 +104,7 @@ func run() error {
 		return err
 	}
 	defer f.Close()
-	srv, err := startServer(ctx, dbURL, f, "")
+	srv, err := startServer(ctx, dbURL, f, "", "warn")
 	if err != nil {
 		return err
 	}

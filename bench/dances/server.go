@@ -25,7 +25,7 @@ type server struct {
 // startServer builds ./cmd/server and starts it on a free loopback port with
 // one custom OAuth 2 provider, fast, pointing at the fake. extraYAML is
 // appended to its configuration file (the events section, for -events).
-func startServer(ctx context.Context, dbURL string, f *fake, extraYAML string) (*server, error) {
+func startServer(ctx context.Context, dbURL string, f *fake, extraYAML, logLevel string) (*server, error) {
 	dir, err := os.MkdirTemp("", "dancecard-dances-")
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func startServer(ctx context.Context, dbURL string, f *fake, extraYAML string) (
 		"DANCECARD_BASE_URL=" + s.baseURL,
 		"DANCECARD_DEV=true",
 		"DANCECARD_RATE_LIMITS_ENABLED=false",
-		"DANCECARD_LOG_LEVEL=warn",
+		"DANCECARD_LOG_LEVEL=" + logLevel,
 	}, s.baseURL)
 	if err != nil {
 		s.cleanUp()

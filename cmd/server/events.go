@@ -42,8 +42,14 @@ func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscribe
 func eventSubscribers(cfg config.Events, log *slog.Logger) ([]events.Subscriber, func(), error) {
 	var subs []events.Subscriber
 	closeSubs := func() {}
-	if cfg.Log {
+	// The log subscriber writes at info. Below that level its every line
+	// would be dropped, so it does not run at all: no cursor to keep, no
+	// reads, no deliveries for nothing.
+	switch {
+	case cfg.Log && log.Enabled(context.Background(), slog.LevelInfo):
 		subs = append(subs, events.NewLog(log))
+	case cfg.Log:
+		log.Warn("events: events.log is on, but log.level drops its info lines: the log subscriber does not run")
 	}
 	for i, w := range cfg.Webhooks {
 		kinds, err := eventKinds(fmt.Sprintf("events.webhooks[%d].kinds", i), w.Kinds)

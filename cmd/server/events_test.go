@@ -2,14 +2,18 @@ package main
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dancecard/dancecard/internal/config"
 )
 
 // serve starts the dispatcher with the configured subscribers: the demo
@@ -59,5 +63,33 @@ func TestEventsConfigStopsStartup(t *testing.T) {
 	want := `config: events.webhooks[0].kinds[0]: unknown event kind "conection_created" (did you mean "connection_created"?)`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want %q", err, want)
+	}
+}
+
+func TestLogSubscriberRunsOnlyWhenItsLinesAreKept(t *testing.T) {
+	for _, tc := range []struct {
+		level slog.Level
+		want  []string
+	}{
+		{slog.LevelInfo, []string{"log"}},
+		{slog.LevelDebug, []string{"log"}},
+		{slog.LevelWarn, nil},
+	} {
+		var out strings.Builder
+		log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: tc.level}))
+		subs, _, err := eventSubscribers(config.Events{Log: true}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, s := range subs {
+			names = append(names, s.Name)
+		}
+		if !slices.Equal(names, tc.want) {
+			t.Errorf("level %v: subscribers %v, want %v", tc.level, names, tc.want)
+		}
+		if said := strings.Contains(out.String(), "log subscriber does not run"); said != (tc.want == nil) {
+			t.Errorf("level %v: warning said %v, log %q", tc.level, said, out.String())
+		}
 	}
 }
