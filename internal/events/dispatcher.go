@@ -26,7 +26,13 @@ type Subscriber struct {
 	Name    string
 	Kinds   []Kind        // nil or empty: every kind
 	Timeout time.Duration // for one call; 0 means DefaultTimeout
-	Handle  Handler
+	// Gap is the least time between two reads of new events for this
+	// subscriber: under load, one read takes the events of every commit in
+	// that time. 0 means 20 ms, which keeps the delivery lag in tens of
+	// milliseconds; a subscriber that need not be that quick (the log line)
+	// saves database work with a longer one.
+	Gap    time.Duration
+	Handle Handler
 }
 
 // Dispatcher defaults.
@@ -36,9 +42,10 @@ const (
 	defaultPoll        = time.Second
 	defaultInFlight    = 64
 	workConns          = 4
-	// claimGap spaces one lane's reads when notifications come faster, so
-	// that under load one read picks up the events of several commits. It
-	// adds at most this much to the delivery lag.
+	// claimGap is the default Subscriber.Gap: it spaces one lane's reads
+	// when notifications come faster, so that under load one read picks up
+	// the events of several commits. It adds at most this much to the
+	// delivery lag.
 	claimGap = 20 * time.Millisecond
 	// awakeMargin is how long a lane keeps polling after its promise to poll
 	// lapsed, for transactions that checked the promise just before it did.
@@ -132,6 +139,9 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		}
 		if s.Timeout <= 0 {
 			s.Timeout = DefaultTimeout
+		}
+		if s.Gap <= 0 {
+			s.Gap = claimGap
 		}
 		longest = max(longest, s.Timeout)
 		kinds := make([]string, len(s.Kinds))

@@ -46,7 +46,7 @@ func (l *lane) nudge() {
 // UPDATE per replica per commit would be waste): a dispatcher that stops
 // gives it up, one that dies loses it when it runs out. The owner looks for
 // work at start, on a notification, on every poll tick, right away after a
-// step that found work, and every claimGap while it promised to poll or
+// step that found work, and every Gap while it promised to poll or
 // while committed events wait for an older transaction to end.
 func (l *lane) run(ctx context.Context) {
 	poll := time.NewTicker(l.d.o.Poll)
@@ -59,7 +59,7 @@ func (l *lane) run(ctx context.Context) {
 			nextTry = time.Now().Add(l.d.o.Poll / 2) // stand by: try again on a poll tick
 		}
 		if l.owned {
-			if gap := claimGap - time.Since(last); gap > 0 {
+			if gap := l.sub.Gap - time.Since(last); gap > 0 {
 				sleep(ctx, gap)
 			}
 			last = time.Now()
@@ -72,7 +72,7 @@ func (l *lane) run(ctx context.Context) {
 		var tick <-chan time.Time
 		var t *time.Timer
 		if soon {
-			t = time.NewTimer(claimGap)
+			t = time.NewTimer(l.sub.Gap)
 			tick = t.C
 		}
 		select {

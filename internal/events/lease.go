@@ -54,7 +54,7 @@ func (l *lane) release() {
 }
 
 // keepAwake promises, in event_subscribers.awake_until, that this lane polls
-// every claimGap for the next second, and keeps that promise for awakeMargin
+// every Gap for the next second, and keeps that promise for awakeMargin
 // longer. While a promise holds, the trigger sends no notification for this
 // subscriber: a NOTIFY makes PostgreSQL serialize the commits of every
 // notifying transaction, which under load costs the requests far more than

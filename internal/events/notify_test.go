@@ -72,3 +72,46 @@ func TestKindsListsEveryConstant(t *testing.T) {
 		}
 	}
 }
+
+// A subscriber's Gap spaces its reads: an event recorded right after a
+// delivery waits for the gap (it is taken by the next read), while a
+// subscriber with the default gap gets it at once.
+func TestGapSpacesReads(t *testing.T) {
+	db := pgtest.New(t)
+	const gap = 600 * time.Millisecond
+	arrived := map[string]chan time.Time{"slow": make(chan time.Time, 10), "quick": make(chan time.Time, 10)}
+	handler := func(name string) events.Handler {
+		return func(context.Context, events.Event) error {
+			arrived[name] <- time.Now()
+			return nil
+		}
+	}
+	start(t, events.DispatcherOptions{DB: db, Poll: time.Hour, Subscribers: []events.Subscriber{
+		{Name: "slow", Gap: gap, Handle: handler("slow")},
+		{Name: "quick", Handle: handler("quick")},
+	}})
+	wait := func(name string) time.Time {
+		t.Helper()
+		select {
+		case at := <-arrived[name]:
+			return at
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no delivery", name)
+			return time.Time{}
+		}
+	}
+	record(t, db, userEvent(1, 1))
+	first := wait("slow")
+	wait("quick")
+	sent := time.Now()
+	record(t, db, userEvent(1, 2))
+	quick, slow := wait("quick"), wait("slow")
+	// The slow lane read the first event before its handler ran, and
+	// cannot read again before gap has passed since that read.
+	if d := slow.Sub(first); d < gap*3/4 {
+		t.Errorf("the slow subscriber got the second event %s after the first, want at least about %s", d, gap)
+	}
+	if d := quick.Sub(sent); d >= gap {
+		t.Errorf("the quick subscriber took %s, as long as the slow one's gap", d)
+	}
+}
