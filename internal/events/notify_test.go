@@ -78,7 +78,7 @@ func TestKindsListsEveryConstant(t *testing.T) {
 // subscriber with the default gap gets it at once.
 func TestGapSpacesReads(t *testing.T) {
 	db := pgtest.New(t)
-	const gap = 600 * time.Millisecond
+	const gap = time.Second
 	arrived := map[string]chan time.Time{"slow": make(chan time.Time, 10), "quick": make(chan time.Time, 10)}
 	handler := func(name string) events.Handler {
 		return func(context.Context, events.Event) error {
