@@ -44,10 +44,13 @@ type position struct {
 // whether events at or past xmin exist (later): then the lane polls, to move
 // the cursor past them once their transactions are final. (Both are
 // computed once, in h: as a column, the planner ran the EXISTS once per
-// row, as a sequential scan.)
+// row, as a sequential scan. And "later" is the first tx at or past xmin
+// in tx order rather than an EXISTS: for an EXISTS over a table without
+// statistics, as events is between ANALYZEs, the planner chose a
+// sequential scan of the whole table, on every read.)
 const readSQL = `
 	WITH h AS MATERIALIZED (
-		SELECT x.xmin, EXISTS (SELECT 1 FROM events w WHERE w.tx >= x.xmin) AS later
+		SELECT x.xmin, (SELECT w.tx FROM events w WHERE w.tx >= x.xmin ORDER BY w.tx LIMIT 1) IS NOT NULL AS later
 		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) x)
 	SELECT h.xmin, h.later, coalesce(e.tx, '0'), coalesce(e.held, false), ` + eventColumns + `
 	FROM h LEFT JOIN LATERAL (
