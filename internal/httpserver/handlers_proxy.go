@@ -77,9 +77,10 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 		} else if err := checkScope(callerFrom(c), want); err != nil {
 			return err
 		}
+		var query string
 		target, err := parseProxyPath(c, admin)
 		if err == nil {
-			call.ConnectionID, call.Request.RawQuery, err = connectionParam(r.URL.RawQuery)
+			call.ConnectionID, query, err = connectionParam(r.URL.RawQuery)
 		}
 		if err == nil && r.ContentLength > maxProxyBody {
 			err = errProxyTooLarge
@@ -98,7 +99,7 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 			body = http.MaxBytesReader(c.Response(), r.Body, maxProxyBody)
 		}
 		call.Provider = target.provider
-		call.Request = oauth.APIRequest{Method: r.Method, Path: target.path, RawQuery: call.Request.RawQuery,
+		call.Request = oauth.APIRequest{Method: r.Method, Path: target.path, RawQuery: query,
 			Header: oauth.RequestHeader(r.Header), Body: body, ContentLength: r.ContentLength}
 		resp, err := s.opts.Links.CallAPI(r.Context(), call)
 		if err != nil {

@@ -77,6 +77,10 @@ type APICall struct {
 // Unknown providers are ErrUnknownProvider; an unknown connection, or
 // another user's, is ErrNotFound.
 func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, error) {
+	if call.Bearer != nil && call.Authorize == nil {
+		// A looked-up token nobody judges would let anyone through.
+		return nil, errors.New("links: a call with a Bearer needs Authorize")
+	}
 	p, ok := s.Catalog.Get(call.Provider)
 	if !ok {
 		return nil, cmp.Or(call.Authenticate(ctx), ErrUnknownProvider)
