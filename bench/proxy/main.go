@@ -37,13 +37,23 @@ func main() {
 	}
 }
 
-// scenario is one kind of call, made direct and through the proxy.
+// scenario is one kind of call, made direct, through the floors and
+// through Dancecard.
 type scenario struct {
 	Name     string        `json:"name"`
 	Direct   *result       `json:"direct"`
+	Floor    *result       `json:"floor,omitempty"`
+	FloorDB  *result       `json:"floor_db,omitempty"`
 	Proxy    *result       `json:"proxy"`
 	AddedP50 time.Duration `json:"added_p50_ns"`
 	Ratio    float64       `json:"throughput_ratio"`
+}
+
+// target is one place the clients send a scenario's calls.
+type target struct {
+	name, base, bearer string
+	pid                int // the process to sample, 0 for none
+	into               func(*scenario, *result)
 }
 
 type report struct {
@@ -64,9 +74,10 @@ func run() error {
 	c := flag.Int("c", 32, "concurrent clients")
 	d := flag.Duration("d", 10*time.Second, "measured time per target and scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured warm-up before each")
-	rounds := flag.Int("rounds", 4, "alternate direct and proxy this many times per scenario, d/rounds each, so both see the same machine")
+	rounds := flag.Int("rounds", 4, "take the targets in turn this many times per scenario, d/rounds each, so all see the same machine")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	latency := flag.Duration("latency", 0, "the fake provider answers each API call after this long, as a provider across the internet does (0: at once)")
+	noFloor := flag.Bool("no-floor", false, "measure only direct and Dancecard, not the floors (a bare Go proxy, and one with a database read)")
 	flag.Parse()
 	if *c < 1 || *d <= 0 || *warmup < 0 || *rounds < 1 || *latency < 0 {
 		return errors.New("need -c >= 1, -d > 0, -warmup >= 0, -rounds >= 1 and -latency >= 0")
@@ -104,6 +115,22 @@ func run() error {
 		return fmt.Errorf("direct token: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "dancecard pid %d on %s, fake provider on %s\n", srv.PID(), srv.BaseURL, f.BaseURL())
+	targets := []target{{name: "direct", base: f.APIBaseURL(), bearer: direct,
+		into: func(s *scenario, r *result) { s.Direct = r }}}
+	if !*noFloor {
+		floors, err := startFloors(ctx, dbURL, f, direct)
+		if err != nil {
+			return err
+		}
+		defer floors.stop()
+		targets = append(targets,
+			target{name: "floor", base: floors.bare.BaseURL + floorPrefix, pid: floors.bare.PID(),
+				into: func(s *scenario, r *result) { s.Floor = r }},
+			target{name: "floor+db", base: floors.db.BaseURL + floorPrefix, pid: floors.db.PID(),
+				into: func(s *scenario, r *result) { s.FloorDB = r }})
+	}
+	targets = append(targets, target{name: "dancecard", base: srv.BaseURL + "/api/v1/providers/fast/api/", bearer: pat,
+		pid: srv.PID(), into: func(s *scenario, r *result) { s.Proxy = r }})
 
 	body4k := bytes.Repeat([]byte(`{"k":"0123456789abcdef"}`), 4096/24)
 	kinds := []struct {
@@ -116,22 +143,25 @@ func run() error {
 	rep := &report{Time: time.Now().UTC(), C: *c, Rounds: *rounds, Warmup: warmup.String(), Duration: d.String(),
 		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		LatencyMS: float64(*latency) / 1e6}
+	each := *d / time.Duration(*rounds)
 	for _, k := range kinds {
-		base := call{method: k.method, body: k.body, contentType: "application/json", want: []byte(`"user":"42"`)}
-		dc, pc := base, base
-		dc.url, dc.bearer = f.APIBaseURL()+k.path, direct
-		pc.url, pc.bearer = srv.BaseURL+"/api/v1/providers/fast/api/"+k.path, pat
-		fmt.Fprintf(os.Stderr, "%s: direct and through the proxy, alternating %d times; %d clients, %v warm-up + %v each time\n",
-			k.name, *rounds, *c, *warmup, *d/time.Duration(*rounds))
-		var direct, proxied []sample
+		fmt.Fprintf(os.Stderr, "%s: %d targets in turn, %d times; %d clients, %v warm-up + %v each time\n",
+			k.name, len(targets), *rounds, *c, *warmup, each)
+		samples := make([][]sample, len(targets))
 		for range *rounds {
-			direct = append(direct, runLoad(ctx, dc, *c, *warmup, *d/time.Duration(*rounds), 0))
-			proxied = append(proxied, runLoad(ctx, pc, *c, *warmup, *d/time.Duration(*rounds), srv.PID()))
-			if ctx.Err() != nil {
-				return ctx.Err()
+			for i, t := range targets {
+				cl := call{method: k.method, url: t.base + k.path, bearer: t.bearer, body: k.body,
+					contentType: "application/json", want: []byte(`"user":"42"`)}
+				samples[i] = append(samples[i], runLoad(ctx, cl, *c, *warmup, each, t.pid))
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 			}
 		}
-		sc := &scenario{Name: k.name, Direct: summarize("direct", direct), Proxy: summarize("proxy", proxied)}
+		sc := &scenario{Name: k.name}
+		for i, t := range targets {
+			t.into(sc, summarize(t.name, samples[i]))
+		}
 		sc.AddedP50 = sc.Proxy.P50 - sc.Direct.P50
 		if sc.Direct.PerSec > 0 {
 			sc.Ratio = sc.Proxy.PerSec / sc.Direct.PerSec
@@ -187,19 +217,27 @@ func printReport(w io.Writer, r *report) {
 	fmt.Fprintf(w, "proxy: c=%d, %d rounds, warm-up %s each, measured %s per target, provider API latency %g ms, %d CPUs, GOMAXPROCS %d, %s\n\n",
 		r.C, r.Rounds, r.Warmup, r.Duration, r.LatencyMS, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tserver µs/req\tpostgres µs/req\tdriver µs/req\tserver RSS peak MiB\t")
+	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50 ms\tadded p50 ms\tp90 ms\tp99 ms\tmax ms\tserver µs/req\tserver r+w/req\tpostgres µs/req\tdriver µs/req\tserver RSS peak MiB\t")
 	for _, s := range r.Scenarios {
-		for _, x := range []*result{s.Direct, s.Proxy} {
-			srvCPU, rss, pg := "-", "-", "n/a"
+		for _, x := range []*result{s.Direct, s.Floor, s.FloorDB, s.Proxy} {
+			if x == nil {
+				continue
+			}
+			srvCPU, rw, rss, pg := "-", "-", "-", "n/a"
 			if x.PGCPU >= 0 {
 				pg = strconv.FormatInt(x.PGCPU.Microseconds(), 10)
 			}
 			if x.ServerCPU > 0 {
 				srvCPU = strconv.FormatInt(x.ServerCPU.Microseconds(), 10)
+				rw = strconv.FormatFloat(x.ServerRW, 'f', 1, 64)
 				rss = strconv.FormatFloat(float64(x.ServerRSS)/1024, 'f', 1, 64)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", s.Name, x.Target, x.Requests, x.Errors,
-				x.PerSec, ms(x.P50), ms(x.P90), ms(x.P99), ms(x.Max), srvCPU, pg, x.DriverCPU.Microseconds(), rss)
+			added := "-"
+			if x != s.Direct {
+				added = ms(x.P50 - s.Direct.P50)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", s.Name, x.Target, x.Requests, x.Errors,
+				x.PerSec, ms(x.P50), added, ms(x.P90), ms(x.P99), ms(x.Max), srvCPU, rw, pg, x.DriverCPU.Microseconds(), rss)
 		}
 	}
 	tw.Flush()
@@ -213,7 +251,11 @@ func printReport(w io.Writer, r *report) {
 	for _, s := range r.Scenarios {
 		fmt.Fprintf(w, "%s: added p50 %s ms (goal < %s ms: %s), throughput ratio %.2f (goal >= %.1f: %s)\n", s.Name,
 			ms(s.AddedP50), ms(goalAddedP50), verdict(s.AddedP50 < goalAddedP50), s.Ratio, goalRatio, verdict(s.Ratio >= goalRatio))
+		if s.Floor != nil && s.FloorDB != nil {
+			fmt.Fprintf(w, "  of which a bare Go proxy hop adds %s ms, one database read %s ms more, Dancecard's own work %s ms\n",
+				ms(s.Floor.P50-s.Direct.P50), ms(s.FloorDB.P50-s.Floor.P50), ms(s.Proxy.P50-s.FloorDB.P50))
+		}
 	}
-	fmt.Fprintf(w, "server VmHWM: %.1f MB (goal < %d MB: %s)\n", float64(r.ServerHWM)/1024, goalRSSMB,
+	fmt.Fprintf(w, "Dancecard VmHWM: %.1f MB (goal < %d MB: %s)\n", float64(r.ServerHWM)/1024, goalRSSMB,
 		verdict(r.ServerHWM > 0 && r.ServerHWM < goalRSSMB*1024))
 }

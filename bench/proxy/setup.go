@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,4 +137,61 @@ func setUp(base string) (string, error) {
 		return "", errors.New("create a token: no token in the answer")
 	}
 	return created.Token, nil
+}
+
+// floorPrefix is the floors' route, the same as Dancecard's proxy route.
+const floorPrefix = "/api/v1/providers/fast/api/"
+
+// floors are the two floor processes (bench/proxy/floor): a bare
+// reverse proxy, and one that reads a row of the bench's database per call.
+type floors struct {
+	bare, db *benchkit.Process
+	dir      string
+}
+
+func (fl *floors) stop() {
+	for _, p := range []*benchkit.Process{fl.bare, fl.db} {
+		if p != nil {
+			p.Stop()
+		}
+	}
+	os.RemoveAll(fl.dir)
+}
+
+// startFloors builds and starts the floors, forwarding to the fake's API
+// with the direct call's token.
+func startFloors(ctx context.Context, dbURL string, f *fake, token string) (*floors, error) {
+	dir, err := os.MkdirTemp("", "dancecard-floor-")
+	if err != nil {
+		return nil, err
+	}
+	fl := &floors{dir: dir}
+	bin := filepath.Join(dir, "floor")
+	if err := benchkit.Build(ctx, "./bench/proxy/floor", bin, os.Stderr); err != nil {
+		fl.stop()
+		return nil, err
+	}
+	for _, withDB := range []bool{false, true} {
+		port, err := benchkit.FreePort()
+		if err != nil {
+			fl.stop()
+			return nil, err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		args := []string{"-addr", addr, "-api", f.APIBaseURL()}
+		if withDB {
+			args = append(args, "-db", dbURL)
+		}
+		p, err := benchkit.Start(ctx, bin, args, []string{"FLOOR_TOKEN=" + token}, "http://"+addr)
+		if err != nil {
+			fl.stop()
+			return nil, fmt.Errorf("start the floor: %w", err)
+		}
+		if withDB {
+			fl.db = p
+		} else {
+			fl.bare = p
+		}
+	}
+	return fl, nil
 }

@@ -70,6 +70,10 @@ func NewClient(opts ClientOptions) *Client {
 	return c
 }
 
+// transportBuffer is the size of each provider connection's read and write
+// buffers.
+const transportBuffer = 32 << 10
+
 func defaultTransport() http.RoundTripper {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -80,6 +84,11 @@ func defaultTransport() http.RoundTripper {
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
+		// An API answer of a few KiB (most JSON) is read, and a proxied
+		// request with its body written, in one system call rather than
+		// one per 4 KiB (the default): each is a wake-up on both ends.
+		ReadBufferSize:  transportBuffer,
+		WriteBufferSize: transportBuffer,
 	}
 }
 

@@ -19,16 +19,22 @@ import (
 // BuildServer compiles ./cmd/server of the module the driver belongs to,
 // whatever the working directory, reporting progress to w.
 func BuildServer(ctx context.Context, out string, w io.Writer) error {
+	return Build(ctx, "./cmd/server", out, w)
+}
+
+// Build compiles the command pkg (a path from the module's root, such as
+// ./cmd/server) of the module the driver belongs to into out.
+func Build(ctx context.Context, pkg, out string, w io.Writer) error {
 	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return fmt.Errorf("go env GOMOD: %w", err)
 	}
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	fmt.Fprintf(w, "building %s/cmd/server\n", root)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/server")
+	fmt.Fprintf(w, "building %s/%s\n", root, strings.TrimPrefix(pkg, "./"))
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, w, w
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build the server: %w", err)
+		return fmt.Errorf("build %s: %w", pkg, err)
 	}
 	return nil
 }
