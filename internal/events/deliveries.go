@@ -62,21 +62,24 @@ func (s *Deliveries) Dead(ctx context.Context, limit int) ([]Delivery, error) {
 	})
 }
 
+// statsSQL is Stats' query, run for the administrators' deliveries page.
+const statsSQL = `
+	SELECT s.name,
+	       (SELECT count(*) FROM event_deliveries d
+	        WHERE d.subscriber = s.name AND d.delivered_at IS NULL AND d.dead_at IS NULL),
+	       (SELECT count(*) FROM event_deliveries d
+	        WHERE d.subscriber = s.name AND d.dead_at IS NOT NULL),
+	       coalesce((SELECT (extract(epoch FROM now() - e.created_at) * 1000)::bigint FROM events e
+	                 WHERE (e.tx, e.id) > (s.cursor_tx, s.cursor_id)
+	                   AND (s.kinds = '{}' OR e.kind = ANY (s.kinds))
+	                 ORDER BY e.tx, e.id LIMIT 1), 0),
+	       CASE WHEN s.lease_until > now() THEN coalesce(s.owner, '') ELSE '' END
+	FROM event_subscribers s ORDER BY s.name`
+
 // Stats counts pending and dead deliveries per registered subscriber, and
 // says how far its cursor is behind and who moves it.
 func (s *Deliveries) Stats(ctx context.Context) ([]SubscriberStats, error) {
-	rows, err := s.db.Query(ctx, `
-		SELECT s.name,
-		       (SELECT count(*) FROM event_deliveries d
-		        WHERE d.subscriber = s.name AND d.delivered_at IS NULL AND d.dead_at IS NULL),
-		       (SELECT count(*) FROM event_deliveries d
-		        WHERE d.subscriber = s.name AND d.dead_at IS NOT NULL),
-		       coalesce((SELECT (extract(epoch FROM now() - e.created_at) * 1000)::bigint FROM events e
-		                 WHERE (e.tx, e.id) > (s.cursor_tx, s.cursor_id)
-		                   AND (s.kinds = '{}' OR e.kind = ANY (s.kinds))
-		                 ORDER BY e.tx, e.id LIMIT 1), 0),
-		       CASE WHEN s.lease_until > now() THEN coalesce(s.owner, '') ELSE '' END
-		FROM event_subscribers s ORDER BY s.name`)
+	rows, err := s.db.Query(ctx, statsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
 	}

@@ -1,4 +1,10 @@
 package events
 
-// ReadSQL is the lane's read, for the test of its plan.
-const ReadSQL = readSQL
+// The statements the dispatcher and its metrics run over and over, for the
+// tests of their plans.
+const (
+	ReadSQL   = readSQL
+	RetrySQL  = retrySQL
+	FinishSQL = finishSQL
+	StatsSQL  = statsSQL
+)

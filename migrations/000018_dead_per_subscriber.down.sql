@@ -1,0 +1,1 @@
+DROP INDEX event_deliveries_dead_subscriber_idx;
