@@ -15,7 +15,8 @@ import (
 )
 
 // Open connects a pool to url and checks the server answers, so a wrong URL
-// fails at start-up rather than on the first request.
+// fails at start-up rather than on the first request. Its sessions run
+// without JIT compilation unless url sets jit.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -23,6 +24,13 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	if cfg.MaxConns < 8 {
 		cfg.MaxConns = 8
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		// Every query here is short. JIT compiling pays off only for long
+		// analytical ones, and the planner turns it on by estimated cost:
+		// for a table without statistics a page's query was estimated
+		// costly and spent 30 ms compiling, more than it then ran.
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 30 * time.Second

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"errors"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -115,5 +116,31 @@ func TestMigratorUpDownVersion(t *testing.T) {
 	}
 	if err := m.Up(); err != nil {
 		t.Fatalf("up when current must be a no-op: %v", err)
+	}
+}
+
+func TestOpenTurnsJITOffUnlessTheURLSetsIt(t *testing.T) {
+	base := pgtest.NewURL(t)
+	for _, c := range []struct{ param, want string }{{"", "off"}, {"jit=on", "on"}} {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.param != "" {
+			q := u.Query()
+			k, v, _ := strings.Cut(c.param, "=")
+			q.Set(k, v)
+			u.RawQuery = q.Encode()
+		}
+		pool, err := postgres.Open(t.Context(), u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jit string
+		err = pool.QueryRow(t.Context(), `SHOW jit`).Scan(&jit)
+		pool.Close()
+		if err != nil || jit != c.want {
+			t.Errorf("URL with %q: jit = %q (%v), want %s", c.param, jit, err, c.want)
+		}
 	}
 }

@@ -36,7 +36,8 @@ var templateOnce = sync.OnceValues(buildTemplate)
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	url := NewURL(t)
-	pool, err := pgxpool.New(context.Background(), url)
+	// The server's own pool settings, so tests run as it does.
+	pool, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatalf("pgtest: open: %v", err)
 	}
