@@ -1,7 +1,7 @@
 package events
 
-// The statements the dispatcher and its metrics run over and over, for the
-// tests of their plans.
+// The statements the dispatchers run over and over, and the deliveries
+// page's, for the tests of their plans.
 const (
 	ReadSQL   = readSQL
 	RetrySQL  = retrySQL
