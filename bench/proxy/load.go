@@ -35,6 +35,7 @@ type result struct {
 	DriverCPU time.Duration `json:"driver_cpu_per_req_ns"`
 	ServerRSS int64         `json:"server_rss_peak_kib,omitempty"`
 	ServerRW  float64       `json:"server_read_writes_per_req,omitempty"`
+	Sleeps    float64       `json:"server_sleeps_per_req,omitempty"`
 }
 
 // sample is one measured slice of load against one target.
@@ -45,6 +46,7 @@ type sample struct {
 	server, driver, postgres time.Duration // CPU used in the slice
 	rssPeak                  int64         // KiB
 	readWrites               int64         // the server's read and write system calls
+	sleeps                   int64         // times the server's threads went to sleep
 }
 
 // runLoad runs c closed-loop clients, each with its own keep-alive
@@ -81,7 +83,7 @@ func runLoad(ctx context.Context, cl call, c int, warmup, d time.Duration, serve
 	// CPU and RSS over the measured window only.
 	time.Sleep(time.Until(measureFrom))
 	cpu0, self0, pg0 := benchkit.ProcCPU(serverPID), benchkit.ProcCPU(0), benchkit.PostgresCPU()
-	rw0 := benchkit.ProcReadWrites(serverPID)
+	rw0, sl0 := benchkit.ProcReadWrites(serverPID), benchkit.ProcSleeps(serverPID)
 	s := sample{d: d}
 	for time.Now().Before(end) && ctx.Err() == nil {
 		if serverPID != 0 {
@@ -90,14 +92,14 @@ func runLoad(ctx context.Context, cl call, c int, warmup, d time.Duration, serve
 		time.Sleep(100 * time.Millisecond)
 	}
 	cpu1, self1, pg1 := benchkit.ProcCPU(serverPID), benchkit.ProcCPU(0), benchkit.PostgresCPU()
-	rw1 := benchkit.ProcReadWrites(serverPID)
+	rw1, sl1 := benchkit.ProcReadWrites(serverPID), benchkit.ProcSleeps(serverPID)
 	wg.Wait()
 	s.lat = slices.Concat(lat...)
 	for _, e := range errs {
 		s.errors += e
 	}
 	if serverPID != 0 {
-		s.server, s.readWrites = cpu1-cpu0, rw1-rw0
+		s.server, s.readWrites, s.sleeps = cpu1-cpu0, rw1-rw0, sl1-sl0
 	}
 	s.driver, s.postgres = self1-self0, pg1-pg0
 	return s
@@ -107,13 +109,13 @@ func runLoad(ctx context.Context, cl call, c int, warmup, d time.Duration, serve
 func summarize(name string, samples []sample) *result {
 	var all []time.Duration
 	var d, srv, drv, pg time.Duration
-	var rw int64
+	var rw, sl int64
 	r := &result{Target: name}
 	for _, s := range samples {
 		all = append(all, s.lat...)
 		d += s.d
 		srv, drv, pg = srv+s.server, drv+s.driver, pg+s.postgres
-		rw += s.readWrites
+		rw, sl = rw+s.readWrites, sl+s.sleeps
 		r.Errors += s.errors
 		r.ServerRSS = max(r.ServerRSS, s.rssPeak)
 	}
@@ -124,7 +126,7 @@ func summarize(name string, samples []sample) *result {
 		pct := func(p float64) time.Duration { return all[min(n-1, int(float64(n)*p))] }
 		r.P50, r.P90, r.P99, r.Max = pct(0.50), pct(0.90), pct(0.99), all[n-1]
 		r.ServerCPU, r.DriverCPU, r.PGCPU = srv/time.Duration(n), drv/time.Duration(n), pg/time.Duration(n)
-		r.ServerRW = float64(rw) / float64(n)
+		r.ServerRW, r.Sleeps = float64(rw)/float64(n), float64(sl)/float64(n)
 	}
 	return r
 }

@@ -217,27 +217,28 @@ func printReport(w io.Writer, r *report) {
 	fmt.Fprintf(w, "proxy: c=%d, %d rounds, warm-up %s each, measured %s per target, provider API latency %g ms, %d CPUs, GOMAXPROCS %d, %s\n\n",
 		r.C, r.Rounds, r.Warmup, r.Duration, r.LatencyMS, r.NumCPU, r.GOMAXPROCS, r.GoVersion)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50 ms\tadded p50 ms\tp90 ms\tp99 ms\tmax ms\tserver µs/req\tserver r+w/req\tpostgres µs/req\tdriver µs/req\tserver RSS peak MiB\t")
+	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50 ms\tadded p50 ms\tp90 ms\tp99 ms\tmax ms\tserver µs/req\tserver r+w/req\tserver sleeps/req\tpostgres µs/req\tdriver µs/req\tserver RSS peak MiB\t")
 	for _, s := range r.Scenarios {
 		for _, x := range []*result{s.Direct, s.Floor, s.FloorDB, s.Proxy} {
 			if x == nil {
 				continue
 			}
-			srvCPU, rw, rss, pg := "-", "-", "-", "n/a"
+			srvCPU, rw, sleeps, rss, pg := "-", "-", "-", "-", "n/a"
 			if x.PGCPU >= 0 {
 				pg = strconv.FormatInt(x.PGCPU.Microseconds(), 10)
 			}
 			if x.ServerCPU > 0 {
 				srvCPU = strconv.FormatInt(x.ServerCPU.Microseconds(), 10)
 				rw = strconv.FormatFloat(x.ServerRW, 'f', 1, 64)
+				sleeps = strconv.FormatFloat(x.Sleeps, 'f', 1, 64)
 				rss = strconv.FormatFloat(float64(x.ServerRSS)/1024, 'f', 1, 64)
 			}
 			added := "-"
 			if x != s.Direct {
 				added = ms(x.P50 - s.Direct.P50)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", s.Name, x.Target, x.Requests, x.Errors,
-				x.PerSec, ms(x.P50), added, ms(x.P90), ms(x.P99), ms(x.Max), srvCPU, rw, pg, x.DriverCPU.Microseconds(), rss)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", s.Name, x.Target, x.Requests, x.Errors,
+				x.PerSec, ms(x.P50), added, ms(x.P90), ms(x.P99), ms(x.Max), srvCPU, rw, sleeps, pg, x.DriverCPU.Microseconds(), rss)
 		}
 	}
 	tw.Flush()

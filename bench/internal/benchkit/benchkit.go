@@ -55,7 +55,13 @@ func ProcStatusKiB(pid int, key string) int64 {
 	if pid == 0 {
 		return 0
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	return statusField("/proc/"+strconv.Itoa(pid)+"/status", key)
+}
+
+// statusField reads the number on the "Key: N ..." line of a status file;
+// 0 when there is no such file or line.
+func statusField(path, key string) int64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
