@@ -66,5 +66,6 @@ fuzz: ## Run each Fuzz* test for a short time.
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=20s ./internal/config/
 	$(GO) test -run='^$$' -fuzz=FuzzNormalizeEmail -fuzztime=20s ./internal/accounts/
 	$(GO) test -run='^$$' -fuzz=FuzzSafeNext -fuzztime=20s ./internal/httpserver/
+	$(GO) test -run='^$$' -fuzz=FuzzConnectionParam -fuzztime=20s ./internal/httpserver/
 	$(GO) test -run='^$$' -fuzz=FuzzMapJSON -fuzztime=20s ./internal/oauth/
 	$(GO) test -run='^$$' -fuzz=FuzzAPIURL -fuzztime=20s ./internal/oauth/

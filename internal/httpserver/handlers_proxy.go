@@ -194,7 +194,8 @@ func parseProxyPath(c echo.Context, admin bool) (proxyTarget, error) {
 // other byte as it was. A malformed or repeated id is 404, like an unknown
 // one.
 func connectionParam(rawQuery string) (int64, string, error) {
-	if !strings.Contains(rawQuery, "connection") {
+	if !strings.Contains(rawQuery, "connection") && !strings.Contains(rawQuery, "%") {
+		// No piece can be the parameter, not even an escaped one.
 		return 0, rawQuery, nil
 	}
 	var id int64
