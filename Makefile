@@ -67,5 +67,6 @@ fuzz: ## Run each Fuzz* test for a short time.
 	$(GO) test -run='^$$' -fuzz=FuzzNormalizeEmail -fuzztime=20s ./internal/accounts/
 	$(GO) test -run='^$$' -fuzz=FuzzSafeNext -fuzztime=20s ./internal/httpserver/
 	$(GO) test -run='^$$' -fuzz=FuzzConnectionParam -fuzztime=20s ./internal/httpserver/
+	$(GO) test -run='^$$' -fuzz=FuzzListInput -fuzztime=20s ./internal/admin/
 	$(GO) test -run='^$$' -fuzz=FuzzMapJSON -fuzztime=20s ./internal/oauth/
 	$(GO) test -run='^$$' -fuzz=FuzzAPIURL -fuzztime=20s ./internal/oauth/

@@ -1,0 +1,63 @@
+package admin
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzListInput feeds arbitrary query-string values to the admin lists'
+// parsers: each refuses with a FilterError that names a field and says
+// something, never panics, and what it accepts is within bounds. A cursor
+// it accepts is one it could have made; a search pattern takes LIKE's
+// wildcards literally.
+func FuzzListInput(f *testing.F) {
+	good := cursor{Sort: "created_desc", Key: "2026-01-02T15:04:05Z", ID: 7}.encode()
+	for _, s := range []string{"", "ada", "a_b%c\\", "ada%lovelace_x\\yz", "  lovelace  ", "é🙂x", "2026-01-02", "2026-01-02T15:04", "-1", "200", "201",
+		good, good + "x", "e30", "eyJzIjoiY3JlYXRlZF9kZXNjIiwiayI6IngiLCJpIjoxfQ", "\x00", "\xff"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		checkFilterErr := func(what string, err error) {
+			var fe *FilterError
+			if err != nil && (!errors.As(err, &fe) || fe.Field == "" || fe.Message == "") {
+				t.Fatalf("%s: %v is not a FilterError with a field and a message", what, err)
+			}
+		}
+		uq, err := ParseUserQuery(a, b, b, a, b)
+		checkFilterErr("users", err)
+		if err == nil && (uq.Limit < 1 || uq.Limit > MaxLimit) {
+			t.Fatalf("users: limit %d", uq.Limit)
+		}
+		_, err = ParseConnectionQuery(a, b, a, b, a, b, a)
+		checkFilterErr("connections", err)
+		eq, err := ParseEventQuery(a, b, a, a, b, b, a)
+		checkFilterErr("events", err)
+		if err == nil && !eq.Since.IsZero() && !eq.Until.IsZero() && !eq.Since.Before(eq.Until) {
+			t.Fatalf("events: since %v is not before until %v", eq.Since, eq.Until)
+		}
+		for _, timeKey := range []bool{false, true} {
+			c, ok, err := decodeCursor(a, b, timeKey)
+			checkFilterErr("cursor", err)
+			if ok && (c.Sort != b || c.ID <= 0) {
+				t.Fatalf("decodeCursor(%q, %q) = %+v", a, b, c)
+			}
+			if ok {
+				if again, _, err := decodeCursor(c.encode(), b, timeKey); err != nil || again != c {
+					t.Fatalf("cursor %+v does not survive a round trip: %+v, %v", c, again, err)
+				}
+			}
+		}
+		pat, err := searchPattern(a)
+		checkFilterErr("search", err)
+		if err == nil {
+			inner := strings.TrimSuffix(strings.TrimPrefix(pat, "%"), "%")
+			if unescaped := strings.NewReplacer(`\\`, `\`, `\%`, `%`, `\_`, `_`).Replace(inner); unescaped != strings.TrimSpace(a) {
+				t.Fatalf("searchPattern(%q) = %q, which stands for %q", a, pat, unescaped)
+			}
+			if strings.Count(strings.ReplaceAll(inner, `\\`, ""), "%") != strings.Count(strings.ReplaceAll(inner, `\\`, ""), `\%`) {
+				t.Fatalf("searchPattern(%q) = %q has a bare wildcard", a, pat)
+			}
+		}
+	})
+}
