@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -95,6 +98,46 @@ func TestDatabaseGone(t *testing.T) {
 	}
 	if strings.Contains(r.Body, "closed pool") {
 		t.Fatal("internal error text shown to the user")
+	}
+}
+
+// TestDatabaseComesBack checks that when PostgreSQL drops every connection
+// (a restart, a failover) the server answers cleanly meanwhile and recovers
+// on its own, without a restart: the pool replaces the dead connections.
+func TestDatabaseComesBack(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.browser(t)
+	b.signUp("back@example.com", goodPassword)
+	if r := b.get("/profile"); r.Status != http.StatusOK {
+		t.Fatalf("profile: %d", r.Status)
+	}
+	admin, err := pgx.Connect(t.Context(), ts.DB.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	var killed int
+	if err := admin.QueryRow(t.Context(), `
+		SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed == 0 {
+		t.Fatalf("terminated %d backends: %v", killed, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for failures := 0; ; failures++ {
+		r := b.get("/profile")
+		if r.Status == http.StatusOK && strings.Contains(r.Body, "back@example.com") {
+			t.Logf("%d requests failed before the pool recovered", failures)
+			break
+		}
+		if r.Status != http.StatusInternalServerError || !strings.Contains(r.Body, "Something went wrong") {
+			t.Fatalf("profile while the connections are gone: %d\n%.500s", r.Status, r.Body)
+		}
+		if failures > killed || time.Now().After(deadline) {
+			t.Fatalf("still failing after %d requests: the server does not recover", failures)
+		}
+	}
+	if r := b.get("/readyz"); r.Status != http.StatusOK {
+		t.Fatalf("readyz after the database came back: %d", r.Status)
 	}
 }
 

@@ -14,9 +14,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// connectTimeout bounds opening a connection, unless the URL's
+// connect_timeout says otherwise.
+const connectTimeout = 5 * time.Second
+
 // Open connects a pool to url and checks the server answers, so a wrong URL
 // fails at start-up rather than on the first request. Its sessions run
-// without JIT compilation unless url sets jit.
+// without JIT compilation unless url sets jit, and opening a connection
+// gives up after connectTimeout unless url sets connect_timeout.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -31,6 +36,12 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		// for a table without statistics a page's query was estimated
 		// costly and spent 30 ms compiling, more than it then ran.
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A request that needs a new connection to a server that does not
+		// answer (a failover in progress, a network partition) fails after
+		// this long instead of waiting for the kernel to give up.
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 30 * time.Second
