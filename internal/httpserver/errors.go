@@ -14,6 +14,7 @@ import (
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/oauth"
+	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/web"
 )
 
@@ -165,6 +166,12 @@ func lookupError(err error) errorEntry {
 		return errorEntry{errorRow{status: http.StatusUnprocessableEntity, code: "invalid_field", title: "Invalid input",
 			message: fe.Message}, map[string]any{"field": fe.Field}}
 	}
+	// Before the table: a connection that timed out is the database's
+	// trouble, not a busy server's.
+	if postgres.Unavailable(err) {
+		return errorEntry{errorRow: errorRow{status: http.StatusServiceUnavailable, code: "unavailable", title: "Try again",
+			message: "The service cannot reach its database right now. Try again in a moment."}}
+	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
 			if je := (*jsonError)(nil); errors.As(err, &je) {
@@ -197,6 +204,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if e.status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "request failed", "err", err.Error(),
 			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+	if e.status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "5")
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 		_ = s.problem(c, e)

@@ -2,12 +2,16 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
@@ -115,5 +119,36 @@ func TestPoolGivesUpOnAnUnreachableServer(t *testing.T) {
 	}
 	if took := time.Since(start); took > 8*time.Second {
 		t.Fatalf("the query gave up after %v, want about the 5 s connect timeout", took)
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "57P01"}, true}, // a restart terminated the backend
+		{&pgconn.PgError{Code: "57P03"}, true}, // still starting
+		{&pgconn.PgError{Code: "08006"}, true},
+		{fmt.Errorf("load: %w", &pgconn.PgError{Code: "57P02"}), true},
+		{&pgconn.PgError{Code: "23505"}, false}, // a unique violation is the request's
+		{&pgconn.PgError{Code: "57014"}, false}, // a cancelled statement
+		{errors.New("closed pool"), false},
+		{nil, false},
+	} {
+		if got := postgres.Unavailable(c.err); got != c.want {
+			t.Errorf("Unavailable(%v) = %v", c.err, got)
+		}
+	}
+	// A server that refuses connections.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = postgres.Open(t.Context(), "postgres://postgres@"+addr+"/x?sslmode=disable")
+	if err == nil || !postgres.Unavailable(err) {
+		t.Fatalf("a refused connection: %v, Unavailable %v", err, postgres.Unavailable(err))
 	}
 }
