@@ -20,8 +20,9 @@ const connectTimeout = 5 * time.Second
 
 // Open connects a pool to url and checks the server answers, so a wrong URL
 // fails at start-up rather than on the first request. Its sessions run
-// without JIT compilation unless url sets jit, and opening a connection
-// gives up after connectTimeout unless url sets connect_timeout.
+// without JIT compilation unless url sets jit, opening a connection gives
+// up after connectTimeout unless url sets connect_timeout, and the pool
+// drops all its connections when the server says it is shutting down.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -45,10 +46,15 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 30 * time.Second
+	watch := &shutdownWatch{}
+	if cfg.ConnConfig.Tracer == nil {
+		cfg.ConnConfig.Tracer = watch
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	watch.pool.Store(pool)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
