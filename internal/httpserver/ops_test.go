@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/dancecard/dancecard/internal/postgres/pgtest"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -113,17 +113,7 @@ func TestDatabaseComesBack(t *testing.T) {
 		t.Fatalf("profile: %d", r.Status)
 	}
 	tok := b.newToken("cli", "read").Token
-	admin, err := pgx.Connect(t.Context(), ts.DB.Config().ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(t.Context())
-	var killed int
-	if err := admin.QueryRow(t.Context(), `
-		SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed == 0 {
-		t.Fatalf("terminated %d backends: %v", killed, err)
-	}
+	killed := pgtest.TerminateBackends(t, ts.DB)
 	// The JSON API and pages, in turn, until both work again (the first
 	// call meets a dead connection). A failure is a problem document or
 	// the error page, never a hang or a stack.

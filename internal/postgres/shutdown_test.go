@@ -3,8 +3,6 @@ package postgres_test
 import (
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
 )
@@ -32,16 +30,9 @@ func TestPoolDropsItsConnectionsWhenTheServerShutsDown(t *testing.T) {
 	for _, c := range held {
 		c.Release()
 	}
-	admin, err := pgx.Connect(t.Context(), pool.Config().ConnConfig.ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(t.Context())
-	var killed int
-	if err := admin.QueryRow(t.Context(), `
-		SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed < 4 {
-		t.Fatalf("terminated %d backends: %v", killed, err)
+	killed := pgtest.TerminateBackends(t, pool)
+	if killed < 4 {
+		t.Fatalf("terminated %d backends, want the pool's 4", killed)
 	}
 	failures := 0
 	for range killed + 1 {

@@ -205,3 +205,24 @@ func randomHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// TerminateBackends ends every server process connected to db's database,
+// as a restart or failover does, and returns how many there were. It
+// fails the test when there were none: a test that means to cut
+// connections must have some.
+func TerminateBackends(t testing.TB, db *pgxpool.Pool) int {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, db.Config().ConnConfig.ConnString())
+	if err != nil {
+		t.Fatalf("pgtest: connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	var n int
+	if err := admin.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("pgtest: terminated %d backends: %v", n, err)
+	}
+	return n
+}
