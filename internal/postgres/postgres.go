@@ -41,15 +41,14 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		// A request that needs a new connection to a server that does not
 		// answer (a failover in progress, a network partition) fails after
-		// this long instead of waiting for the kernel to give up.
+		// this long instead of waiting for the kernel to give up. (pgx
+		// reads connect_timeout=0 as unset, so it gets this too.)
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 30 * time.Second
 	watch := &shutdownWatch{}
-	if cfg.ConnConfig.Tracer == nil {
-		cfg.ConnConfig.Tracer = watch
-	}
+	cfg.ConnConfig.Tracer = watch
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
@@ -14,12 +15,26 @@ import (
 // shutdownWatch resets its pool when the server says it is shutting down
 // (a restart, a failover): every other connection in the pool is dead
 // too, and without the reset each would be handed out to fail one
-// request in turn.
-type shutdownWatch struct{ pool atomic.Pointer[pgxpool.Pool] }
+// request in turn. One reset covers the connections that were checked out
+// at the time (the pool closes them when they come back), so the errors
+// those meet in the following second do not reset the pool again and
+// close the fresh connections made since.
+type shutdownWatch struct {
+	pool      atomic.Pointer[pgxpool.Pool]
+	lastReset atomic.Int64 // unix nanoseconds
+}
+
+// resetGap is how long after a reset another shutdown error is taken to
+// come from a connection that reset already dealt with.
+const resetGap = time.Second
 
 func (w *shutdownWatch) check(err error) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || (pe.Code != pgerrcode.AdminShutdown && pe.Code != pgerrcode.CrashShutdown) {
+		return
+	}
+	now, last := time.Now().UnixNano(), w.lastReset.Load()
+	if now-last < int64(resetGap) || !w.lastReset.CompareAndSwap(last, now) {
 		return
 	}
 	if p := w.pool.Load(); p != nil {
