@@ -185,3 +185,33 @@ func TestDispatcherRefusesBadSubscribers(t *testing.T) {
 		}
 	}
 }
+
+// An older transaction still open (in any database of the cluster) holds
+// the cursor back while later events are delivered ahead of it. Those are
+// done: the deliveries page shows no lag for them and Undelivered does not
+// count them.
+func TestStatsLeaveOutEventsDeliveredAheadOfTheCursor(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	j := &journal{}
+	start(t, events.DispatcherOptions{DB: db, Subscribers: []events.Subscriber{{Name: "s", Handle: j.handler("s", 0)}}})
+	older := begin(t, db)
+	if _, err := older.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	record(t, db, userEvent(1, 1))
+	waitFor(t, 10*time.Second, "the event delivered", func() (bool, error) { return j.count("s") == 1, nil })
+	admin := events.NewDeliveries(db)
+	waitFor(t, 10*time.Second, "the cursor saved with the event ahead of it", func() (bool, error) {
+		var ahead int
+		err := db.QueryRow(ctx, `SELECT cardinality(ahead) FROM event_subscribers WHERE name = 's'`).Scan(&ahead)
+		return ahead == 1, err
+	})
+	stats, err := admin.Stats(ctx)
+	if err != nil || len(stats) != 1 || stats[0].Lag != 0 {
+		t.Fatalf("Stats() = %+v, %v; want no lag", stats, err)
+	}
+	if n, err := admin.Undelivered(ctx); err != nil || n != 0 {
+		t.Fatalf("Undelivered() = %d, %v; want 0", n, err)
+	}
+}
