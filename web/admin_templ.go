@@ -40,7 +40,7 @@ func adminNav(current string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, l := range [][2]string{{"/admin/", "Dashboard"}, {"/admin/users", "Users"}, {"/admin/connections", "Connections"}, {"/admin/events", "Events"}, {"/admin/deliveries", "Dead deliveries"}} {
+		for _, l := range [][2]string{{"/admin/", "Dashboard"}, {"/admin/users", "Users"}, {"/admin/connections", "Connections"}, {"/admin/events", "Events"}, {"/admin/deliveries", "Dead deliveries"}, {"/admin/mail", "Failed mail"}} {
 			if l[0] == current {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<a class=\"admin-tab current\" href=\"")
 				if templ_7745c5c3_Err != nil {

@@ -254,8 +254,9 @@ type input struct {
 	Name, Label, Type string
 	Value             string // never set for passwords
 	Autocomplete      string
-	Help              string // shown under the field and announced with it
-	Error             string // shown under the field; marks it invalid
+	Help              string          // shown under the field and announced with it
+	Error             string          // shown under the field; marks it invalid
+	ErrorMore         templ.Component // after the error, in the same message: a way forward, such as links
 	Required          bool
 	MinLength         int
 }

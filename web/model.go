@@ -40,6 +40,9 @@ type SignupForm struct {
 	Email  string
 	Errors map[string]string // field name -> message: "email", "password", "password_confirm"
 	Error  string            // form-level
+	// EmailTaken: an account already uses Email. The email error then
+	// offers to log in or reset the password instead.
+	EmailTaken bool
 }
 
 // LoginForm re-renders the login form and lists the providers one can log in with.
@@ -47,6 +50,13 @@ type LoginForm struct {
 	Email, Next, Error string
 	Providers          []ProviderButton
 	SignupEnabled      bool
+	// Unverified: the password was right, but the address is not confirmed
+	// and the server requires it. The page explains and offers a new link.
+	Unverified bool
+	// Locked: the account saw many failed log-ins from many places, and
+	// this browser is not one it was used in before. The page offers a
+	// mailed link that lets this browser in.
+	Locked bool
 }
 
 // Session is one of the user's login sessions, as listed on the profile page.
@@ -63,13 +73,28 @@ type PasswordForm struct {
 	Error  string
 }
 
+// EmailForm re-renders the change-email form on the profile page.
+type EmailForm struct {
+	Email, Error string
+}
+
+// DeleteForm re-renders the delete-account form on the profile page.
+type DeleteForm struct {
+	Error string
+}
+
 // Profile is everything the profile page shows about the signed-in user.
 type Profile struct {
-	Email        string
+	Email        string // "" for an account made with a linked account that gave none
 	CreatedAt    time.Time
 	HasPassword  bool
 	Sessions     []Session
 	PasswordForm PasswordForm
+
+	EmailVerified bool
+	EmailForm     EmailForm // change (or, when Email is "", add) the address: POST /profile/email, field "email"
+	PendingEmail  string    // a change waiting for confirmation at this address ("" none)
+	DeleteForm    DeleteForm
 
 	Connections      []Connection
 	ConnectProviders []ProviderButton // every enabled provider the user can connect

@@ -100,6 +100,9 @@ func pages(t *testing.T) map[string]string {
 		}))
 		out[who+"/profile"] = render(t, ProfilePage(p, testProfile()))
 		out[who+"/error"] = render(t, ErrorPage(p, 404, "Page not found", "No page <here>."))
+		for name, html := range accountPages(t, p) {
+			out[who+"/"+name] = html
+		}
 	}
 	return out
 }

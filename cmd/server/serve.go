@@ -21,6 +21,7 @@ import (
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/httpserver"
 	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/internal/ratelimit"
@@ -71,6 +72,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer stopEvents()
+	defer startMail(ctx, a.mailer)()
 	if cfg.Dev {
 		if err := ensureDemoAdmin(ctx, a.accounts, stdout); err != nil {
 			return err
@@ -99,6 +101,7 @@ const usageFlushEvery = 5 * time.Second
 // app is the wired-up service.
 type app struct {
 	srv        *httpserver.Server
+	mailer     *mail.Sender // nil when mail goes nowhere
 	accounts   *accounts.Service
 	links      *links.Service
 	deliveries *events.Deliveries
@@ -113,7 +116,15 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 	accts := accounts.New(db, accounts.Options{
 		IdleTimeout:     cfg.Sessions.IdleTimeout,
 		AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
+		Verification:    accounts.Verification(cfg.Signup.EmailVerification),
+		VerifyLinkTTL:   cfg.Security.VerifyLinkTTL,
+		ResetLinkTTL:    cfg.Security.ResetLinkTTL,
+		ReauthWindow:    cfg.Security.ReauthWindow,
 	})
+	mailer, mailbox, err := newMailer(cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
 	var dev http.Handler
 	if cfg.Dev {
 		cfg.Providers = append(cfg.Providers, devprovider.Providers(cfg.BaseURL.String())...)
@@ -143,8 +154,9 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		SignupLocal:    cfg.Signup.Local,
 		Secret:         secret,
 		DevProvider:    dev,
+		DevMailbox:     mailbox,
 	})
-	return &app{srv: srv, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
+	return &app{srv: srv, mailer: mailer, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
 }
 
 // newLinks builds the provider catalogue and the links service. In dev mode

@@ -3,10 +3,11 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
+	netmail "net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/internal/postgres"
 )
 
@@ -28,6 +30,10 @@ var (
 	ErrWrongPassword      = errors.New("accounts: current password is wrong")
 	ErrNotFound           = errors.New("accounts: not found")
 	ErrNoSession          = errors.New("accounts: no such session")
+	ErrEmailUnverified    = errors.New("accounts: email address not verified")
+	ErrAlreadyVerified    = errors.New("accounts: email address already verified")
+	ErrNoEmail            = errors.New("accounts: account has no email address")
+	ErrReauthRequired     = errors.New("accounts: recent authentication required")
 )
 
 // FieldError is a validation failure tied to one form field, so the page can
@@ -41,19 +47,34 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
 // User is a local account.
 type User struct {
-	ID          int64
-	Email       string
-	IsAdmin     bool
-	HasPassword bool
-	Disabled    bool
-	CreatedAt   time.Time
+	ID            int64
+	Email         string
+	EmailVerified bool // the address was proven (link, reset, or a provider vouching)
+	IsAdmin       bool
+	HasPassword   bool
+	Disabled      bool
+	CreatedAt     time.Time
 }
 
 // Options tune the service; zero values take the documented defaults.
 type Options struct {
 	IdleTimeout     time.Duration // a session unused this long ends (default 72h)
 	AbsoluteTimeout time.Duration // a session ends this long after log-in regardless (default 720h)
+	Verification    Verification  // signup.email_verification (default optional)
+	VerifyLinkTTL   time.Duration // verification and email-change links (default 72h)
+	ResetLinkTTL    time.Duration // password-reset links (default 1h)
+	ReauthWindow    time.Duration // sensitive actions need an authentication this recent (default 10m)
 }
+
+// Verification is how sign-up treats an address nobody has proven yet.
+type Verification string
+
+// The settings of signup.email_verification.
+const (
+	VerifyOptional Verification = "optional" // mail a link; log in at once
+	VerifyRequired Verification = "required" // no password log-in until verified
+	VerifyOff      Verification = "off"      // mail nothing at sign-up
+)
 
 // Service is the accounts domain. It is safe for concurrent use.
 type Service struct {
@@ -70,6 +91,12 @@ func New(db *pgxpool.Pool, opts Options) *Service {
 	if opts.AbsoluteTimeout <= 0 {
 		opts.AbsoluteTimeout = 720 * time.Hour
 	}
+	if opts.Verification == "" {
+		opts.Verification = VerifyOptional
+	}
+	opts.VerifyLinkTTL = cmp.Or(opts.VerifyLinkTTL, 72*time.Hour)
+	opts.ResetLinkTTL = cmp.Or(opts.ResetLinkTTL, time.Hour)
+	opts.ReauthWindow = cmp.Or(opts.ReauthWindow, 10*time.Minute)
 	return &Service{db: db, hasher: newHasher(), opts: opts}
 }
 
@@ -85,7 +112,7 @@ func NormalizeEmail(raw string) (string, error) {
 	if email == "" {
 		return "", &FieldError{Field: "email", Message: "Enter your email address."}
 	}
-	addr, err := mail.ParseAddress(email)
+	addr, err := netmail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
 		return "", bad
 	}
@@ -96,7 +123,11 @@ func NormalizeEmail(raw string) (string, error) {
 	return email, nil
 }
 
-// SignUp creates a local account with a password and records user_created.
+// SignUp creates a local account with a password, records user_created and,
+// unless verification is off, mails a verification link. An address that
+// already has an account is ErrEmailTaken; when verification is required the
+// caller answers "check your mail" either way, so SignUp mails the owner that
+// someone tried, in place of the link.
 func (s *Service) SignUp(ctx context.Context, rawEmail, password string) (User, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
@@ -110,12 +141,26 @@ func (s *Service) SignUp(ctx context.Context, rawEmail, password string) (User, 
 		return User{}, err
 	}
 	var u User
+	taken := false
 	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		if u, err = insertUser(ctx, tx, email, hash, false); err != nil {
+		u, err = insertUser(ctx, tx, email, hash, false, false)
+		if errors.Is(err, ErrEmailTaken) && s.opts.Verification == VerifyRequired {
+			taken = true
+			return s.mailOwnerOfTaken(ctx, tx, email)
+		}
+		if err != nil {
 			return err
+		}
+		if s.opts.Verification != VerifyOff {
+			if err := s.enqueueVerify(ctx, tx, u.ID, email); err != nil {
+				return err
+			}
 		}
 		return events.Record(ctx, tx, events.Event{Kind: events.UserCreated, UserID: u.ID, Data: map[string]any{"method": "password"}})
 	})
+	if taken {
+		return User{}, ErrEmailTaken
+	}
 	return u, err
 }
 
@@ -147,6 +192,10 @@ func (s *Service) Authenticate(ctx context.Context, rawEmail, password string) (
 	case u.Disabled:
 		s.recordLoginFailed(ctx, u.ID, "account disabled")
 		return User{}, ErrAccountDisabled
+	case s.opts.Verification == VerifyRequired && !u.EmailVerified:
+		// Said only after the right password, so it reveals nothing new.
+		s.recordLoginFailed(ctx, u.ID, "email not verified")
+		return User{}, ErrEmailUnverified
 	}
 	return u, nil
 }
@@ -192,6 +241,13 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID int6
 		if _, err := deleteSessions(ctx, tx, userID, keepSessionID); err != nil {
 			return err
 		}
+		// A reset link mailed before the change must not undo it.
+		if err := mail.VoidLinks(ctx, tx, userID, mail.PurposePasswordReset); err != nil {
+			return err
+		}
+		if err := notify(ctx, tx, u, "password_changed", nil); err != nil {
+			return err
+		}
 		return events.Record(ctx, tx, events.Event{Kind: events.PasswordChanged, UserID: userID})
 	})
 }
@@ -224,7 +280,7 @@ func (s *Service) ensureAdmin(ctx context.Context, rawEmail, password string, re
 	var u User
 	created := true
 	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		u, err = insertUser(ctx, tx, email, hash, true)
+		u, err = insertUser(ctx, tx, email, hash, true, true)
 		if errors.Is(err, ErrEmailTaken) && reset {
 			created = false
 			u, err = promoteUser(ctx, tx, email, hash)

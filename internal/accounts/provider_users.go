@@ -3,10 +3,12 @@ package accounts
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/mail"
 )
 
 // CreateProviderUser creates, inside tx, an account that logs in only with a
@@ -25,7 +27,7 @@ func (s *Service) CreateProviderUser(ctx context.Context, tx pgx.Tx, email, prov
 	if email == "" {
 		u, err = scanUser(tx.QueryRow(ctx, `INSERT INTO users (email) VALUES (NULL) RETURNING `+userColumns))
 	} else {
-		u, err = insertUser(ctx, tx, email, "", false)
+		u, err = insertUser(ctx, tx, email, "", false, true)
 	}
 	if err != nil {
 		return User{}, err
@@ -52,4 +54,27 @@ func (s *Service) UserTx(ctx context.Context, tx pgx.Tx, id int64) (User, error)
 		return User{}, ErrNotFound
 	}
 	return u, err
+}
+
+// Claim hands the unverified account u to someone who just proved its
+// address through provider: whoever made u never proved it, so its
+// password, sessions, API tokens and mailed links are wiped (the caller
+// removes its connections in the same transaction) and the address counts
+// as verified from now on.
+func (s *Service) Claim(ctx context.Context, tx pgx.Tx, u User, provider string) error {
+	if u.EmailVerified {
+		return fmt.Errorf("claim user %d: %w", u.ID, ErrAlreadyVerified)
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE users SET password_hash = NULL, email_verified_at = now(), updated_at = now() WHERE id = $1`, u.ID); err != nil {
+		return fmt.Errorf("claim user: %w", err)
+	}
+	if err := wipeCredentials(ctx, tx, u.ID); err != nil {
+		return err
+	}
+	if err := mail.VoidLinks(ctx, tx, u.ID, mail.PurposeVerifyEmail, mail.PurposeEmailChange); err != nil {
+		return err
+	}
+	return events.Record(ctx, tx, events.Event{Kind: events.AccountClaimed, UserID: u.ID, Provider: provider,
+		Data: map[string]any{"had_password": u.HasPassword}})
 }

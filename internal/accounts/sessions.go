@@ -29,7 +29,10 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
-	User       User
+	// AuthenticatedAt is when the user last proved who they are in this
+	// session: at log-in or by re-authenticating.
+	AuthenticatedAt time.Time
+	User            User
 }
 
 // LogIn authenticates and starts a new session, ending the session in
@@ -85,12 +88,12 @@ func (s *Service) Session(ctx context.Context, token string) (Session, error) {
 	}
 	var ss Session
 	u, err := scanUser(s.db.QueryRow(ctx, `
-		SELECT u.id, coalesce(u.email, ''), u.is_admin, u.password_hash IS NOT NULL, u.disabled_at IS NOT NULL, u.created_at,
-		       s.id, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at
+		SELECT u.id, coalesce(u.email, ''), u.email_verified_at IS NOT NULL, u.is_admin, u.password_hash IS NOT NULL, u.disabled_at IS NOT NULL, u.created_at,
+		       s.id, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at, s.authenticated_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $2)`,
 		hashToken(token), s.opts.IdleTimeout.Seconds()),
-		&ss.ID, &ss.CSRFToken, &ss.IP, &ss.UserAgent, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt)
+		&ss.ID, &ss.CSRFToken, &ss.IP, &ss.UserAgent, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &ss.AuthenticatedAt)
 	if errors.Is(err, ErrNotFound) || (err == nil && u.Disabled) {
 		return Session{}, ErrNoSession
 	}

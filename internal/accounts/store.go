@@ -16,11 +16,11 @@ type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-const userColumns = `id, coalesce(email, ''), is_admin, password_hash IS NOT NULL, disabled_at IS NOT NULL, created_at`
+const userColumns = `id, coalesce(email, ''), email_verified_at IS NOT NULL, is_admin, password_hash IS NOT NULL, disabled_at IS NOT NULL, created_at`
 
 func scanUser(row pgx.Row, extra ...any) (User, error) {
 	var u User
-	dest := append([]any{&u.ID, &u.Email, &u.IsAdmin, &u.HasPassword, &u.Disabled, &u.CreatedAt}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.EmailVerified, &u.IsAdmin, &u.HasPassword, &u.Disabled, &u.CreatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return User{}, ErrNotFound
@@ -30,15 +30,18 @@ func scanUser(row pgx.Row, extra ...any) (User, error) {
 	return u, nil
 }
 
-func insertUser(ctx context.Context, tx pgx.Tx, email, hash string, admin bool) (User, error) {
+// insertUser adds an account; verified says its address is already proven
+// (an administrator created it, or a provider vouched for it).
+func insertUser(ctx context.Context, tx pgx.Tx, email, hash string, admin, verified bool) (User, error) {
 	var ph *string
 	if hash != "" {
 		ph = &hash
 	}
 	u, err := scanUser(tx.QueryRow(ctx, `
-		INSERT INTO users (email, password_hash, is_admin) VALUES ($1, $2, $3)
+		INSERT INTO users (email, password_hash, is_admin, email_verified_at)
+		VALUES ($1, $2, $3, CASE WHEN $4::boolean THEN now() END)
 		ON CONFLICT (email) WHERE email IS NOT NULL DO NOTHING
-		RETURNING `+userColumns, email, ph, admin))
+		RETURNING `+userColumns, email, ph, admin, verified))
 	if errors.Is(err, ErrNotFound) {
 		return User{}, ErrEmailTaken
 	}
@@ -50,7 +53,8 @@ func insertUser(ctx context.Context, tx pgx.Tx, email, hash string, admin bool) 
 
 func promoteUser(ctx context.Context, tx pgx.Tx, email, hash string) (User, error) {
 	return scanUser(tx.QueryRow(ctx, `
-		UPDATE users SET password_hash = $2, is_admin = true, disabled_at = NULL, updated_at = now()
+		UPDATE users SET password_hash = $2, is_admin = true, disabled_at = NULL,
+		    email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
 		WHERE email = $1 RETURNING `+userColumns, email, hash))
 }
 

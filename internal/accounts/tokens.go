@@ -99,6 +99,9 @@ func (s *Service) CreateToken(ctx context.Context, user User, nt NewToken) (APIT
 			user.ID, t.Name, t.Scope, hashToken(secret), t.Prefix, t.ExpiresAt).Scan(&t.ID, &t.CreatedAt); err != nil {
 			return err
 		}
+		if err := notify(ctx, tx, user, "token_created", map[string]string{"token_name": t.Name, "scope": string(t.Scope)}); err != nil {
+			return err
+		}
 		return events.Record(ctx, tx, events.Event{Kind: events.TokenCreated, UserID: user.ID,
 			Data: map[string]any{"token_id": t.ID, "name": t.Name, "scope": t.Scope}})
 	})
@@ -187,7 +190,7 @@ func (bt *Bearer) Queue(b *pgx.Batch) {
 		return
 	}
 	b.Queue(`
-		SELECT u.id, coalesce(u.email, ''), u.is_admin, u.password_hash IS NOT NULL, u.disabled_at IS NOT NULL, u.created_at,
+		SELECT u.id, coalesce(u.email, ''), u.email_verified_at IS NOT NULL, u.is_admin, u.password_hash IS NOT NULL, u.disabled_at IS NOT NULL, u.created_at,
 		       t.id, t.name, t.scope, t.prefix, t.created_at, t.expires_at, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())`, bt.hash).
@@ -244,4 +247,21 @@ func (bt *Bearer) Result(ctx context.Context) (APIToken, User, error) {
 		}
 	}
 	return t, bt.user, nil
+}
+
+// RevokeAllTokens revokes every API token of userID, as "log out
+// everywhere" offers, and returns how many there were.
+func (s *Service) RevokeAllTokens(ctx context.Context, userID int64) (int64, error) {
+	var n int64
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, userID)
+		if err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+		if n = tag.RowsAffected(); n == 0 {
+			return nil
+		}
+		return events.Record(ctx, tx, events.Event{Kind: events.TokenRevoked, UserID: userID, Data: map[string]any{"count": n, "all": true}})
+	})
+	return n, err
 }

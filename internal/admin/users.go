@@ -20,14 +20,15 @@ type UserQuery struct {
 
 // UserRow is one user in the list.
 type UserRow struct {
-	ID          int64     `json:"id"`
-	Email       string    `json:"email"`
-	Name        string    `json:"name"` // from the first linked account that has one
-	IsAdmin     bool      `json:"is_admin"`
-	Disabled    bool      `json:"disabled"`
-	HasPassword bool      `json:"has_password"`
-	Connections int64     `json:"connections"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID            int64     `json:"id"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	Name          string    `json:"name"` // from the first linked account that has one
+	IsAdmin       bool      `json:"is_admin"`
+	Disabled      bool      `json:"disabled"`
+	HasPassword   bool      `json:"has_password"`
+	Connections   int64     `json:"connections"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // userSorts maps a sort name to its key expression; each has an index.
@@ -85,7 +86,7 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) ([]UserRow, string, e
 		w.keyset(expr, "u.id", uq.Desc, keyArg(c.Key, isTime), c.ID)
 	}
 	limit := limitOf(uq.Limit)
-	sql := `SELECT u.id, coalesce(u.email, ''), u.name, u.is_admin, u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL,
+	sql := `SELECT u.id, coalesce(u.email, ''), u.email_verified_at IS NOT NULL, u.name, u.is_admin, u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL,
 	        (SELECT count(*) FROM connections c WHERE c.user_id = u.id), u.created_at, ` + expr + `::text
 	        FROM users u` + w.sql() + ` ORDER BY ` + expr + direction(uq.Desc) + `, u.id` + direction(uq.Desc) +
 		fmt.Sprintf(" LIMIT %d", limit+1)
@@ -97,7 +98,7 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) ([]UserRow, string, e
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UserRow, error) {
 		var u UserRow
 		var k string
-		err := r.Scan(&u.ID, &u.Email, &u.Name, &u.IsAdmin, &u.Disabled, &u.HasPassword, &u.Connections, &u.CreatedAt, &k)
+		err := r.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.IsAdmin, &u.Disabled, &u.HasPassword, &u.Connections, &u.CreatedAt, &k)
 		keys = append(keys, k)
 		return u, err
 	})

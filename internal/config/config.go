@@ -20,6 +20,10 @@ const (
 	defaultAbsoluteTimeout = 720 * time.Hour
 	defaultProviderTimeout = 10 * time.Second
 	defaultLogFormat       = "json"
+	defaultMailFrom        = "Dancecard <no-reply@example.com>"
+	defaultReauthWindow    = 10 * time.Minute
+	defaultResetLinkTTL    = time.Hour
+	defaultVerifyLinkTTL   = 72 * time.Hour
 )
 
 // Config is the whole, validated configuration of one Dancecard process.
@@ -34,6 +38,8 @@ type Config struct {
 	RateLimits        RateLimits     // rate_limits
 	Signup            Signup         // signup
 	Sessions          Sessions       // sessions
+	Mail              Mail           // mail
+	Security          Security       // security
 	Log               Log            // log
 	Events            Events         // events
 	Providers         []Provider     // providers
@@ -46,9 +52,24 @@ type RateLimits struct {
 
 // Signup says which ways of creating a user are open.
 type Signup struct {
-	Local               bool // signup.local: email and password
-	ViaProvider         bool // signup.via_provider: logging in with an unlinked provider account
-	LinkByVerifiedEmail bool // signup.link_by_verified_email: off by default (pre-account takeover)
+	Local               bool   // signup.local: email and password
+	ViaProvider         bool   // signup.via_provider: logging in with an unlinked provider account
+	LinkByVerifiedEmail bool   // signup.link_by_verified_email: off by default (pre-account takeover)
+	EmailVerification   string // signup.email_verification: optional, required or off
+}
+
+// Mail says how the server sends mail. An empty SMTPURL in dev mode means the dev
+// mailbox at /dev/mail; outside dev mode it means no mail is sent (a warning says so).
+type Mail struct {
+	SMTPURL string // mail.smtp_url: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465
+	From    string // mail.from: the From header of every mail
+}
+
+// Security bounds how long proofs of identity last.
+type Security struct {
+	ReauthWindow  time.Duration // security.reauth_window: sensitive actions need an authentication this recent
+	ResetLinkTTL  time.Duration // security.reset_link_ttl: password-reset links
+	VerifyLinkTTL time.Duration // security.verify_link_ttl: email-verification and email-change links
 }
 
 // Sessions bounds how long a browser login lasts.
@@ -157,7 +178,9 @@ func newLoader(path string, getenv func(string) string) *loader {
 			Addr:        defaultAddr,
 			DatabaseURL: defaultDatabaseURL,
 			RateLimits:  RateLimits{Enabled: true},
-			Signup:      Signup{Local: true, ViaProvider: true},
+			Signup:      Signup{Local: true, ViaProvider: true, EmailVerification: "optional"},
+			Mail:        Mail{From: defaultMailFrom},
+			Security:    Security{ReauthWindow: defaultReauthWindow, ResetLinkTTL: defaultResetLinkTTL, VerifyLinkTTL: defaultVerifyLinkTTL},
 			Sessions:    Sessions{IdleTimeout: defaultIdleTimeout, AbsoluteTimeout: defaultAbsoluteTimeout},
 			Log:         Log{Level: slog.LevelInfo, Format: defaultLogFormat},
 			Events:      Events{MaxAttempts: defaultMaxAttempts, Retention: defaultRetention, Log: true},
@@ -194,6 +217,13 @@ func (l *loader) topFields() fields {
 			"local":                  &c.Signup.Local,
 			"via_provider":           &c.Signup.ViaProvider,
 			"link_by_verified_email": &c.Signup.LinkByVerifiedEmail,
+			"email_verification":     &c.Signup.EmailVerification,
+		},
+		"mail": fields{"smtp_url": &c.Mail.SMTPURL, "from": &c.Mail.From},
+		"security": fields{
+			"reauth_window":   &c.Security.ReauthWindow,
+			"reset_link_ttl":  &c.Security.ResetLinkTTL,
+			"verify_link_ttl": &c.Security.VerifyLinkTTL,
 		},
 		"sessions": fields{
 			"idle_timeout":     &c.Sessions.IdleTimeout,

@@ -29,7 +29,9 @@ func TestLoadDefaults(t *testing.T) {
 		{"trusted_proxies", len(c.TrustedProxies), 0},
 		{"token_keys", len(c.TokenKeys), 0},
 		{"rate_limits", c.RateLimits, RateLimits{Enabled: true}},
-		{"signup", c.Signup, Signup{Local: true, ViaProvider: true}},
+		{"signup", c.Signup, Signup{Local: true, ViaProvider: true, EmailVerification: "optional"}},
+		{"mail", c.Mail, Mail{From: "Dancecard <no-reply@example.com>"}},
+		{"security", c.Security, Security{ReauthWindow: 10 * time.Minute, ResetLinkTTL: time.Hour, VerifyLinkTTL: 72 * time.Hour}},
 		{"sessions", c.Sessions, Sessions{IdleTimeout: 72 * time.Hour, AbsoluteTimeout: 720 * time.Hour}},
 		{"log", c.Log, Log{Level: slog.LevelInfo, Format: "json"}},
 		{"providers", len(c.Providers), 0},
@@ -50,7 +52,9 @@ func TestLoadValues(t *testing.T) {
 base_url: https://dc.example.com/sub/   # trailing slash dropped
 trusted_proxies: [10.1.2.3/8, 192.168.0.1, "::1"]
 token_keys: "` + testKey + `, ` + testKey2 + `,"
-signup: {link_by_verified_email: true}
+signup: {link_by_verified_email: true, email_verification: Required}
+mail: {smtp_url: "smtp://u:p@mail.example.com:587", from: "Ops <ops@example.com>"}
+security: {reauth_window: 5m, reset_link_ttl: 30m, verify_link_ttl: 24h}
 sessions: {idle_timeout: 30m, absolute_timeout: 12h}
 log: {level: DEBUG, format: text}
 providers:
@@ -91,7 +95,9 @@ providers:
 		{"trusted_proxies", c.TrustedProxies, wantPrefixes},
 		{"token_keys", len(c.TokenKeys), 2},
 		{"token_keys[1][0]", c.TokenKeys[1][0], byte(255)},
-		{"signup", c.Signup, Signup{Local: true, ViaProvider: true, LinkByVerifiedEmail: true}},
+		{"signup", c.Signup, Signup{Local: true, ViaProvider: true, LinkByVerifiedEmail: true, EmailVerification: "required"}},
+		{"mail", c.Mail, Mail{SMTPURL: "smtp://u:p@mail.example.com:587", From: "Ops <ops@example.com>"}},
+		{"security", c.Security, Security{ReauthWindow: 5 * time.Minute, ResetLinkTTL: 30 * time.Minute, VerifyLinkTTL: 24 * time.Hour}},
 		{"sessions", c.Sessions, Sessions{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 12 * time.Hour}},
 		{"log", c.Log, Log{Level: slog.LevelDebug, Format: "text"}},
 		{"gh name (preset: left to the preset)", gh.Name, ""},
@@ -194,7 +200,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"trusted_proxies", len(c.TrustedProxies), 2},
 		{"token_keys", len(c.TokenKeys), 1},
 		{"rate_limits", c.RateLimits.Enabled, false},
-		{"signup", c.Signup, Signup{LinkByVerifiedEmail: true}},
+		{"signup", c.Signup, Signup{LinkByVerifiedEmail: true, EmailVerification: "optional"}},
 		{"sessions", c.Sessions, Sessions{IdleTimeout: time.Hour, AbsoluteTimeout: 2 * time.Hour}},
 		{"log", c.Log, Log{Level: slog.LevelWarn, Format: "text"}},
 		{"client_secret", p.ClientSecret, "s3cret: #x"},
@@ -248,6 +254,7 @@ func TestExampleFile(t *testing.T) {
 		vars[m[1]] = "x"
 	}
 	vars["DANCECARD_TOKEN_KEYS"] = testKey
+	vars["DANCECARD_SMTP_URL"] = "smtp://user:pass@mail.example.com:587"
 	if _, err := Load(path, env(vars)); err == nil || !strings.Contains(err.Error(), "base_url") {
 		t.Errorf("without insecure_transport: err = %v, want the base_url error", err)
 	}

@@ -13,7 +13,7 @@ import (
 func (l *loader) validate() error {
 	checks := []func() error{
 		l.checkAddr, l.checkBaseURL, l.checkDatabaseURL, l.checkTokenKeys,
-		l.checkSessions, l.checkLog, l.checkEvents, l.checkProviders,
+		l.checkSessions, l.checkAccounts, l.checkLog, l.checkEvents, l.checkProviders,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

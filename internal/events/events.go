@@ -42,6 +42,18 @@ const (
 	TokenRevoked           Kind = "token_revoked"
 	// AdminDeliveryRetried: an administrator re-queued a dead delivery.
 	AdminDeliveryRetried Kind = "admin_delivery_retried"
+	// The account's life: proofs of address, recovery and deletion.
+	EmailVerified   Kind = "email_verified"
+	EmailChanged    Kind = "email_changed"
+	PasswordReset   Kind = "password_reset"
+	Reauthenticated Kind = "reauthenticated"
+	// AccountClaimed: a provider log-in proved the email that an unverified
+	// local account held; that account was wiped and handed to the prover.
+	AccountClaimed Kind = "account_claimed"
+	UserDeleted    Kind = "user_deleted"
+	MailFailed     Kind = "mail_failed"
+	// AdminMailRetried: an administrator re-queued a dead mail.
+	AdminMailRetried Kind = "admin_mail_retried"
 )
 
 // Kinds lists every kind, in the order of the const block above: for
@@ -52,7 +64,8 @@ func Kinds() []Kind {
 		ConnectionCreated, ConnectionUpdated, ConnectionFailed, ConnectionRemoved,
 		AdminUserCreated, AdminPasswordReset, AdminRoleGranted, AdminRoleRevoked,
 		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved,
-		TokenCreated, TokenRevoked, AdminDeliveryRetried}
+		TokenCreated, TokenRevoked, AdminDeliveryRetried,
+		EmailVerified, EmailChanged, PasswordReset, Reauthenticated, AccountClaimed, UserDeleted, MailFailed, AdminMailRetried}
 }
 
 // Event is one row of the event log.

@@ -16,6 +16,7 @@ import (
 type cookieNames struct {
 	secure                        bool
 	session, anon, flash, browser string
+	device                        string // a browser that logged in to an account before
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -24,7 +25,7 @@ func newCookieNames(secure bool) cookieNames {
 		prefix = "__Host-"
 	}
 	return cookieNames{secure: secure, session: prefix + "dc_session", anon: prefix + "dc_anon",
-		flash: prefix + "dc_flash", browser: prefix + "dc_browser"}
+		flash: prefix + "dc_flash", browser: prefix + "dc_browser", device: prefix + "dc_device"}
 }
 
 func (s *Server) setCookie(c echo.Context, name, value string, maxAge int) {

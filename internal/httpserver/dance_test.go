@@ -200,8 +200,9 @@ func TestLoginWithProviderSignupRules(t *testing.T) {
 		t.Fatal("the last login method was deleted")
 	}
 
-	// An email that belongs to a local account is never attached.
+	// A verified email that belongs to a local account is never attached.
 	ts.browser(t).signUp("owner@example.com", goodPassword)
+	ts.DB.Exec(t.Context(), `UPDATE users SET email_verified_at = now() WHERE email = 'owner@example.com'`)
 	hub.SetUser(oauthtest.User{ID: "78", Login: "imposter", Email: "owner@example.com", EmailVerified: true})
 	b2 := ts.browser(t)
 	r = b2.dance(hub, "/auth/hub/login", nil)

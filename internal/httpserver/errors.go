@@ -13,6 +13,7 @@ import (
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/web"
@@ -112,6 +113,22 @@ var errorTable = []errorRow{
 	{events.ErrDeliveryNotFound, http.StatusNotFound, "not_found", "Not found", "There is no such delivery."},
 	{events.ErrDeliveryNotDead, http.StatusConflict, "delivery_not_dead", "Not parked",
 		"That delivery is no longer parked: it was delivered or is already queued again. Nothing was changed."},
+	{accounts.ErrReauthRequired, http.StatusForbidden, "recent_auth_required", "Confirm it's you",
+		"This action needs a recent log-in. Re-authenticate at /reauth in the browser, then repeat the request."},
+	{accounts.ErrEmailUnverified, http.StatusForbidden, "email_unverified", "Email not verified",
+		"Confirm your email address first: use the link we mailed you, or ask for a new one below."},
+	{accounts.ErrAlreadyVerified, http.StatusConflict, "already_verified", "Already verified", "Your email address is already verified."},
+	{accounts.ErrNoEmail, http.StatusConflict, "no_email", "No email address", "This account has no email address. Add one first."},
+	{accounts.ErrEmailTaken, http.StatusConflict, "email_taken", "Address taken", "That address belongs to another account. Nothing was changed."},
+	{mail.ErrLinkExpired, http.StatusBadRequest, "link_expired", "Link expired",
+		"This link has expired. Nothing was changed; ask for a new one."},
+	{mail.ErrLinkUsed, http.StatusBadRequest, "link_used", "Link already used",
+		"This link has already been used, or a newer one was sent. Nothing was changed."},
+	{mail.ErrLinkNotFound, http.StatusBadRequest, "link_invalid", "Link not valid",
+		"This link is not valid: it may be incomplete, or replaced by a newer one. Nothing was changed."},
+	{mail.ErrNotFound, http.StatusNotFound, "not_found", "Not found", "There is no such mail."},
+	{links.ErrNotYourAccount, http.StatusForbidden, "not_your_account", "Not your account",
+		"That {provider} account is not linked to your Dancecard account, so it cannot confirm who you are. Nothing was changed."},
 	{accounts.ErrNoSession, http.StatusUnauthorized, "unauthenticated", "Log in required", "Your session has ended. Log in again."},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable", "Try again", "The service is busy. Try again in a moment."},
 }

@@ -12,12 +12,8 @@ import (
 	"github.com/dancecard/dancecard/web"
 )
 
-// Limits on the endpoints that guess passwords or create accounts.
-var (
-	loginPerIP      = ratelimit.Rule{Max: 30, Window: 5 * time.Minute}
-	loginPerAccount = ratelimit.Rule{Max: 10, Window: 15 * time.Minute} // failures only
-	signupPerIP     = ratelimit.Rule{Max: 10, Window: time.Hour}
-)
+// Limits on creating accounts; the log-in limits are in login_limits.go.
+var signupPerIP = ratelimit.Rule{Max: 10, Window: time.Hour}
 
 func (s *Server) handleHome() echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -55,14 +51,30 @@ func (s *Server) handleSignup() echo.HandlerFunc {
 			form.Errors["password_confirm"] = "The two passwords do not match."
 			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, "Sign up"), form))
 		}
+		mode := s.opts.Accounts.Verification()
+		if email, err := accounts.NormalizeEmail(form.Email); err == nil && mode == accounts.VerifyRequired {
+			if ok, err := s.mailAllowed(c, email); err != nil {
+				return err
+			} else if !ok {
+				form.Error = lookupError(errRateLimited).message
+				return render(c, http.StatusTooManyRequests, web.Signup(s.page(c, "Sign up"), form))
+			}
+		}
 		u, err := s.opts.Accounts.SignUp(c.Request().Context(), form.Email, password)
 		var fe *accounts.FieldError
 		switch {
 		case errors.As(err, &fe):
 			form.Errors[fe.Field] = fe.Message
 			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, "Sign up"), form))
+		case mode == accounts.VerifyRequired && (err == nil || errors.Is(err, accounts.ErrEmailTaken)):
+			// The same answer whether or not the address had an account:
+			// its owner's inbox is told which.
+			email, _ := accounts.NormalizeEmail(form.Email)
+			return render(c, http.StatusOK, web.CheckMail(s.page(c, "Check your mail"), web.CheckMailPage{Email: email,
+				Message: "We sent a message to " + email + ". Open the link in it to finish signing up, then log in."}))
 		case errors.Is(err, accounts.ErrEmailTaken):
-			form.Errors["email"] = "An account with this email already exists. Log in instead."
+			form.Errors["email"] = "An account with this email already exists."
+			form.EmailTaken = true
 			return render(c, http.StatusConflict, web.Signup(s.page(c, "Sign up"), form))
 		case err != nil:
 			return err
@@ -70,7 +82,11 @@ func (s *Server) handleSignup() echo.HandlerFunc {
 		if err := s.startSession(c, u.ID); err != nil {
 			return err
 		}
-		s.flash(c, "success", "Welcome to Dancecard! Your account is ready.")
+		msg := "Welcome to Dancecard! Your account is ready."
+		if mode != accounts.VerifyOff {
+			msg += " We sent a link to " + u.Email + " to confirm your address."
+		}
+		s.flash(c, "success", msg)
 		return redirect(c, "/profile")
 	}
 }
@@ -122,10 +138,13 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		form.Email = c.FormValue("email")
 		password := c.FormValue("password")
 		email, _ := accounts.NormalizeEmail(form.Email)
-		if ok, err := s.loginAllowed(c, email); err != nil {
+		if verdict, err := s.loginAllowed(c, email); err != nil {
 			return err
-		} else if !ok {
+		} else if verdict != loginOK {
 			form.Error = "Too many log-in attempts. Wait a few minutes and try again."
+			if verdict == loginAccountLocked {
+				form.Error, form.Locked = "", true
+			}
 			return render(c, http.StatusTooManyRequests, web.Login(s.page(c, "Log in"), form))
 		}
 		old := ""
@@ -134,11 +153,12 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		}
 		_, token, err := s.opts.Accounts.LogIn(ctx, form.Email, password, old)
 		switch {
+		case errors.Is(err, accounts.ErrEmailUnverified):
+			form.Unverified = true
+			return render(c, http.StatusForbidden, web.Login(s.page(c, "Log in"), form))
 		case errors.Is(err, accounts.ErrInvalidCredentials), errors.Is(err, accounts.ErrAccountDisabled):
-			if email != "" {
-				if _, _, herr := s.opts.Limiter.Hit(ctx, "login:account:"+email, loginPerAccount); herr != nil {
-					return herr
-				}
+			if err := s.loginFailed(c, email); err != nil {
+				return err
 			}
 			form.Error = "That email and password do not match an account."
 			if errors.Is(err, accounts.ErrAccountDisabled) {
@@ -148,26 +168,11 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		case err != nil:
 			return err
 		}
-		if email != "" {
-			_ = s.opts.Limiter.Reset(ctx, "login:account:"+email)
-		}
+		s.loginSucceeded(c, email)
 		s.setSessionCookie(c, token)
 		s.flash(c, "success", "You are logged in.")
 		return redirect(c, orDefault(form.Next, "/profile"))
 	}
-}
-
-// loginAllowed applies the per-IP limit (every attempt counts) and the
-// per-account limit (only failures count, so a victim is not locked out by
-// their own successful log-ins).
-func (s *Server) loginAllowed(c echo.Context, email string) (bool, error) {
-	ctx := c.Request().Context()
-	ok, _, err := s.opts.Limiter.Hit(ctx, "login:ip:"+c.RealIP(), loginPerIP)
-	if err != nil || !ok || email == "" {
-		return ok, err
-	}
-	ok, _, err = s.opts.Limiter.Peek(ctx, "login:account:"+email, loginPerAccount)
-	return ok, err
 }
 
 func (s *Server) handleLogout() echo.HandlerFunc {

@@ -19,11 +19,12 @@ var openapiDoc []byte
 // apiRoutes registers the caller's own resources under /api/v1.
 func (s *Server) apiRoutes(api *echo.Group) {
 	read, proxy := s.requireScope(accounts.ScopeRead), s.requireScope(accounts.ScopeProxy)
+	recent := s.requireRecentAuth()
 	api.GET("/me", s.handleAPIMe(), read)
 	api.GET("/connections", s.handleAPIConnections(), read)
-	api.DELETE("/connections/:id", s.handleAPIConnectionDelete(), proxy)
+	api.DELETE("/connections/:id", s.handleAPIConnectionDelete(), proxy, recent)
 	api.GET("/tokens", s.handleAPITokens(), read)
-	api.POST("/tokens", s.handleAPITokenCreate(), proxy)
+	api.POST("/tokens", s.handleAPITokenCreate(), proxy, recent)
 	api.DELETE("/tokens/:id", s.handleAPITokenDelete(), proxy)
 }
 
@@ -37,12 +38,13 @@ func (s *Server) handleOpenAPI() echo.HandlerFunc {
 }
 
 type apiMe struct {
-	ID          int64     `json:"id"`
-	Email       string    `json:"email"`
-	IsAdmin     bool      `json:"is_admin"`
-	HasPassword bool      `json:"has_password"`
-	CreatedAt   time.Time `json:"created_at"`
-	Auth        apiAuthOf `json:"auth"`
+	ID            int64     `json:"id"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	IsAdmin       bool      `json:"is_admin"`
+	HasPassword   bool      `json:"has_password"`
+	CreatedAt     time.Time `json:"created_at"`
+	Auth          apiAuthOf `json:"auth"`
 }
 
 type apiAuthOf struct {
@@ -58,7 +60,7 @@ func (s *Server) handleAPIMe() echo.HandlerFunc {
 		if cl.TokenID != 0 {
 			auth = apiAuthOf{Type: "token", Scope: cl.Scope, TokenID: cl.TokenID}
 		}
-		return c.JSON(http.StatusOK, apiMe{ID: cl.User.ID, Email: cl.User.Email, IsAdmin: cl.User.IsAdmin,
+		return c.JSON(http.StatusOK, apiMe{ID: cl.User.ID, Email: cl.User.Email, EmailVerified: cl.User.EmailVerified, IsAdmin: cl.User.IsAdmin,
 			HasPassword: cl.User.HasPassword, CreatedAt: cl.User.CreatedAt, Auth: auth})
 	}
 }

@@ -74,7 +74,7 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 			Browser:  s.browserID(c),
 		}
 		if sess := sessionFrom(c); sess != nil {
-			req.UserID = sess.UserID
+			req.UserID, req.SessionID = sess.UserID, sess.ID
 		}
 		if ck, err := c.Cookie(s.cookies.session); err == nil {
 			req.OldSession = ck.Value
@@ -92,17 +92,24 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 				s.flash(c, "error", res.Message)
 				return redirect(c, orDefault(safeNext(res.Next), "/"))
 			}
+			if intent == links.IntentReauth {
+				s.flash(c, "error", lookupError(err).text(providerName(res, req.Provider)))
+				return redirect(c, "/reauth?next="+url.QueryEscape(orDefault(safeNext(res.Next), "/profile")))
+			}
 			return s.danceFailed(c, intent, providerName(res, req.Provider), err)
 		}
 		name := providerName(res, req.Provider)
-		if res.Intent == links.IntentLogin {
+		switch res.Intent {
+		case links.IntentReauth:
+			s.flash(c, "success", "Thanks, confirmed with "+name+". You can go ahead now.")
+		case links.IntentLogin:
 			s.setSessionCookie(c, res.Session)
 			msg := "You are logged in with " + name + "."
 			if res.NewUser {
 				msg = "Welcome to Dancecard! Your account was created with " + name + "."
 			}
 			s.flash(c, "success", msg)
-		} else {
+		default:
 			who := res.Connection.Username
 			if who == "" {
 				who = res.Connection.Name
@@ -138,8 +145,11 @@ func (s *Server) danceFailed(c echo.Context, intent links.Intent, provider strin
 		s.log.ErrorContext(c.Request().Context(), "dance failed", "provider", provider, "err", err.Error())
 	}
 	s.flash(c, "error", e.text(provider))
-	if intent == links.IntentConnect {
+	switch intent {
+	case links.IntentConnect:
 		return redirect(c, "/profile")
+	case links.IntentReauth:
+		return redirect(c, "/reauth?next="+url.QueryEscape(orDefault(safeNext(c.FormValue("next")), "/profile")))
 	}
 	return redirect(c, "/login")
 }

@@ -27,6 +27,8 @@ func (s *Server) handleProfile() echo.HandlerFunc {
 type profileForms struct {
 	password web.PasswordForm
 	token    web.TokenForm
+	email    web.EmailForm
+	del      web.DeleteForm
 }
 
 // renderProfile draws the profile page with the forms' state.
@@ -43,8 +45,16 @@ func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error
 	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
+	pending, err := s.opts.Accounts.PendingEmail(c.Request().Context(), sess.UserID)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
 	v := web.Profile{
 		Email:            sess.User.Email,
+		EmailVerified:    sess.User.EmailVerified,
+		PendingEmail:     pending,
+		EmailForm:        f.email,
+		DeleteForm:       f.del,
 		CreatedAt:        sess.User.CreatedAt,
 		HasPassword:      sess.User.HasPassword,
 		PasswordForm:     f.password,
@@ -117,6 +127,13 @@ func (s *Server) handleSessionsDelete() echo.HandlerFunc {
 		n, err := s.opts.Accounts.EndSessions(c.Request().Context(), sess.UserID, keep)
 		if err != nil {
 			return err
+		}
+		if c.FormValue("revoke_tokens") == "1" {
+			t, err := s.opts.Accounts.RevokeAllTokens(c.Request().Context(), sess.UserID)
+			if err != nil {
+				return err
+			}
+			s.flash(c, "info", "Revoked "+plural(t, "API token")+".")
 		}
 		if scope == "all" {
 			s.clearCookie(c, s.cookies.session)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -19,10 +20,13 @@ import (
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/httpserver"
 	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/mail"
+	"github.com/dancecard/dancecard/internal/mail/mailtest"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/internal/postgres"
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
 	"github.com/dancecard/dancecard/internal/ratelimit"
+	"github.com/dancecard/dancecard/web"
 )
 
 // testServer is a real server on a fresh database behind httptest.
@@ -32,11 +36,14 @@ type testServer struct {
 	Accounts *accounts.Service
 	Links    *links.Service
 	Keys     *links.Keyring
+	Mail     *mailtest.Server // the SMTP server every mail goes to
+	mailer   *mail.Sender
 }
 
 // setup is what a test can change before the server is built.
 type setup struct {
 	opts      httpserver.Options
+	accounts  accounts.Options
 	providers []config.Provider
 	signup    links.Signup
 	hooks     links.Hooks
@@ -53,7 +60,19 @@ func withProviders(ps ...config.Provider) serverOption {
 }
 
 func withSignup(sg links.Signup) serverOption { return func(s *setup) { s.signup = sg } }
-func withHooks(h links.Hooks) serverOption    { return func(s *setup) { s.hooks = h } }
+
+// withVerification sets signup.email_verification.
+func withVerification(v accounts.Verification) serverOption {
+	return func(s *setup) { s.accounts.Verification = v }
+}
+
+// withTrustedProxies believes X-Forwarded-For from loopback, so a test can
+// speak from many addresses.
+func withTrustedProxies(s *setup) {
+	s.opts.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+}
+
+func withHooks(h links.Hooks) serverOption { return func(s *setup) { s.hooks = h } }
 
 // newTestServer boots the whole HTTP stack on its own database. Rate limits
 // are off unless withRateLimits is given, so tests can log in freely.
@@ -64,14 +83,12 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accts := accounts.New(db, accounts.Options{})
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
 	st := &setup{
 		opts: httpserver.Options{
 			Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 			DB:          db,
-			Accounts:    accts,
 			Limiter:     ratelimit.New(db, false),
 			BaseURL:     base,
 			SignupLocal: true,
@@ -82,6 +99,8 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	for _, opt := range opts {
 		opt(st)
 	}
+	accts := accounts.New(db, st.accounts)
+	st.opts.Accounts = accts
 	catalog, err := oauth.NewCatalog(st.providers, base)
 	if err != nil {
 		t.Fatalf("catalog: %v", err)
@@ -97,7 +116,18 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	ts.Config.Handler = httpserver.New(st.opts).Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, DB: db, Accounts: accts, Links: lk, Keys: keys}
+	sink := mailtest.New(t)
+	transport, err := mail.NewSMTP(sink.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailer := mail.NewSender(mail.Options{DB: db, Transport: transport, BaseURL: base, From: "Dancecard <no-reply@example.com>",
+		Renderer: mail.RendererFunc(func(o mail.Outgoing) (mail.Rendered, error) {
+			subject, text, html, err := web.RenderMail(web.MailData{Kind: string(o.Kind), To: o.To, Data: o.Data,
+				LinkURL: o.LinkURL, LinkExpiresAt: o.LinkExpiresAt, BaseURL: base.String()})
+			return mail.Rendered{Subject: subject, Text: text, HTML: html}, err
+		}), Logger: st.opts.Logger})
+	return &testServer{Server: ts, DB: db, Accounts: accts, Links: lk, Keys: keys, Mail: sink, mailer: mailer}
 }
 
 // browser is an HTTP client with its own cookie jar that does not follow
@@ -224,3 +254,35 @@ func (ts *testServer) count(t *testing.T, sql string, args ...any) int {
 const goodPassword = "correct horse battery staple"
 
 func linksSignupOff() links.Signup { return links.Signup{} }
+
+// sendMail sends every mail that is due, as the background sender would.
+func (ts *testServer) sendMail(t *testing.T) {
+	t.Helper()
+	if _, err := ts.mailer.SendDue(t.Context()); err != nil {
+		t.Fatalf("send mail: %v", err)
+	}
+}
+
+// mailTo sends what is due and returns the newest mail to addr.
+func (ts *testServer) mailTo(t *testing.T, addr string) mailtest.Parsed {
+	t.Helper()
+	ts.sendMail(t)
+	return ts.Mail.Last(t, addr)
+}
+
+// linkIn returns the path and query of the one link with a token in m.
+func linkIn(t *testing.T, m mailtest.Parsed) string {
+	t.Helper()
+	tok := mailtest.TokenIn(t, m.Text)
+	for _, line := range strings.Fields(m.Text) {
+		if strings.Contains(line, "token="+tok) {
+			u, err := url.Parse(line)
+			if err != nil {
+				t.Fatalf("link %q: %v", line, err)
+			}
+			return u.RequestURI()
+		}
+	}
+	t.Fatalf("no link with token in:\n%s", m.Text)
+	return ""
+}

@@ -41,24 +41,48 @@ func (s *Server) routes() {
 	site.POST("/logout", s.handleLogout())
 	site.POST("/auth/:provider/login", s.handleDanceStart(links.IntentLogin))
 	site.GET("/auth/:provider/callback", s.handleDanceCallback())
+	// Links that arrive by mail: opening one (GET) changes nothing.
+	site.GET("/email/verify", s.handleVerifyForm())
+	site.POST("/email/verify", s.handleVerify())
+	site.POST("/email/resend", s.handleResendVerificationTo())
+	site.POST("/login/unlock-request", s.handleUnlockRequest())
+	site.GET("/login/unlock", s.handleUnlockForm())
+	site.POST("/login/unlock", s.handleUnlock())
+	site.GET("/password/forgot", s.handleForgotForm())
+	site.POST("/password/forgot", s.handleForgot())
+	site.GET("/password/reset", s.handleResetForm())
+	site.POST("/password/reset", s.handleReset())
 
 	user := site.Group("", s.requireUser())
 	user.GET("/profile", s.handleProfile())
-	user.POST("/profile/password", s.handlePasswordChange())
+	user.GET("/profile/export", s.handleExport())
 	user.POST("/profile/sessions/delete", s.handleSessionsDelete())
 	user.POST("/profile/sessions/:id/delete", s.handleSessionDelete())
-	user.POST("/profile/tokens", s.handleTokenCreate())
 	user.POST("/profile/tokens/:id/delete", s.handleTokenDelete())
-	user.POST("/auth/:provider/connect", s.handleDanceStart(links.IntentConnect))
-	user.POST("/connections/:id/delete", s.handleConnectionDelete())
+	user.POST("/profile/email/resend", s.handleResendVerification())
+	user.GET("/reauth", s.handleReauthForm())
+	user.POST("/reauth", s.handleReauth())
+	user.POST("/auth/:provider/reauth", s.handleDanceStart(links.IntentReauth))
+
+	// Sensitive actions: only within security.reauth_window of the last
+	// proof of identity; older sessions are sent to /reauth first.
+	recent := user.Group("", s.requireRecentAuth())
+	recent.POST("/profile/password", s.handlePasswordChange())
+	recent.POST("/profile/email", s.handleEmailChange())
+	recent.POST("/profile/tokens", s.handleTokenCreate())
+	recent.POST("/profile/delete", s.handleAccountDelete())
+	recent.POST("/auth/:provider/connect", s.handleDanceStart(links.IntentConnect))
+	recent.POST("/connections/:id/delete", s.handleConnectionDelete())
 
 	adm := user.Group("/admin", s.requireAdmin())
 	adm.GET("/", s.handleAdminDashboard())
 	adm.GET("/users", s.handleAdminUsers())
 	adm.GET("/users/:id", s.handleAdminUser())
-	adm.POST("/users/:id/admin", s.handleAdminUserAction(s.adminSetRole))
-	adm.POST("/users/:id/disable", s.handleAdminUserAction(s.adminDisable))
-	adm.POST("/users/:id/enable", s.handleAdminUserAction(s.adminEnable))
+	adm.POST("/users/:id/admin", s.handleAdminUserAction(s.adminSetRole), s.requireRecentAuth())
+	adm.POST("/users/:id/disable", s.handleAdminUserAction(s.adminDisable), s.requireRecentAuth())
+	adm.POST("/users/:id/enable", s.handleAdminUserAction(s.adminEnable), s.requireRecentAuth())
+	adm.POST("/users/:id/password-reset", s.handleAdminUserAction(s.adminSendReset))
+	adm.POST("/users/:id/verification", s.handleAdminUserAction(s.adminResendVerification))
 	adm.POST("/users/:id/sessions/delete", s.handleAdminUserAction(s.adminEndSessions))
 	adm.GET("/connections", s.handleAdminConnections())
 	adm.GET("/connections.csv", s.handleAdminConnectionsCSV())
@@ -66,6 +90,8 @@ func (s *Server) routes() {
 	adm.GET("/events", s.handleAdminEvents())
 	adm.GET("/deliveries", s.handleAdminDeliveries())
 	adm.POST("/deliveries/:id/retry", s.handleAdminDeliveryRetry())
+	adm.GET("/mail", s.handleAdminMail())
+	adm.POST("/mail/:id/retry", s.handleAdminMailRetry())
 
 	// The JSON API: its own authentication (session or bearer token), CSRF
 	// for sessions inside apiAuth, problem documents for every error.
@@ -75,6 +101,13 @@ func (s *Server) routes() {
 	s.apiAdminRoutes(api)
 	s.proxyRoutes(api)
 	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+
+	// Dev mode without mail.smtp_url: what the server "sent", to click.
+	if s.opts.DevMailbox != nil {
+		site.GET("/dev/mail", s.handleDevMailList())
+		site.GET("/dev/mail/:id", s.handleDevMailView())
+		site.GET("/dev/mail/:id/html", s.handleDevMailHTML())
+	}
 
 	site.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 )
 
@@ -39,7 +40,8 @@ type Options struct {
 	SignupLocal    bool
 	Secret         []byte // signs anonymous CSRF tokens and flash cookies
 	Registry       *prometheus.Registry
-	DevProvider    http.Handler // dev mode's built-in provider, mounted at /dev/provider/; nil outside dev mode
+	DevProvider    http.Handler     // dev mode's built-in provider, mounted at /dev/provider/; nil outside dev mode
+	DevMailbox     *mail.DevMailbox // dev mode without smtp_url: mounted at /dev/mail; nil otherwise
 }
 
 // ProviderInfo is what pages show of a provider.

@@ -249,6 +249,9 @@ func (s *Service) Disconnect(ctx context.Context, userID, connectionID int64) er
 		if _, err := tx.Exec(ctx, `DELETE FROM connections WHERE id = $1`, connectionID); err != nil {
 			return err
 		}
+		if err := s.Accounts.Notify(ctx, tx, userID, "connection_removed", map[string]string{"provider": s.providerName(c.Provider), "username": c.Username}); err != nil {
+			return err
+		}
 		return events.Record(ctx, tx, events.Event{Kind: events.ConnectionRemoved, UserID: userID,
 			Provider: c.Provider, ProviderUserID: c.ProviderUserID, ConnectionID: c.ID})
 	})
@@ -257,4 +260,13 @@ func (s *Service) Disconnect(ctx context.Context, userID, connectionID int64) er
 	}
 	s.revoke(ctx, c, tok)
 	return nil
+}
+
+// providerName is a provider's display name, or its id when it is no
+// longer configured.
+func (s *Service) providerName(id string) string {
+	if p, ok := s.Catalog.Get(id); ok && p.Name != "" {
+		return p.Name
+	}
+	return id
 }

@@ -43,7 +43,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
 			return "", ErrBadScope
 		}
 	}
-	if r.Browser == "" || (r.Intent == IntentConnect && r.UserID == 0) {
+	if r.Browser == "" || (r.Intent != IntentLogin && r.UserID == 0) {
 		return "", ErrWrongBrowser
 	}
 	authURL, pending, err := s.Protocol.Begin(ctx, p, s.Catalog.CallbackURL(p.ID), r.Scopes)
@@ -62,7 +62,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
 		return "", err
 	}
 	var userID *int64
-	if r.Intent == IntentConnect {
+	if r.Intent != IntentLogin {
 		userID = &r.UserID
 	}
 	_, err = s.DB.Exec(ctx, `

@@ -21,6 +21,7 @@ type FinishRequest struct {
 	Browser    string     // the browser-binding cookie value
 	UserID     int64      // the logged-in user, 0 when anonymous
 	OldSession string     // the session cookie to replace when logging in
+	SessionID  int64      // the logged-in session, which a reauth dance refreshes
 }
 
 // Result is what a finished dance did.
@@ -52,7 +53,7 @@ func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
 		return Result{Provider: p}, err
 	}
 	res := Result{Intent: d.Intent, Provider: p, Next: d.Next, UserID: d.UserID}
-	if d.Intent == IntentConnect && d.UserID != r.UserID {
+	if d.Intent != IntentLogin && d.UserID != r.UserID {
 		s.fail(ctx, p, d.Intent, d.UserID, oauth.Profile{}, ErrWrongBrowser)
 		return res, ErrWrongBrowser
 	}
@@ -71,9 +72,12 @@ func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
 			return res, ErrVetoed
 		}
 	}
-	if d.Intent == IntentConnect {
+	switch d.Intent {
+	case IntentConnect:
 		err = s.connect(ctx, &res, p, tok, prof)
-	} else {
+	case IntentReauth:
+		err = s.reauth(ctx, &res, p, tok, prof, r.SessionID)
+	default:
 		err = s.login(ctx, &res, p, tok, prof, r.OldSession)
 	}
 	if err != nil {
@@ -91,7 +95,32 @@ func (s *Service) connect(ctx context.Context, res *Result, p *oauth.Provider, t
 			return err
 		}
 		res.Connection, res.Created = c, created
-		return nil
+		if !created {
+			return nil
+		}
+		return s.Accounts.Notify(ctx, tx, res.UserID, "connection_added", map[string]string{"provider": p.Name, "username": c.Username})
+	})
+}
+
+// reauth counts the session as freshly authenticated when prof is one of
+// the user's own linked accounts, and stores the new token.
+func (s *Service) reauth(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, sessionID int64) error {
+	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		l, err := lockLink(ctx, tx, p.ID, prof.ID)
+		if errors.Is(err, ErrNotLinked) || (err == nil && l.UserID != res.UserID) {
+			return ErrNotYourAccount
+		}
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		if err := s.queueUpdate(ctx, b, &l, p, tok, prof, true, &res.Connection); err != nil {
+			return err
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return s.Accounts.MarkReauthenticated(ctx, tx, sessionID, res.UserID, "provider", p.ID)
 	})
 }
 
@@ -150,6 +179,17 @@ func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oaut
 		switch {
 		case err == nil && u.Disabled:
 			return 0, nil, ErrAccountDisabled
+		case err == nil && !u.EmailVerified:
+			// Whoever made u never proved the address this log-in proves:
+			// the prover gets the account, wiped (pre-account takeover).
+			if err := deleteUserConnections(ctx, tx, u.ID, "account claimed by a proven owner of its email"); err != nil {
+				return 0, nil, err
+			}
+			if err := s.Accounts.Claim(ctx, tx, u, p.ID); err != nil {
+				return 0, nil, err
+			}
+			res.NewUser = true
+			return u.ID, nil, nil
 		case err == nil && s.Signup.LinkByVerifiedEmail:
 			return u.ID, nil, nil
 		case err == nil:

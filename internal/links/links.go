@@ -33,6 +33,7 @@ var (
 	ErrLastLoginMethod     = errors.New("links: would remove the last way to log in")
 	ErrNotFound            = errors.New("links: connection not found")
 	ErrVetoed              = errors.New("links: an authorized hook declined to store the token")
+	ErrNotYourAccount      = errors.New("links: provider account is not one linked to this user")
 )
 
 // danceTTL bounds how long a started dance may be finished.
@@ -45,6 +46,9 @@ type Intent string
 const (
 	IntentLogin   Intent = "login"
 	IntentConnect Intent = "connect"
+	// IntentReauth proves again who a logged-in user is: it must come back
+	// as a provider account already linked to that user.
+	IntentReauth Intent = "reauth"
 )
 
 // Catalog is the set of enabled providers.

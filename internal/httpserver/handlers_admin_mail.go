@@ -1,0 +1,71 @@
+package httpserver
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/mail"
+	"github.com/dancecard/dancecard/web"
+)
+
+// adminSendReset mails the user a password-reset link; the administrator
+// never sees it.
+func (s *Server) adminSendReset(c echo.Context, adminID, userID int64) (string, error) {
+	err := s.opts.Accounts.SendPasswordReset(c.Request().Context(), userID)
+	if errors.Is(err, accounts.ErrNoEmail) {
+		return "", echo.NewHTTPError(http.StatusConflict, "This account has no email address to send a link to.")
+	}
+	return "A password-reset link is on its way to the user's address.", err
+}
+
+// adminResendVerification mails the user a new verification link.
+func (s *Server) adminResendVerification(c echo.Context, adminID, userID int64) (string, error) {
+	err := s.opts.Accounts.ResendVerification(c.Request().Context(), userID)
+	switch {
+	case errors.Is(err, accounts.ErrAlreadyVerified):
+		return "That address is already verified; no mail was sent.", nil
+	case errors.Is(err, accounts.ErrNoEmail):
+		return "", echo.NewHTTPError(http.StatusConflict, "This account has no email address to verify.")
+	}
+	return "A new verification link is on its way to the user's address.", err
+}
+
+// handleAdminMail lists mail parked as dead after its last attempt failed.
+func (s *Server) handleAdminMail() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		failed, err := mail.ListFailed(ctx, s.opts.DB, 100)
+		if err != nil {
+			return err
+		}
+		total, err := mail.CountFailed(ctx, s.opts.DB)
+		if err != nil {
+			return err
+		}
+		v := web.AdminMailPage{Total: total}
+		for _, f := range failed {
+			v.Failed = append(v.Failed, web.AdminFailedMail{ID: f.ID, UserID: f.UserID, To: f.To, Kind: f.Kind,
+				LastError: f.LastError, Attempts: f.Attempts, CreatedAt: f.CreatedAt, DeadAt: f.DeadAt})
+		}
+		return render(c, http.StatusOK, web.AdminMail(s.page(c, "Failed mail"), v))
+	}
+}
+
+// handleAdminMailRetry queues a dead mail again, with a fresh link.
+func (s *Server) handleAdminMailRetry() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := mail.Retry(c.Request().Context(), s.opts.DB, id); err != nil {
+			return err
+		}
+		s.flash(c, "success", "Mail "+strconv.FormatInt(id, 10)+" is queued again.")
+		return redirect(c, "/admin/mail")
+	}
+}

@@ -1,0 +1,3 @@
+DROP TABLE dev_mail;
+DROP TABLE mail_outbox;
+DROP TABLE mail_links;
