@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/mail"
@@ -16,7 +17,7 @@ import (
 // mailbox in dev mode without it, and otherwise nowhere: mail then waits
 // in the outbox (with a warning at start) until an SMTP server is set.
 // The returned mailbox is non-nil only in the dev-mailbox case.
-func newMailer(cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*mail.Sender, *mail.DevMailbox, error) {
+func newMailer(cfg *config.Config, db *pgxpool.Pool, log *slog.Logger, reg *prometheus.Registry) (*mail.Sender, *mail.DevMailbox, error) {
 	var transport mail.Transport
 	var box *mail.DevMailbox
 	switch {
@@ -33,9 +34,15 @@ func newMailer(cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*mail.Se
 		log.Warn("mail: mail.smtp_url is empty, so no mail is sent: verification, recovery and notices wait in the outbox until it is set")
 		return nil, nil, nil
 	}
+	sent := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dancecard_mail_total",
+		Help: "Mail send attempts by kind and outcome: sent, retry (failed, tried again later), dead (parked for an administrator), skipped (its link was no longer valid).",
+	}, []string{"kind", "outcome"})
+	reg.MustRegister(sent)
 	s := mail.NewSender(mail.Options{
 		DB: db, Transport: transport, Renderer: mailRenderer(cfg.BaseURL), BaseURL: cfg.BaseURL,
 		From: cfg.Mail.From, Logger: log,
+		OnResult: func(kind mail.Kind, outcome string) { sent.WithLabelValues(string(kind), outcome).Inc() },
 	})
 	return s, box, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
@@ -105,7 +106,8 @@ type app struct {
 	accounts   *accounts.Service
 	links      *links.Service
 	deliveries *events.Deliveries
-	retention  time.Duration // events.retention
+	db         *pgxpool.Pool
+	retention  time.Duration // events.retention; also how long sent mail is kept
 }
 
 func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*app, error) {
@@ -121,7 +123,8 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		ResetLinkTTL:    cfg.Security.ResetLinkTTL,
 		ReauthWindow:    cfg.Security.ReauthWindow,
 	})
-	mailer, mailbox, err := newMailer(cfg, db, log)
+	reg := prometheus.NewRegistry()
+	mailer, mailbox, err := newMailer(cfg, db, log, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -155,8 +158,9 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		Secret:         secret,
 		DevProvider:    dev,
 		DevMailbox:     mailbox,
+		Registry:       reg,
 	})
-	return &app{srv: srv, mailer: mailer, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
+	return &app{srv: srv, mailer: mailer, db: db, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
 }
 
 // newLinks builds the provider catalogue and the links service. In dev mode
@@ -236,9 +240,9 @@ func ensureDemoAdmin(ctx context.Context, accts *accounts.Service, stdout io.Wri
 	return err
 }
 
-// housekeeping prunes expired sessions, stale rate-limit windows and
-// delivered events past their retention. Every replica runs it; the deletes
-// are idempotent.
+// housekeeping prunes expired sessions, stale rate-limit windows, and
+// delivered events and sent mail past their retention. Every replica runs
+// it; the deletes are idempotent.
 func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *ratelimit.Limiter) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -261,6 +265,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *rateli
 		}
 		if err := limiter.Prune(ctx, 24*time.Hour); err != nil {
 			log.Warn("prune rate limits", "err", err)
+		}
+		if _, err := mail.Prune(ctx, a.db, a.retention); err != nil {
+			log.Warn("prune mail", "err", err)
 		}
 		if n, err := a.deliveries.Prune(ctx, a.retention, 1000); err != nil {
 			log.Warn("prune events", "err", err)

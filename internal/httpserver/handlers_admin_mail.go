@@ -62,7 +62,7 @@ func (s *Server) handleAdminMailRetry() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := mail.Retry(c.Request().Context(), s.opts.DB, id); err != nil {
+		if err := mail.Retry(c.Request().Context(), s.opts.DB, id, sessionFrom(c).UserID); err != nil {
 			return err
 		}
 		s.flash(c, "success", "Mail "+strconv.FormatInt(id, 10)+" is queued again.")

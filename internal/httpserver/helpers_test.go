@@ -66,6 +66,10 @@ func withVerification(v accounts.Verification) serverOption {
 	return func(s *setup) { s.accounts.Verification = v }
 }
 
+// withDevMailbox mounts the dev mailbox at /dev/mail and sends mail there
+// instead of to the SMTP server.
+func withDevMailbox(s *setup) { s.opts.DevMailbox = mail.NewDevMailbox(s.opts.DB) }
+
 // withTrustedProxies believes X-Forwarded-For from loopback, so a test can
 // speak from many addresses.
 func withTrustedProxies(s *setup) {
@@ -117,9 +121,11 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	ts.Start()
 	t.Cleanup(ts.Close)
 	sink := mailtest.New(t)
-	transport, err := mail.NewSMTP(sink.URL())
-	if err != nil {
-		t.Fatal(err)
+	var transport mail.Transport = st.opts.DevMailbox
+	if st.opts.DevMailbox == nil {
+		if transport, err = mail.NewSMTP(sink.URL()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	mailer := mail.NewSender(mail.Options{DB: db, Transport: transport, BaseURL: base, From: "Dancecard <no-reply@example.com>",
 		Renderer: mail.RendererFunc(func(o mail.Outgoing) (mail.Rendered, error) {
@@ -127,6 +133,13 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 				LinkURL: o.LinkURL, LinkExpiresAt: o.LinkExpiresAt, BaseURL: base.String()})
 			return mail.Rendered{Subject: subject, Text: text, HTML: html}, err
 		}), Logger: st.opts.Logger})
+	if st.opts.DevMailbox != nil {
+		// Mail goes out as soon as it is committed, as in make run.
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); mailer.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
 	return &testServer{Server: ts, DB: db, Accounts: accts, Links: lk, Keys: keys, Mail: sink, mailer: mailer}
 }
 

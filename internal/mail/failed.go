@@ -2,12 +2,14 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/postgres"
 )
 
@@ -55,21 +57,30 @@ func CountFailed(ctx context.Context, db Querier) (int, error) {
 // (after, say, the SMTP settings were fixed) and wakes the senders. It
 // returns ErrNotFound when there is no such dead mail. A link mail whose
 // link expired meanwhile is then not sent (see SendDue): the person asks
-// for a new link instead.
-func Retry(ctx context.Context, db *pgxpool.Pool, id int64) error {
+// for a new link instead. adminID, the administrator who asked, is
+// recorded with admin_mail_retried.
+func Retry(ctx context.Context, db *pgxpool.Pool, id, adminID int64) error {
 	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `
+		var userID *int64
+		var kind string
+		err := tx.QueryRow(ctx, `
 			UPDATE mail_outbox
 			SET dead_at = NULL, attempts = 0, next_attempt_at = now(), locked_until = NULL
-			WHERE id = $1 AND dead_at IS NOT NULL`, id)
+			WHERE id = $1 AND dead_at IS NOT NULL RETURNING user_id, kind`, id).Scan(&userID, &kind)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return ErrNotFound
+		if _, err = tx.Exec(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {
+			return err
 		}
-		_, err = tx.Exec(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`)
-		return err
+		e := events.Event{Kind: events.AdminMailRetried, Data: map[string]any{"admin_id": adminID, "mail_id": id, "kind": kind}}
+		if userID != nil {
+			e.UserID = *userID
+		}
+		return events.Record(ctx, tx, e)
 	})
 	if err != nil {
 		return fmt.Errorf("mail: retry %d: %w", id, err)

@@ -115,10 +115,10 @@ func TestMaxAttemptsParksMailThenRetrySendsIt(t *testing.T) {
 		t.Errorf("CountFailed = %d, %v; want 1", n, err)
 	}
 
-	if err := mail.Retry(ctx, e.db, id+1000); !errors.Is(err, mail.ErrNotFound) {
+	if err := mail.Retry(ctx, e.db, id+1000, 1); !errors.Is(err, mail.ErrNotFound) {
 		t.Errorf("Retry of an unknown mail: %v, want ErrNotFound", err)
 	}
-	if err := mail.Retry(ctx, e.db, id); err != nil {
+	if err := mail.Retry(ctx, e.db, id, 1); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	if r := readOutbox(t, e.db, id); r.Dead || r.Attempts != 0 {
@@ -129,7 +129,7 @@ func TestMaxAttemptsParksMailThenRetrySendsIt(t *testing.T) {
 	if n, err := mail.CountFailed(ctx, e.db); err != nil || n != 0 {
 		t.Errorf("CountFailed after the retry = %d, %v; want 0", n, err)
 	}
-	if err := mail.Retry(ctx, e.db, id); !errors.Is(err, mail.ErrNotFound) {
+	if err := mail.Retry(ctx, e.db, id, 1); !errors.Is(err, mail.ErrNotFound) {
 		t.Errorf("Retry of a sent mail: %v, want ErrNotFound", err)
 	}
 	token := mailtest.TokenIn(t, mailtest.Parse(t, e.sink.Messages()[0]).Text)

@@ -14,6 +14,7 @@ import (
 	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/internal/mail/mailtest"
 	"github.com/dancecard/dancecard/internal/postgres"
+	"github.com/dancecard/dancecard/internal/postgres/pgtest"
 )
 
 // sendLink mails a link of purpose to user and returns its token, read
@@ -275,5 +276,38 @@ func TestRacingRequestsLeaveOnlyTheNewestLink(t *testing.T) {
 	token := mailtest.TokenIn(t, mailtest.Parse(t, e.sink.Messages()[0]).Text)
 	if _, err := consume(e.db, token, mail.PurposeVerifyEmail); err != nil {
 		t.Errorf("the one mail's link: %v", err)
+	}
+}
+
+func TestPruneKeepsRecentAndPendingMail(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := t.Context()
+	var uid int64
+	if err := db.QueryRow(ctx, `INSERT INTO users (email) VALUES ('p@example.com') RETURNING id`).Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	enqueue := func() {
+		t.Helper()
+		err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+			_, err := mail.Enqueue(ctx, tx, mail.Message{UserID: uid, To: "p@example.com", Kind: mail.KindPasswordReset,
+				Link: &mail.LinkSpec{Purpose: mail.PurposePasswordReset, TTL: time.Hour}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueue() // old and sent: pruned with its link
+	enqueue() // still queued: kept with its link
+	db.Exec(ctx, `UPDATE mail_outbox SET sent_at = now() - interval '40 days' WHERE id = (SELECT min(id) FROM mail_outbox)`)
+	db.Exec(ctx, `UPDATE mail_links SET used_at = now() - interval '40 days' WHERE id = (SELECT min(id) FROM mail_links)`)
+	n, err := mail.Prune(ctx, db, 30*24*time.Hour)
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d rows (%v), want 2", n, err)
+	}
+	var outbox, links int
+	db.QueryRow(ctx, `SELECT (SELECT count(*) FROM mail_outbox), (SELECT count(*) FROM mail_links)`).Scan(&outbox, &links)
+	if outbox != 1 || links != 1 {
+		t.Fatalf("left %d mails and %d links, want 1 and 1", outbox, links)
 	}
 }
