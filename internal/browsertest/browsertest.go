@@ -99,6 +99,12 @@ func (c *Browser) Submit(label, path, ready string) {
 	c.Click(`//button[normalize-space()="`+label+`"]`, path, ready)
 }
 
+// Follow clicks the link labelled label, as Submit does a button.
+func (c *Browser) Follow(label, path, ready string) {
+	c.t.Helper()
+	c.Click(`//a[normalize-space()="`+label+`"]`, path, ready)
+}
+
 // Click clicks what sel finds (CSS or XPath), waits for the page it loads to
 // show ready, and, unless path is empty, checks the page's path.
 func (c *Browser) Click(sel, path, ready string) {
