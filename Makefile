@@ -51,6 +51,7 @@ lint: ## gofmt, go vet, staticcheck and go mod tidy -diff.
 
 test: check-generated lint ## Run every test with -race against a real PostgreSQL (TESTFLAGS adds flags).
 	$(WITH_PG) --db dancecard_test -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
+	@scripts/browser-check.sh
 
 run: build ## Build and serve on http://127.0.0.1:8080 in dev mode (CONFIG=file optional).
 	$(WITH_PG) --db dancecard -- env DANCECARD_DEV=true ./bin/server serve $(if $(CONFIG),-config $(CONFIG))

@@ -302,3 +302,36 @@ func migrationVersions(t *testing.T) []string {
 	}
 	return out
 }
+
+// TestSecondServerOnTheSameAddress: make run a second time fails before it
+// touches anything (the demo password of the running one still works), and
+// the error names both keys that move a server.
+func TestSecondServerOnTheSameAddress(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL})
+	first := demoPassword.FindStringSubmatch(s.out.String())
+	addr := strings.TrimPrefix(s.base, "http://")
+	var out syncBuffer
+	err := run(t.Context(), []string{"serve"}, envMap(map[string]string{"DATABASE_URL": dbURL, "DANCECARD_ADDR": addr,
+		"DANCECARD_BASE_URL": s.base, "DANCECARD_DEV": "true"}), strings.NewReader(""), &out)
+	if err == nil || !strings.Contains(err.Error(), "DANCECARD_ADDR") || !strings.Contains(err.Error(), "DANCECARD_BASE_URL") {
+		t.Fatalf("second server: %v", err)
+	}
+	if strings.Contains(out.String(), "password:") {
+		t.Fatal("the second server reset the demo password before failing")
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	res, _ := client.Get(s.base + "/login")
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	token := regexp.MustCompile(`name="csrf-token" content="([^"]+)"`).FindSubmatch(body)
+	res, err = client.PostForm(s.base+"/login", url.Values{"email": {demoAdminEmail}, "password": {first[1]}, "csrf_token": {string(token[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/profile" {
+		t.Fatalf("the first server's demo password stopped working: ended at %s", res.Request.URL)
+	}
+}

@@ -48,6 +48,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	// Take the address first: a second server started by mistake must fail
+	// before it changes anything (dev mode resets the demo password).
+	ln, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	log := newLogger(cfg.Log, stdout)
 	subs, closeSubs, err := eventSubscribers(cfg.Events, log)
 	if err != nil {
@@ -79,10 +86,6 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (addr): %w", cfg.Addr, err)
-	}
 	fmt.Fprintf(stdout, "Dancecard listening on http://%s (public URL %s)\n", ln.Addr(), cfg.BaseURL)
 	go housekeeping(ctx, log, a, ratelimit.New(db, true))
 	// Last-used times of proxied calls are flushed every few seconds and
@@ -94,6 +97,18 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	stopUsage()
 	<-usageDone
 	return err
+}
+
+// listen takes cfg.Addr. When the address is taken it says which keys move
+// a second server elsewhere: both, since callback URLs come from base_url.
+func listen(cfg *config.Config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (addr, DANCECARD_ADDR): %w; is another Dancecard running there? "+
+			"To run a second server, set DANCECARD_ADDR and DANCECARD_BASE_URL together (now %s), "+
+			"since OAuth callback URLs are built from base_url", cfg.Addr, err, cfg.BaseURL)
+	}
+	return ln, nil
 }
 
 // usageFlushEvery is how often coalesced last-used times are written.

@@ -86,9 +86,14 @@ func (s *Server) handleAdminConnectionsCSV() echo.HandlerFunc {
 			"status", "scopes", "expires_at", "created_at", "last_used_at"})
 		n := 0
 		err = s.opts.Admin.EachConnection(c.Request().Context(), cq, func(r admin.ConnectionRow) error {
-			if err := w.Write([]string{strconv.FormatInt(r.ID, 10), strconv.FormatInt(r.UserID, 10), csvSafe(r.UserEmail),
-				r.Provider, csvSafe(r.ProviderUserID), csvSafe(r.Username), csvSafe(r.Name), csvSafe(r.Email), r.Status,
-				strings.Join(r.Scopes, " "), csvTime(r.ExpiresAt), csvTime(&r.CreatedAt), csvTime(r.LastUsedAt)}); err != nil {
+			rec := []string{strconv.FormatInt(r.ID, 10), strconv.FormatInt(r.UserID, 10), r.UserEmail,
+				r.Provider, r.ProviderUserID, r.Username, r.Name, r.Email, r.Status,
+				strings.Join(r.Scopes, " "), csvTime(r.ExpiresAt), csvTime(&r.CreatedAt), csvTime(r.LastUsedAt)}
+			// Every cell gets the guard, not only those that look risky today.
+			for i := range rec {
+				rec[i] = csvSafe(rec[i])
+			}
+			if err := w.Write(rec); err != nil {
 				return err
 			}
 			if n++; n%1000 == 0 {

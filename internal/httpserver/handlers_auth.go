@@ -68,6 +68,8 @@ func (s *Server) handleDanceStart(intent links.Intent) echo.HandlerFunc {
 // the browser on with a flash saying what happened.
 func (s *Server) handleDanceCallback() echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// The URL carries a one-time code: no cache may keep the answer.
+		c.Response().Header().Set("Cache-Control", "no-store")
 		req := links.FinishRequest{
 			Provider: c.Param("provider"),
 			Params:   c.QueryParams(),

@@ -1,0 +1,47 @@
+package httpserver_test
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
+)
+
+// TestCSVExportNeutralisesFormulas: every cell a provider or a user can
+// choose is exported so that a spreadsheet shows it as text, scopes too.
+func TestCSVExportNeutralisesFormulas(t *testing.T) {
+	ts := newTestServer(t)
+	boss := ts.adminBrowser(t, "boss@example.com")
+	var uid int64
+	ts.DB.QueryRow(t.Context(), `INSERT INTO users (email) VALUES ('+cmd@example.com') RETURNING id`).Scan(&uid)
+	if _, err := ts.DB.Exec(t.Context(), `
+		INSERT INTO connections (user_id, provider, provider_user_id, username, name, email, scopes, access_token, status)
+		VALUES ($1, 'hub', '=1+1', '@SUM(A1)', '-2+3', '=cmd|x', ARRAY['=IMAGE("http://x")', 'read'], '\x00', 'active')`, uid); err != nil {
+		t.Fatal(err)
+	}
+	r := boss.get("/admin/connections.csv")
+	recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("csv: %v, %d records\n%s", err, len(recs), r.Body)
+	}
+	for i, cell := range recs[1] {
+		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			t.Errorf("column %s starts a formula: %q", recs[0][i], cell)
+		}
+	}
+}
+
+// TestCallbackIsNotCached: the callback's answer (a redirect after a
+// one-time code) carries Cache-Control: no-store, failed or not.
+func TestCallbackIsNotCached(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")))
+	b := ts.browser(t)
+	for _, r := range []response{b.dance(hub, "/auth/hub/login", nil), b.get("/auth/hub/callback?state=forged&code=x")} {
+		if r.Status != http.StatusSeeOther || r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("callback: %d Cache-Control %q", r.Status, r.Header.Get("Cache-Control"))
+		}
+	}
+}
