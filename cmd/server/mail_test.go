@@ -96,7 +96,14 @@ func TestSMTPOutsideDevMode(t *testing.T) {
 	if code, _ := get(t, c, s.base+"/dev/mail"); code != http.StatusNotFound {
 		t.Fatalf("/dev/mail outside dev mode: %d", code)
 	}
-	if _, metrics := get(t, c, s.base+"/metrics"); !strings.Contains(metrics, `dancecard_mail_total{kind="verify_email",outcome="sent"} 1`) {
-		t.Error("metrics do not count the sent mail")
+	// The sender counts the mail once it has recorded it as sent, a moment
+	// after the SMTP server has it.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, metrics := get(t, c, s.base+"/metrics"); strings.Contains(metrics, `dancecard_mail_total{kind="verify_email",outcome="sent"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("metrics do not count the sent mail")
+		}
 	}
 }

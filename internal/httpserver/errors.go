@@ -222,10 +222,23 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.ErrorContext(c.Request().Context(), "request failed", "err", err.Error(),
 			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	}
-	if e.status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "5")
+	h := c.Response().Header()
+	switch e.status {
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", "5")
+	case http.StatusTooManyRequests:
+		if h.Get("Retry-After") == "" {
+			h.Set("Retry-After", "60")
+		}
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		if e.status == http.StatusUnauthorized {
+			challenge := `Bearer realm="dancecard"`
+			if errors.Is(err, accounts.ErrTokenInvalid) {
+				challenge += `, error="invalid_token"`
+			}
+			h.Set("WWW-Authenticate", challenge)
+		}
 		_ = s.problem(c, e)
 		return
 	}
@@ -233,8 +246,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.Redirect(http.StatusSeeOther, "/login")
 		return
 	}
-	if e.status == http.StatusMethodNotAllowed || e.status == http.StatusNotFound {
-		c.Response().Header().Del(echo.HeaderAllow)
+	if e.status == http.StatusNotFound {
+		h.Del(echo.HeaderAllow)
 	}
 	if rerr := render(c, e.status, web.ErrorPage(s.page(c, e.title), e.status, e.title, e.message)); rerr != nil {
 		s.log.Error("render error page", "err", rerr)

@@ -10,7 +10,7 @@ import (
 // routes is the whole HTTP surface, grouped by the middleware each part needs.
 func (s *Server) routes() {
 	e := s.echo
-	e.Pre(s.recoverPanics())
+	e.Pre(s.recoverPanics(), s.methods())
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(s.observe(), s.securityHeaders(), s.requestMeta())
 
