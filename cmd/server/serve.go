@@ -223,7 +223,7 @@ func tokenKeys(ctx context.Context, cfg *config.Config, db *pgxpool.Pool) (*link
 // for in-flight requests to finish.
 func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, log *slog.Logger) error {
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(httpserver.Listener(ln)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -1,6 +1,10 @@
 package httpserver_test
 
 import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -50,6 +54,38 @@ func TestHTTPMethodConformance(t *testing.T) {
 		r := anon.api(c)
 		if r.Status != http.StatusUnauthorized || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 			t.Errorf("401 without a Bearer challenge: %d %q", r.Status, r.Header.Get("WWW-Authenticate"))
+		}
+	}
+}
+
+// TestMalformedRequestsGetProblemDocuments: requests net/http refuses
+// before any handler runs are answered with a problem document too.
+func TestMalformedRequestsGetProblemDocuments(t *testing.T) {
+	ts := newTestServer(t)
+	for name, raw := range map[string]string{
+		"control character in a header": "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n",
+		"malformed header line":         "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
+		"headers too large":             "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2<<20) + "\r\n\r\n",
+		"unknown transfer coding":       "POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { conn.Write([]byte(raw)) }()
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		conn.Close()
+		var doc struct {
+			Status int    `json:"status"`
+			Code   string `json:"code"`
+		}
+		if res.StatusCode < 400 || res.Header.Get("Content-Type") != "application/problem+json" ||
+			json.Unmarshal(body, &doc) != nil || doc.Status != res.StatusCode || doc.Code == "" {
+			t.Errorf("%s: %d %q %s", name, res.StatusCode, res.Header.Get("Content-Type"), body)
 		}
 	}
 }

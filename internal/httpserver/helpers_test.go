@@ -118,6 +118,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 		st.opts.Providers = append(st.opts.Providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
 	}
 	ts.Config.Handler = httpserver.New(st.opts).Handler()
+	ts.Listener = httpserver.Listener(ts.Listener)
 	ts.Start()
 	t.Cleanup(ts.Close)
 	sink := mailtest.New(t)

@@ -5,15 +5,19 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // APIURL resolves an escaped path and raw query strictly under p's
 // APIBaseURL: same scheme, same host, below its path. path is relative (no
 // leading slash) and is refused, with ErrInvalidPath, when it
 //   - is or starts like an absolute URL or a host ("http:", "//", "@"),
-//   - has a "." or ".." segment, percent-encoded or not,
-//   - has an encoded slash or backslash (%2F, %5C), a backslash, an empty
-//     segment before its end, a malformed escape,
+//   - has a segment that some server behind an API could read as "." or
+//     "..", or as holding a slash or backslash (see checkSegment),
+//   - has a backslash, an empty segment before its end, a malformed escape,
 //   - has control characters, raw or encoded, or characters a URL path
 //     may not carry unescaped.
 //
@@ -60,23 +64,159 @@ func checkAPIPath(path string) string {
 	}
 	segs := strings.Split(path, "/")
 	for i, seg := range segs {
-		dec, err := url.PathUnescape(seg)
-		switch {
-		case err != nil:
+		if _, err := url.PathUnescape(seg); err != nil {
 			return "malformed percent-escape"
-		case seg == "" && i < len(segs)-1:
+		}
+		if seg == "" && i < len(segs)-1 {
 			return "empty path segment (// or a leading slash)"
-		case dec == "." || dec == "..":
-			return "dot segments are not allowed"
-		case strings.ContainsAny(dec, "/\\"):
-			return "encoded slashes are not allowed"
-		case strings.ContainsFunc(dec, func(r rune) bool { return r < ' ' || r == 0x7f }):
-			return "control characters are not allowed"
-		case i == 0 && strings.ContainsAny(dec, ":@"):
-			return "absolute URLs and user@host forms are not allowed"
+		}
+		if why := checkSegment(seg, i == 0, i == len(segs)-1); why != "" {
+			return why
 		}
 	}
 	return ""
+}
+
+// maxDecodes is how many times a server behind an API is assumed to
+// percent-decode a path. A segment that would still change on one more
+// decoding is refused rather than followed further.
+const maxDecodes = 3
+
+// checkSegment says what is wrong with one escaped path segment, or "".
+// Go's url package is not the only reader: the provider's server may
+// decode the path twice, decode IIS's %uXXXX, accept overlong UTF-8,
+// NFKC-normalise (fullwidth and other compatibility forms of "." "/" "\"
+// ";" "%"), or cut ";params" off each segment as Tomcat and Spring do. So
+// every reading of seg, raw and NFKC-normalised, decoded zero to maxDecodes
+// times, must be valid UTF-8 (which rules out overlong forms) with no
+// control character, separator or dot segment.
+func checkSegment(seg string, first, last bool) string {
+	type reading struct {
+		s       string
+		decodes int
+	}
+	todo := []reading{{seg, 0}}
+	add := func(r reading) {
+		for _, t := range todo {
+			if t.s == r.s {
+				return
+			}
+		}
+		todo = append(todo, r)
+	}
+	for i := 0; i < len(todo); i++ {
+		r := todo[i]
+		if why := checkReading(r.s, first, last); why != "" {
+			return why
+		}
+		add(reading{norm.NFKC.String(r.s), r.decodes})
+		if d := unescapeLeniently(r.s); d != r.s {
+			if r.decodes == maxDecodes {
+				return "the path is percent-encoded too many times"
+			}
+			add(reading{d, r.decodes + 1})
+		}
+	}
+	return ""
+}
+
+// checkReading says what is wrong with one reading of a path segment, or "".
+func checkReading(s string, first, last bool) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "invalid or overlong UTF-8 is not allowed"
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "control characters are not allowed"
+	case strings.ContainsFunc(s, isSeparator):
+		return "encoded slashes are not allowed"
+	case first && strings.ContainsAny(s, ":@"):
+		return "absolute URLs and user@host forms are not allowed"
+	}
+	name, _, _ := strings.Cut(s, ";")
+	switch {
+	case name == "" && s != "" && !last:
+		return "empty path segment before ;parameters"
+	case isDotSegment(name):
+		return "dot segments are not allowed"
+	}
+	return ""
+}
+
+// isDotSegment reports whether name may be taken for "." or "..". To be
+// safe from Windows, which drops trailing dots and spaces, and from
+// servers that ignore invisible format characters, it is any name made of
+// nothing but dots (".", "...", and the ideographic full stop that IDNA
+// maps to "."), spaces and format characters, with at least one dot.
+// Names such as "...x", "v1.2", ".x" and "x.." stay legal.
+func isDotSegment(name string) bool {
+	dots := false
+	for _, r := range name {
+		switch {
+		case r == '.' || r == '\u3002':
+			dots = true
+		case r != ' ' && !unicode.Is(unicode.Cf, r):
+			return false
+		}
+	}
+	return dots
+}
+
+// isSeparator reports whether r is a slash or backslash, or a look-alike
+// that Windows best-fit code page mapping turns into one (NFKC already
+// covers the fullwidth and small forms).
+func isSeparator(r rune) bool {
+	switch r {
+	case '/', '\\', '\u2215', '\u2044', '\u29f8', '\u2216', '\u29f5', '\u29f9':
+		return true
+	}
+	return false
+}
+
+// unescapeLeniently decodes the %XX and %uXXXX escapes in s as lenient
+// servers do, leaving any other "%" as it is.
+func unescapeLeniently(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			if v, ok := unhex(s[i+1:], 2); ok {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+			if rest := s[i+1:]; rest != "" && (rest[0] == 'u' || rest[0] == 'U') {
+				if v, ok := unhex(rest[1:], 4); ok {
+					b.WriteRune(rune(v))
+					i += 5
+					continue
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// unhex reads n hex digits at the start of s.
+func unhex(s string, n int) (v int, ok bool) {
+	if len(s) < n {
+		return 0, false
+	}
+	for _, c := range []byte(s[:n]) {
+		switch {
+		case '0' <= c && c <= '9':
+			v = v<<4 | int(c-'0')
+		case 'a' <= c && c <= 'f':
+			v = v<<4 | int(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			v = v<<4 | int(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
 }
 
 // pathByte reports whether c may appear unescaped in a URL path (RFC 3986
