@@ -91,6 +91,9 @@ func (c *Client) finish2(ctx context.Context, p *Provider, callbackURL string, p
 	if err != nil {
 		return Token{}, Profile{}, tokenError(ctx, "token", err)
 	}
+	if err := checkTokenType(p, "token", ot); err != nil {
+		return Token{}, Profile{}, err
+	}
 	tok := Token{
 		AccessToken:  ot.AccessToken,
 		RefreshToken: ot.RefreshToken,
@@ -146,6 +149,9 @@ func (c *Client) refresh2(ctx context.Context, p *Provider, t Token) (Token, err
 	if err != nil {
 		return Token{}, tokenError(ctx, "refresh", err)
 	}
+	if err := checkTokenType(p, "refresh", ot); err != nil {
+		return Token{}, err
+	}
 	out := Token{
 		AccessToken:  ot.AccessToken,
 		RefreshToken: ot.RefreshToken,
@@ -158,6 +164,17 @@ func (c *Client) refresh2(ctx context.Context, p *Provider, t Token) (Token, err
 		out.RefreshToken = t.RefreshToken
 	}
 	return out, nil
+}
+
+// checkTokenType refuses a token that is not a bearer token (RFC 6749 7.1:
+// a client must not use a token whose type it does not understand, and a
+// MAC or DPoP token sent as a bearer token fails or leaks). An empty
+// token_type is tolerated only from a provider known to leave it out.
+func checkTokenType(p *Provider, step string, t *oauth2.Token) error {
+	if strings.EqualFold(t.TokenType, "bearer") || (t.TokenType == "" && p.TokenTypeOptional) {
+		return nil
+	}
+	return &ProviderError{Step: step, Description: fmt.Sprintf("token_type %q is not bearer", clip(t.TokenType, 40))}
 }
 
 // configKey identifies an x/oauth2 configuration. The redirect URI is not

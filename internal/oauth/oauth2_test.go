@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +176,88 @@ func TestTokenAuthDetection(t *testing.T) {
 	wantProviderError(t, err, "token", "", 500)
 	if n := down.Counts().TokenExchanges; n != 1 {
 		t.Errorf("%d token requests after a 500, want 1", n)
+	}
+}
+
+// TestOAuth2TokenType: only bearer tokens are taken (RFC 6749 7.1: a client
+// must not use a token whose type it does not understand), in the token
+// response of a dance and of a refresh. An empty token_type is tolerated
+// only where the provider is known to leave it out.
+func TestOAuth2TokenType(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		knobs    oauthtest.Knobs
+		optional bool // the provider's TokenTypeOptional
+		oidc     bool
+		refuse   bool
+	}{
+		{name: "bearer"},
+		{name: "Bearer, any case", knobs: oauthtest.Knobs{TokenType: "BeArEr"}},
+		{name: "bearer, form-encoded", knobs: oauthtest.Knobs{TokenType: "bearer", FormEncoded: true}},
+		{name: "omitted where the provider leaves it out", knobs: oauthtest.Knobs{OmitTokenType: true}, optional: true},
+		{name: "omitted", knobs: oauthtest.Knobs{OmitTokenType: true}, refuse: true},
+		{name: "omitted, OpenID Connect", knobs: oauthtest.Knobs{OmitTokenType: true}, oidc: true, refuse: true},
+		{name: "mac", knobs: oauthtest.Knobs{TokenType: "mac"}, refuse: true},
+		{name: "mac where an empty type is tolerated", knobs: oauthtest.Knobs{TokenType: "mac"}, optional: true, refuse: true},
+		{name: "DPoP, OpenID Connect", knobs: oauthtest.Knobs{TokenType: "DPoP"}, oidc: true, refuse: true},
+		{name: "mac, form-encoded", knobs: oauthtest.Knobs{TokenType: "mac", FormEncoded: true}, refuse: true},
+		{name: "bearer with spaces", knobs: oauthtest.Knobs{TokenType: " bearer"}, refuse: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := oauthtest.NewServer(t, oauthtest.WithKnobs(tt.knobs))
+			p := srv.OAuth2Provider("hub")
+			if tt.oidc {
+				p = srv.OIDCProvider("sso")
+			}
+			p.TokenTypeOptional = tt.optional
+			c := oauth.NewClient(oauth.ClientOptions{})
+			_, _, err := dance(t, c, srv, p, nil)
+			if tt.refuse {
+				pe := wantProviderError(t, err, "token", "", 0)
+				if !strings.Contains(pe.Description, "token_type") {
+					t.Errorf("description %q does not name token_type", pe.Description)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+
+	// A refresh answered with another type is refused too, and nothing of
+	// it is returned.
+	srv := oauthtest.NewServer(t)
+	p := srv.OAuth2Provider("hub")
+	c := oauth.NewClient(oauth.ClientOptions{})
+	tok, _ := mustDance(t, c, srv, p)
+	srv.UpdateKnobs(func(k *oauthtest.Knobs) { k.TokenType = "mac" })
+	got, err := c.Refresh(context.Background(), p, tok)
+	wantProviderError(t, err, "refresh", "", 0)
+	if got.AccessToken != "" {
+		t.Errorf("refused refresh returned %+v", got)
+	}
+}
+
+// TestTokenTypeOptionalPresets pins which presets tolerate a token response
+// without token_type: the ones whose documented responses leave it out.
+func TestTokenTypeOptionalPresets(t *testing.T) {
+	t.Parallel()
+	want := map[string]bool{"linkedin": true, "foursquare": true, "weibo": true, "douban": true}
+	for name, preset := range oauth.Presets() {
+		var s oauth.PresetSettings
+		if preset.BaseURL == oauth.NeedRequired {
+			s.BaseURL = "https://example.com"
+		}
+		p, err := preset.Provider(s)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if p.TokenTypeOptional != want[name] {
+			t.Errorf("%s: TokenTypeOptional = %v, want %v", name, p.TokenTypeOptional, want[name])
+		}
 	}
 }

@@ -19,6 +19,8 @@ func douban(PresetSettings) (Provider, error) {
 		APIBaseURL:  "https://api.douban.com/v2/",
 		UserinfoURL: "https://api.douban.com/v2/user/~me",
 		Profile:     ProfileMap{ID: "id", Username: "uid", Name: "name", AvatarURL: "avatar", ProfileURL: "alt"},
+
+		TokenTypeOptional: true, // the token response has a douban_user_id, no token_type
 	}, nil
 }
 
@@ -41,6 +43,8 @@ func weibo(PresetSettings) (Provider, error) {
 			ID: "idstr", Username: "screen_name", Name: "name", AvatarURL: "avatar_large",
 		},
 		ProfileFunc: weiboProfile(api),
+
+		TokenTypeOptional: true, // the token response has a uid and remind_in, no token_type
 	}, nil
 }
 

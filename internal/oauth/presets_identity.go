@@ -148,6 +148,8 @@ func linkedin(PresetSettings) (Provider, error) {
 		Profile: ProfileMap{
 			ID: "sub", Name: "name", Email: "email", EmailVerified: "email_verified", AvatarURL: "picture",
 		},
+
+		TokenTypeOptional: true, // the token response has no token_type
 	}, nil
 }
 

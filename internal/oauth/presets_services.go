@@ -114,6 +114,8 @@ func foursquare(PresetSettings) (Provider, error) {
 		TokenParam:  "oauth_token",
 		Profile:     ProfileMap{ID: "response.user.id", Email: "response.user.contact.email", ProfileURL: "response.user.canonicalUrl"},
 		ProfileFunc: foursquareProfile,
+
+		TokenTypeOptional: true, // the token response is {"access_token": ...} alone
 	}, nil
 }
 

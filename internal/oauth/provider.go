@@ -54,6 +54,11 @@ type Provider struct {
 	ScopeSep     string            // separator for the scope parameter; "" means a space
 	AuthParams   map[string]string // extra parameters for the authorization URL
 	ResponseMode string            // "" or "form_post" (Apple): the callback arrives as a POST
+	// TokenTypeOptional tolerates token responses without token_type (RFC
+	// 6749 5.1 requires it; LinkedIn, Foursquare, Weibo and Douban leave it
+	// out): the token is then used as a bearer token. Any token_type other
+	// than bearer is refused either way.
+	TokenTypeOptional bool
 
 	// OAuth 1.0a.
 	ConsumerKey     string

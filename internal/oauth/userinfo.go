@@ -61,9 +61,26 @@ func (c *Client) profileWith(ctx context.Context, p *Provider, hc *http.Client, 
 }
 
 // runProfileFunc hands an already fetched document (OIDC's ID token claims)
-// to p.ProfileFunc, with a getter for anything more it needs.
-func (c *Client) runProfileFunc(ctx context.Context, p *Provider, endpoint string, auth authorizer, raw []byte) (Profile, error) {
-	prof, err := p.ProfileFunc(raw, c.getter(ctx, p, c.httpClient(p, nil), auth, endpoint))
+// to p.ProfileFunc, with a getter for anything more it needs. The getter
+// only returns the userinfo endpoint's answer when it is about the ID
+// token's subject sub (OpenID Connect Core 5.3.2), since a ProfileFunc
+// cannot be trusted to check.
+func (c *Client) runProfileFunc(ctx context.Context, p *Provider, endpoint string, auth authorizer, raw []byte, sub string) (Profile, error) {
+	get := c.getter(ctx, p, c.httpClient(p, nil), auth, endpoint)
+	checked := func(rawURL string) ([]byte, error) {
+		body, err := get(rawURL)
+		if err != nil || rawURL != endpoint {
+			return body, err
+		}
+		if ok, err := userinfoFor(body, sub); !ok {
+			if err == nil {
+				err = &ProviderError{Step: "profile", Description: "the userinfo response names no sub"}
+			}
+			return nil, err
+		}
+		return body, nil
+	}
+	prof, err := p.ProfileFunc(raw, checked)
 	if err == nil {
 		err = prof.Validate()
 	}

@@ -27,9 +27,12 @@ type Knobs struct {
 	RefreshDelay     time.Duration // refresh_token grants wait this long (or until the client gives up) before answering
 	RequirePKCE      bool          // authorization requests without code_challenge are refused
 	IssuerParam      bool          // authorization responses carry iss (RFC 9207)
+	TokenType        string        // token_type of token responses ("mac", "DPoP"); "" is bearer
+	OmitTokenType    bool          // token responses carry no token_type (LinkedIn, Foursquare, Weibo, Douban)
 
 	// IDTokenClaims, when set, may change an ID token's claims before it is
-	// signed: a wrong nonce, audience or issuer, an exp in the past.
+	// signed: a wrong nonce, audience or issuer, an exp in the past, several
+	// audiences and an azp, no iat or one in the future.
 	IDTokenClaims func(claims map[string]any)
 
 	// OAuth 1.
@@ -39,6 +42,7 @@ type Knobs struct {
 	UserinfoStatus    int           // answer this HTTP status (500)
 	UserinfoGarbage   bool          // answer 200 with a body that is not JSON
 	UserinfoMissingID bool          // answer a profile without its id (id / sub)
+	UserinfoSub       string        // OpenID Connect userinfo names this sub, not the user's (not for a User.Userinfo document)
 	UserinfoDelay     time.Duration // wait this long (or until the client gives up) before answering
 
 	// API endpoints (below APIBaseURL).

@@ -215,7 +215,14 @@ func (p *Provider) issue(w http.ResponseWriter, cfg config, g *grant, keepRefres
 	}
 	p.store.putTokens(access, refresh, g, expires, now)
 
-	resp := url.Values{"access_token": {access}, "token_type": {"bearer"}}
+	resp := url.Values{"access_token": {access}}
+	switch {
+	case k.OmitTokenType:
+	case k.TokenType != "":
+		resp.Set("token_type", k.TokenType)
+	default:
+		resp.Set("token_type", "bearer")
+	}
 	if lifetime > 0 {
 		resp.Set("expires_in", strconv.FormatInt(int64(lifetime/time.Second), 10))
 	}

@@ -72,6 +72,9 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request, cfg con
 	var doc map[string]any
 	if c.grant.openid {
 		doc = userClaims(cfg, u)
+		if k.UserinfoSub != "" {
+			doc["sub"] = k.UserinfoSub
+		}
 	} else {
 		doc = map[string]any{"id": jsonID(u.ID), "login": u.Login, "name": u.Name, "email": u.Email,
 			"email_verified": u.EmailVerified, "avatar_url": avatarURL(cfg, u), "html_url": u.ProfileURL}
