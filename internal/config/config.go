@@ -88,34 +88,35 @@ type Log struct {
 // few overrides) or a fully described custom OAuth 1.0a, OAuth 2 or OpenID Connect
 // provider. Presets are resolved by the oauth package; this package only checks shape.
 type Provider struct {
-	ID              string            // id
-	Preset          string            // preset
-	Protocol        string            // protocol: oauth1, oauth2 or oidc
-	Name            string            // name; defaults to ID for custom providers
-	ClientID        string            // client_id
-	ClientSecret    string            // client_secret
-	ConsumerKey     string            // consumer_key
-	ConsumerSecret  string            // consumer_secret
-	AuthURL         string            // auth_url
-	TokenURL        string            // token_url
-	RevokeURL       string            // revoke_url
-	RequestTokenURL string            // request_token_url
-	AuthorizeURL    string            // authorize_url
-	AccessTokenURL  string            // access_token_url
-	APIBaseURL      string            // api_base_url
-	UserinfoURL     string            // userinfo_url: a path under api_base_url or a full URL
-	Issuer          string            // issuer
-	BaseURL         string            // base_url, for self-hosted instances of a preset
-	Tenant          string            // tenant
-	Scopes          []string          // scopes; nil when absent so preset defaults apply
-	PKCE            *bool             // pkce; nil when absent
-	TokenAuth       string            // token_auth: "", basic or post
-	SignatureMethod string            // signature_method: "", HMAC-SHA1 or RSA-SHA1
-	PrivateKey      string            // private_key; filled from private_key_file when that is set
-	PrivateKeyFile  string            // private_key_file
-	Profile         map[string]string // profile: profile field -> JSON field path
-	AuthParams      map[string]string // auth_params: extra authorization-URL parameters
-	Timeout         time.Duration     // timeout
+	ID                string            // id
+	Preset            string            // preset
+	Protocol          string            // protocol: oauth1, oauth2 or oidc
+	Name              string            // name; defaults to ID for custom providers
+	ClientID          string            // client_id
+	ClientSecret      string            // client_secret
+	ConsumerKey       string            // consumer_key
+	ConsumerSecret    string            // consumer_secret
+	AuthURL           string            // auth_url
+	TokenURL          string            // token_url
+	RevokeURL         string            // revoke_url
+	RequestTokenURL   string            // request_token_url
+	AuthorizeURL      string            // authorize_url
+	AccessTokenURL    string            // access_token_url
+	APIBaseURL        string            // api_base_url
+	UserinfoURL       string            // userinfo_url: a path under api_base_url or a full URL
+	Issuer            string            // issuer
+	BaseURL           string            // base_url, for self-hosted instances of a preset
+	Tenant            string            // tenant
+	Scopes            []string          // scopes; nil when absent so preset defaults apply
+	PKCE              *bool             // pkce; nil when absent
+	TokenTypeOptional *bool             // token_type_optional: the token response may omit token_type; nil when absent
+	TokenAuth         string            // token_auth: "", basic or post
+	SignatureMethod   string            // signature_method: "", HMAC-SHA1 or RSA-SHA1
+	PrivateKey        string            // private_key; filled from private_key_file when that is set
+	PrivateKeyFile    string            // private_key_file
+	Profile           map[string]string // profile: profile field -> JSON field path
+	AuthParams        map[string]string // auth_params: extra authorization-URL parameters
+	Timeout           time.Duration     // timeout
 }
 
 // Enabled reports whether the provider has credentials and so should be offered. A
@@ -245,7 +246,7 @@ func providerFields(p *Provider) fields {
 		"request_token_url": &p.RequestTokenURL, "authorize_url": &p.AuthorizeURL,
 		"access_token_url": &p.AccessTokenURL, "api_base_url": &p.APIBaseURL,
 		"userinfo_url": &p.UserinfoURL, "issuer": &p.Issuer, "base_url": &p.BaseURL,
-		"tenant": &p.Tenant, "scopes": &p.Scopes, "pkce": &p.PKCE, "token_auth": &p.TokenAuth,
+		"tenant": &p.Tenant, "scopes": &p.Scopes, "pkce": &p.PKCE, "token_type_optional": &p.TokenTypeOptional, "token_auth": &p.TokenAuth,
 		"signature_method": &p.SignatureMethod, "private_key": &p.PrivateKey,
 		"private_key_file": &p.PrivateKeyFile, "profile": profileTarget{&p.Profile},
 		"auth_params": &p.AuthParams, "timeout": &p.Timeout,

@@ -113,6 +113,7 @@ func checkForeignKeys(key string, protocol Protocol, cfg config.Provider) error 
 		"client_id": cfg.ClientID != "", "client_secret": cfg.ClientSecret != "",
 		"auth_url": cfg.AuthURL != "", "token_url": cfg.TokenURL != "", "revoke_url": cfg.RevokeURL != "",
 		"pkce": cfg.PKCE != nil, "token_auth": cfg.TokenAuth != "", "issuer": cfg.Issuer != "",
+		"token_type_optional": cfg.TokenTypeOptional != nil,
 	}
 	foreign := oauth1Keys
 	if protocol == OAuth1 {
@@ -161,6 +162,9 @@ func overlayConfig(p *Provider, cfg config.Provider) {
 	}
 	if cfg.PKCE != nil {
 		p.PKCE = *cfg.PKCE
+	}
+	if cfg.TokenTypeOptional != nil {
+		p.TokenTypeOptional = *cfg.TokenTypeOptional
 	}
 	if cfg.TokenAuth != "" {
 		p.TokenAuth = TokenAuth(cfg.TokenAuth)

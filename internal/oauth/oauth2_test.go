@@ -3,11 +3,13 @@ package oauth_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
 )
@@ -259,5 +261,31 @@ func TestTokenTypeOptionalPresets(t *testing.T) {
 		if p.TokenTypeOptional != want[name] {
 			t.Errorf("%s: TokenTypeOptional = %v, want %v", name, p.TokenTypeOptional, want[name])
 		}
+	}
+}
+
+// TestTokenTypeOptionalFromConfig: a custom provider (or a preset) can say
+// its token responses omit token_type; OAuth 1 refuses the key.
+func TestTokenTypeOptionalFromConfig(t *testing.T) {
+	t.Parallel()
+	base, _ := url.Parse("https://dc.example.com")
+	yes, no := true, false
+	cat, err := oauth.NewCatalog([]config.Provider{
+		{ID: "c", Protocol: "oauth2", ClientID: "x", AuthURL: "https://p.example/a", TokenURL: "https://p.example/t", UserinfoURL: "https://p.example/u", TokenTypeOptional: &yes},
+		{ID: "li", Preset: "linkedin", ClientID: "x", TokenTypeOptional: &no},
+	}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := cat.Get("c"); !p.TokenTypeOptional {
+		t.Error("custom provider: token_type_optional not applied")
+	}
+	if p, _ := cat.Get("li"); p.TokenTypeOptional {
+		t.Error("preset: token_type_optional: false not applied")
+	}
+	_, err = oauth.NewCatalog([]config.Provider{{ID: "b", Protocol: "oauth1", ConsumerKey: "k", ConsumerSecret: "s",
+		RequestTokenURL: "https://p.example/r", AuthorizeURL: "https://p.example/a", AccessTokenURL: "https://p.example/t", TokenTypeOptional: &yes}}, base)
+	if err == nil || !strings.Contains(err.Error(), "token_type_optional") {
+		t.Errorf("oauth1 with token_type_optional: %v", err)
 	}
 }
