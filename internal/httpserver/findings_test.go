@@ -45,3 +45,17 @@ func TestCallbackIsNotCached(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedCallbacksAreLimited: forged states are recorded, but a network
+// that keeps sending them is stopped before it fills the event log.
+func TestFailedCallbacksAreLimited(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")), withRateLimits)
+	b := ts.browser(t)
+	for range 40 {
+		b.get("/auth/hub/callback?state=forged&code=x")
+	}
+	if n := ts.count(t, `SELECT count(*) FROM events WHERE kind = 'login_failed'`); n != 30 {
+		t.Fatalf("failed callbacks recorded = %d, want 30 (the limit)", n)
+	}
+}

@@ -18,6 +18,10 @@ import (
 // request to the provider, so a loop of them must not run unchecked.
 var dancePerIP = ratelimit.Rule{Max: 60, Window: 5 * time.Minute}
 
+// callbackFailPerIP bounds failed callbacks from one network: each one is
+// recorded as an event, and a script can send forged states at will.
+var callbackFailPerIP = ratelimit.Rule{Max: 30, Window: 15 * time.Minute}
+
 // browserCookieAge keeps the browser-binding cookie for a year: it
 // identifies a browser, not a person, and carries no authority alone.
 const browserCookieAge = 365 * 24 * 3600
@@ -70,6 +74,14 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		// The URL carries a one-time code: no cache may keep the answer.
 		c.Response().Header().Set("Cache-Control", "no-store")
+		// Every failed callback is recorded; a network that keeps failing
+		// (forged states, say) is stopped before it fills the event log.
+		failKey := "callback:fail:" + c.RealIP()
+		if ok, _, err := s.opts.Limiter.Peek(c.Request().Context(), failKey, callbackFailPerIP); err != nil {
+			return err
+		} else if !ok {
+			return s.danceFailed(c, links.IntentLogin, c.Param("provider"), errRateLimited)
+		}
 		req := links.FinishRequest{
 			Provider: c.Param("provider"),
 			Params:   c.QueryParams(),
@@ -83,6 +95,9 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 		}
 		res, err := s.opts.Links.Finish(c.Request().Context(), req)
 		if err != nil {
+			if _, _, herr := s.opts.Limiter.Hit(c.Request().Context(), failKey, callbackFailPerIP); herr != nil {
+				return herr
+			}
 			intent := res.Intent
 			if intent == "" {
 				intent = links.IntentLogin

@@ -35,12 +35,15 @@ func (e *ReauthError) Error() string {
 func (e *ReauthError) Is(target error) bool { return target == ErrReauthRequired }
 
 // refreshSkew refreshes a token this long before it expires, so it does
-// not expire on its way to the provider.
+// not expire on its way to the provider; a token that lives less than
+// twice as long gets half its lifetime instead (refreshMargin).
 const refreshSkew = 30 * time.Second
 
-// refreshCooldown is how old a stored token must be before a 401 makes
-// it refreshed.
-const refreshCooldown = 30 * time.Second
+// issueGrace is how old a stored token must be before a 401 is taken as
+// the provider's word that it is no longer good: right after a token is
+// issued some providers refuse it until their replicas catch up, and a
+// refresh would only cost a round trip on every call.
+const issueGrace = 30 * time.Second
 
 // maxReplay is the largest request body kept in memory so that a call that
 // draws a 401 can be sent again after a refresh; larger bodies stream and
@@ -65,14 +68,14 @@ type APICall struct {
 
 // CallAPI sends a call with the chosen connection's credentials and returns
 // the provider's response; the caller closes its body. An OAuth 2 token
-// that has expired is refreshed first, and one the provider answers 401 to
-// is refreshed and the call sent once more (a body too large to keep for
-// that gets the 401, and its retry the fresh token); either way exactly one refresh
+// that has expired, or is about to (refreshMargin), is refreshed first. A
+// 401 for a token stored longer ago than issueGrace is the provider saying
+// the token is no longer good (refused): see refused. Exactly one refresh
 // reaches the provider however many calls need it, in this process or any
-// other (refreshLocked). A refused refresh marks the connection
-// needs_reauth and returns a *ReauthError. The only database write on the
-// way is a refreshed token or that marking: the last-used time is noted in
-// memory and flushed in batches (FlushUsage).
+// other (refreshLocked). A refused refresh, or a token the provider keeps
+// refusing, marks the connection needs_reauth and returns a *ReauthError.
+// The only database write on the way is a refreshed token or that marking:
+// the last-used time is noted in memory and flushed in batches (FlushUsage).
 //
 // Unknown providers are ErrUnknownProvider; an unknown connection, or
 // another user's, is ErrNotFound.
@@ -98,7 +101,7 @@ func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, er
 	}
 	refreshable := p.Protocol != oauth.OAuth1 && tok.RefreshToken != ""
 	refreshed := false
-	if refreshable && stale(tok) {
+	if refreshable && stale(tok, c.UpdatedAt) {
 		if tok, err = s.refresh(ctx, p, c, tok.AccessToken); err != nil {
 			return nil, err
 		}
@@ -110,23 +113,10 @@ func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, er
 	if err != nil {
 		return nil, err
 	}
-	// A 401 for a token stored moments ago is not about its age (the
-	// provider refuses this call for another reason): refreshing again would
-	// only cost a round trip at the provider on every call.
-	if resp.StatusCode == http.StatusUnauthorized && refreshable && !refreshed && time.Since(c.UpdatedAt) > refreshCooldown {
-		fresh, err := s.refresh(ctx, p, c, tok.AccessToken)
-		if err != nil {
-			_ = resp.Body.Close()
-			return nil, err
-		}
-		if replay == nil {
-			// The body was streamed and is spent: the 401 goes back, and
-			// the caller's retry finds the fresh token.
-			return resp, nil
-		}
-		_ = resp.Body.Close()
-		req.Body = replay()
-		if resp, err = s.Protocol.CallAPI(ctx, p, fresh, req); err != nil {
+	// A token refreshed just now, or stored moments ago, is inside the
+	// grace: its 401 goes back as it is and changes nothing.
+	if resp.StatusCode == http.StatusUnauthorized && !refreshed && time.Since(c.UpdatedAt) > issueGrace {
+		if resp, err = s.refused(ctx, p, c, tok, refreshable, req, replay, resp); err != nil {
 			return nil, err
 		}
 	}
@@ -138,9 +128,24 @@ func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, er
 	return resp, nil
 }
 
-// stale reports a token that has expired or is about to.
-func stale(t oauth.Token) bool {
-	return !t.Expiry.IsZero() && time.Now().Add(refreshSkew).After(t.Expiry)
+// stale reports a token that has expired or is about to: it is within
+// refreshMargin of its expiry.
+func stale(t oauth.Token, issued time.Time) bool {
+	return !t.Expiry.IsZero() && time.Now().Add(refreshMargin(issued, t.Expiry)).After(t.Expiry)
+}
+
+// refreshMargin is how long before its expiry a token issued (stored) at
+// issued is refreshed: refreshSkew, or half the token's lifetime when that
+// is shorter, so a token that lives 20 s is used for 10 s rather than
+// refreshed on every call. The issue time is when the token was stored
+// (the connection's updated_at), which may be later than the provider
+// issued it (a status change also moves it): the margin then only shrinks,
+// and a token is still refreshed before it expires.
+func refreshMargin(issued, expiry time.Time) time.Duration {
+	if issued.IsZero() {
+		return refreshSkew
+	}
+	return max(0, min(refreshSkew, expiry.Sub(issued)/2))
 }
 
 // replayable buffers a small request body so the call can be sent again,

@@ -88,7 +88,9 @@ type dance struct {
 // take finds and deletes the dance a callback belongs to, so each state is
 // used once. A dance found under another browser's cookie is left in place
 // (so a stranger replaying a state cannot cancel the real user's dance) and
-// reported as ErrWrongBrowser.
+// reported as ErrWrongBrowser. On ErrWrongBrowser and ErrStateExpired the
+// dance's Intent and UserID come back too, so the failure can be recorded
+// as what it was.
 func (s *Service) take(ctx context.Context, provider, lookupValue, browser string) (dance, error) {
 	if lookupValue == "" || len(lookupValue) > 512 || browser == "" {
 		return dance{}, ErrStateUnknown
@@ -105,26 +107,26 @@ func (s *Service) take(ctx context.Context, provider, lookupValue, browser strin
 		RETURNING provider, intent, user_id, secrets, next, expires_at`, lookup, hashString(browser)).
 		Scan(&d.Provider, &d.Intent, &userID, &sealed, &d.Next, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
-		var exists bool
-		if err := s.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM dances WHERE lookup_hash = $1)`, lookup).Scan(&exists); err != nil {
-			return dance{}, err
+		// Read only: the dance stays for the browser that started it.
+		err = s.DB.QueryRow(ctx, `SELECT intent, user_id FROM dances WHERE lookup_hash = $1`, lookup).Scan(&d.Intent, &userID)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return dance{}, ErrStateUnknown
+		case err != nil:
+			return dance{}, fmt.Errorf("find dance: %w", err)
 		}
-		if exists {
-			return dance{}, ErrWrongBrowser
-		}
-		return dance{}, ErrStateUnknown
+		d.UserID = deref(userID)
+		return d, ErrWrongBrowser
 	}
 	if err != nil {
 		return dance{}, fmt.Errorf("take dance: %w", err)
 	}
+	d.UserID = deref(userID)
 	if d.Provider != provider {
 		return dance{}, ErrStateUnknown
 	}
 	if time.Now().After(expires) {
-		return dance{}, ErrStateExpired
-	}
-	if userID != nil {
-		d.UserID = *userID
+		return d, ErrStateExpired
 	}
 	plain, err := s.Keys.Open(sealed, danceContext(lookup))
 	if err != nil {
@@ -143,6 +145,14 @@ func (s *Service) PruneDances(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("prune dances: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// deref is *p, or 0 for nil.
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 func hashString(s string) []byte {

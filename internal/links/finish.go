@@ -1,6 +1,7 @@
 package links
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +39,9 @@ type Result struct {
 }
 
 // Finish completes a dance from its callback. Every failure is recorded as
-// connection_failed or login_failed with its reason, and stores nothing.
+// connection_failed or login_failed with its reason, and stores nothing;
+// that includes a callback whose state is unknown, expired or from another
+// browser, which anyone can send: one event row each (see fail).
 func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
 	p, ok := s.Catalog.Get(r.Provider)
 	if !ok {
@@ -50,6 +53,11 @@ func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
 	}
 	d, err := s.take(ctx, p.ID, lookup, r.Browser)
 	if err != nil {
+		// A forged, replayed, expired or stolen state is recorded too: as
+		// the dance it names when that is known (the owner of a stolen
+		// one), else as a log-in by whoever is logged in. Nothing else
+		// changes: a dance found under another browser stays for its own.
+		s.fail(ctx, p, d.Intent, cmp.Or(d.UserID, r.UserID), oauth.Profile{}, err)
 		return Result{Provider: p}, err
 	}
 	res := Result{Intent: d.Intent, Provider: p, Next: d.Next, UserID: d.UserID}
@@ -214,18 +222,24 @@ func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oaut
 }
 
 // fail records a failed dance. It uses its own transaction: the failure is
-// worth keeping even though the change it was about rolled back.
+// worth keeping even though the change it was about rolled back. A dance
+// whose intent is unknown (a callback with a state nobody issued) counts
+// as a failed log-in, and its event carries no intent.
 func (s *Service) fail(ctx context.Context, p *oauth.Provider, intent Intent, userID int64, prof oauth.Profile, cause error) {
 	if s.Hooks.Error != nil {
 		s.Hooks.Error(ctx, p, intent, cause)
 	}
-	kind := events.ConnectionFailed
-	if intent == IntentLogin {
-		kind = events.LoginFailed
+	kind := events.LoginFailed
+	if intent == IntentConnect || intent == IntentReauth {
+		kind = events.ConnectionFailed
+	}
+	data := map[string]any{}
+	if intent != "" {
+		data["intent"] = string(intent)
 	}
 	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		return events.Record(ctx, tx, events.Event{Kind: kind, UserID: userID, Provider: p.ID,
-			ProviderUserID: prof.ID, Reason: cause.Error(), Data: map[string]any{"intent": string(intent)}})
+			ProviderUserID: prof.ID, Reason: cause.Error(), Data: data})
 	})
 	if err != nil {
 		s.Logger.Error("record failed dance", "provider", p.ID, "err", err)

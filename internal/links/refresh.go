@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -31,6 +33,47 @@ func (s *Service) refresh(ctx context.Context, p *oauth.Provider, c Connection, 
 		return oauth.Token{}, err
 	}
 	return v.(oauth.Token), nil
+}
+
+// refused follows up a 401 (resp) for c's token tok, stored longer ago
+// than issueGrace. A refreshable token is refreshed (once however many
+// calls need it) and the call sent again; when the refresh is refused, or
+// the fresh token draws a 401 too, the connection is marked needs_reauth
+// and the call returns a *ReauthError. A token that cannot be refreshed is
+// marked at once. A body too large to keep cannot be sent twice: its 401
+// comes back, and the caller's retry gets the fresh token.
+func (s *Service) refused(ctx context.Context, p *oauth.Provider, c Connection, tok oauth.Token, refreshable bool,
+	req oauth.APIRequest, replay func() io.Reader, resp *http.Response) (*http.Response, error) {
+	if refreshable {
+		fresh, err := s.refresh(ctx, p, c, tok.AccessToken)
+		if err != nil {
+			_ = resp.Body.Close()
+			return nil, err
+		}
+		if replay == nil {
+			// The body was streamed and is spent: the 401 goes back, and
+			// the caller's retry finds the fresh token.
+			return resp, nil
+		}
+		_ = resp.Body.Close()
+		req.Body = replay()
+		if resp, err = s.Protocol.CallAPI(ctx, p, fresh, req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+			return resp, err
+		}
+		tok = fresh
+	}
+	reauth, err := s.markRefused(ctx, c, tok.AccessToken)
+	if err != nil {
+		// The provider's answer still stands; the marking waits for the
+		// next 401.
+		s.Logger.Warn("mark a refused token needs_reauth", "provider", c.Provider, "connection_id", c.ID, "err", err)
+		return resp, nil
+	}
+	if !reauth {
+		return resp, nil
+	}
+	_ = resp.Body.Close()
+	return nil, &ReauthError{ConnectionID: c.ID, Provider: c.Provider}
 }
 
 // refreshLocked refreshes c's token while holding a lock on its refresh, so
@@ -73,7 +116,7 @@ func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connec
 			reauth = true
 			return nil
 		}
-		if tok.AccessToken != staleAccess && !stale(tok) {
+		if tok.AccessToken != staleAccess && !stale(tok, cur.UpdatedAt) {
 			fresh = tok
 			return nil
 		}

@@ -2,6 +2,7 @@ package links
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -53,4 +54,42 @@ func (s *Service) MarkExpiring(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("mark expiring connections: %w", err)
 	}
 	return n, nil
+}
+
+// markRefused moves c to needs_reauth after the provider answered 401 to
+// its access token access, recording connection_updated in the same
+// transaction, and reports whether the connection now needs a reconnect.
+// The row is locked and its token read again first: a connection already
+// marked is not marked twice (concurrent calls drawing the same 401 record
+// one event), and one whose token was replaced meanwhile (a refresh by
+// another call, a reconnect) is left alone, since the 401 was about a
+// token it no longer holds.
+func (s *Service) markRefused(ctx context.Context, c Connection, access string) (bool, error) {
+	reauth := false
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		cur, tok, err := s.lockWithToken(ctx, tx, c.UserID, c.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil // disconnected meanwhile
+		case err != nil:
+			return err
+		case cur.Status == StatusNeedsReauth || cur.Status == StatusRevoked:
+			reauth = true
+			return nil
+		case tok.AccessToken != access:
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE connections SET status = 'needs_reauth', updated_at = now() WHERE id = $1`, cur.ID); err != nil {
+			return err
+		}
+		reauth = true
+		return events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: cur.UserID,
+			Provider: cur.Provider, ProviderUserID: cur.ProviderUserID, ConnectionID: cur.ID,
+			Reason: "the provider refused the access token (401)",
+			Data:   map[string]any{"old_status": cur.Status, "new_status": StatusNeedsReauth}})
+	})
+	if err != nil {
+		return false, fmt.Errorf("links: mark connection %d needs_reauth: %w", c.ID, err)
+	}
+	return reauth, nil
 }
