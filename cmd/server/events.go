@@ -13,16 +13,30 @@ import (
 	"github.com/dancecard/dancecard/internal/events"
 )
 
-// startEvents builds the dispatcher for subs, registers them before any
-// request can record an event, and delivers in the background. The returned
-// stop function ends delivery and waits for the calls in flight to be
-// recorded, so a clean shutdown repeats nothing.
+// startEvents adds the NATS publisher to subs when configured (it keeps its
+// deployment id in db), builds the dispatcher, registers the subscribers
+// before any request can record an event, and delivers in the background.
+// The returned stop function ends delivery, waits for the calls in flight
+// to be recorded, so a clean shutdown repeats nothing, and closes NATS.
 func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscriber, db *pgxpool.Pool, log *slog.Logger) (stop func(), err error) {
+	closeNATS := func() {}
+	if cfg.NATSURL != "" {
+		p, err := events.NewNATSPublisher(events.NATSOptions{URL: cfg.NATSURL, DB: db,
+			Stream: cfg.NATSStream, SubjectPrefix: cfg.NATSSubjectPrefix})
+		if err != nil {
+			return nil, fmt.Errorf("config: events.nats_url: %w", err)
+		}
+		closeNATS = p.Close
+		sub := p.Subscriber()
+		sub.Start = events.Start(cfg.NATSStart)
+		subs = append(slices.Clip(subs), sub)
+	}
 	d, err := events.NewDispatcher(events.DispatcherOptions{DB: db, Subscribers: subs, Logger: log, MaxAttempts: cfg.MaxAttempts})
 	if err == nil {
 		err = d.Register(ctx)
 	}
 	if err != nil {
+		closeNATS()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -33,15 +47,16 @@ func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscribe
 			log.Error("events: dispatcher stopped", "err", err)
 		}
 	}()
-	return func() { cancel(); <-done }, nil
+	return func() { cancel(); <-done; closeNATS() }, nil
 }
 
-// eventSubscribers turns the events section into subscribers: the log line,
-// each webhook and the NATS publisher. It runs before the database is
-// opened so that a configuration mistake stops start-up at once.
+// eventSubscribers turns the events section into the subscribers that need
+// no database: the log line and each webhook (startEvents adds NATS). It
+// runs before the database is opened so that a configuration mistake stops
+// start-up at once. Nothing it makes holds a connection, so the close
+// function it returns (which serve defers) does nothing.
 func eventSubscribers(cfg config.Events, log *slog.Logger) ([]events.Subscriber, func(), error) {
 	var subs []events.Subscriber
-	closeSubs := func() {}
 	// The log subscriber writes at info. Below that level its every line
 	// would be dropped, so it does not run at all: no cursor to keep, no
 	// reads, no deliveries for nothing.
@@ -60,17 +75,10 @@ func eventSubscribers(cfg config.Events, log *slog.Logger) ([]events.Subscriber,
 		if err != nil {
 			return nil, nil, fmt.Errorf("config: events.webhooks[%d].%w", i, err)
 		}
+		sub.Start = events.Start(w.Start)
 		subs = append(subs, sub)
 	}
-	if cfg.NATSURL != "" {
-		p, err := events.NewNATSPublisher(events.NATSOptions{URL: cfg.NATSURL})
-		if err != nil {
-			return nil, nil, fmt.Errorf("config: events.nats_url: %w", err)
-		}
-		closeSubs = p.Close
-		subs = append(subs, p.Subscriber())
-	}
-	return subs, closeSubs, nil
+	return subs, func() {}, nil
 }
 
 // eventKinds checks configured kind names against the kinds that exist.

@@ -14,7 +14,8 @@ func TestEventsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Events{MaxAttempts: 10, Retention: 720 * time.Hour, Log: true}
+	want := Events{MaxAttempts: 10, Retention: 720 * time.Hour, Log: true,
+		NATSStream: "DANCECARD_EVENTS", NATSSubjectPrefix: "dancecard.events.", NATSStart: "newest"}
 	if !reflect.DeepEqual(c.Events, want) {
 		t.Errorf("events = %+v, want %+v", c.Events, want)
 	}
@@ -26,11 +27,15 @@ func TestEventsValues(t *testing.T) {
   retention: 48h
   log: false
   nats_url: nats://127.0.0.1:4222
+  nats_stream: ACME-EVENTS_1
+  nats_subject_prefix: acme.dancecard.
+  nats_start: oldest
   webhooks:
     - url: https://hooks.example.com/dc
       secret: ${HOOK_SECRET}
       kinds: [connection_created, connection_removed]
       timeout: 3s
+      start: oldest
     - url: https://other.example.com/
       secret: ` + testWebhookSecret + `
 `
@@ -38,18 +43,21 @@ func TestEventsValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Events{MaxAttempts: 7, Retention: 48 * time.Hour, NATSURL: "nats://127.0.0.1:4222", Webhooks: []Webhook{
-		{URL: "https://hooks.example.com/dc", Secret: testWebhookSecret, Kinds: []string{"connection_created", "connection_removed"}, Timeout: 3 * time.Second},
-		{URL: "https://other.example.com/", Secret: testWebhookSecret, Timeout: 10 * time.Second},
-	}}
+	want := Events{MaxAttempts: 7, Retention: 48 * time.Hour, NATSURL: "nats://127.0.0.1:4222",
+		NATSStream: "ACME-EVENTS_1", NATSSubjectPrefix: "acme.dancecard.", NATSStart: "oldest", Webhooks: []Webhook{
+			{URL: "https://hooks.example.com/dc", Secret: testWebhookSecret, Kinds: []string{"connection_created", "connection_removed"}, Timeout: 3 * time.Second, Start: "oldest"},
+			{URL: "https://other.example.com/", Secret: testWebhookSecret, Timeout: 10 * time.Second, Start: "newest"},
+		}}
 	if !reflect.DeepEqual(c.Events, want) {
 		t.Errorf("events = %+v\nwant     %+v", c.Events, want)
 	}
-	vars := map[string]string{"DANCECARD_EVENTS_LOG": "1", "DANCECARD_EVENTS_RETENTION": "1h", "DANCECARD_EVENTS_NATS_URL": "tls://n.example.com:4222"}
+	vars := map[string]string{"DANCECARD_EVENTS_LOG": "1", "DANCECARD_EVENTS_RETENTION": "1h", "DANCECARD_EVENTS_NATS_URL": "tls://n.example.com:4222",
+		"DANCECARD_EVENTS_NATS_STREAM": "S2", "DANCECARD_EVENTS_NATS_SUBJECT_PREFIX": "a.b.", "DANCECARD_EVENTS_NATS_START": "oldest"}
 	if c, err = Load(writeConfig(t, valid), env(vars)); err != nil {
 		t.Fatal(err)
 	}
-	if !c.Events.Log || c.Events.Retention != time.Hour || c.Events.NATSURL != "tls://n.example.com:4222" {
+	if !c.Events.Log || c.Events.Retention != time.Hour || c.Events.NATSURL != "tls://n.example.com:4222" ||
+		c.Events.NATSStream != "S2" || c.Events.NATSSubjectPrefix != "a.b." || c.Events.NATSStart != "oldest" {
 		t.Errorf("environment overrides not applied: %+v", c.Events)
 	}
 }
@@ -83,6 +91,22 @@ func TestEventsErrors(t *testing.T) {
 		{"short secret", hook("url: https://h.example.com\nsecret: whsec_c2hvcnQ="), nil, "events.webhooks[0].secret: must be \"whsec_\" followed by standard base64 of 24 to 64 bytes"},
 		{"bad kind", hook(good + "\nkinds: [Connection-Created]"), nil, `events.webhooks[0].kinds[0]: must be an event kind such as connection_created, got "Connection-Created"`},
 		{"bad timeout", hook(good + "\ntimeout: 0s"), nil, "events.webhooks[0].timeout: must be positive"},
+		{"start", hook(good + "\nstart: first"), nil, `events.webhooks[0].start: must be oldest or newest, got "first"`},
+		{"nats start", valid + "events: {nats_start: all}\n", nil, `events.nats_start: must be oldest or newest, got "all"`},
+		{"nats start env", valid, map[string]string{"DANCECARD_EVENTS_NATS_START": "Oldest"}, `events.nats_start (from DANCECARD_EVENTS_NATS_START): must be oldest or newest`},
+		{"stream dot", valid + "events: {nats_stream: dancecard.events}\n", nil, `events.nats_stream: must be 1-255 printable ASCII characters without ".", "*", ">", "/", "\" or spaces, got "dancecard.events"`},
+		{"stream wildcard", valid + "events: {nats_stream: 'EVENTS*'}\n", nil, `events.nats_stream: must be 1-255 printable ASCII characters`},
+		{"stream space", valid + "events: {nats_stream: 'MY EVENTS'}\n", nil, `events.nats_stream: must be 1-255 printable ASCII characters`},
+		{"stream slash", valid + "events: {nats_stream: 'a/b'}\n", nil, `events.nats_stream: must be 1-255 printable ASCII characters`},
+		{"stream long", valid + "events: {nats_stream: " + strings.Repeat("S", 256) + "}\n", nil, `events.nats_stream: must be 1-255 printable ASCII characters`},
+		{"stream env", valid, map[string]string{"DANCECARD_EVENTS_NATS_STREAM": "a>b"}, `events.nats_stream (from DANCECARD_EVENTS_NATS_STREAM): must be`},
+		{"prefix no dot", valid + "events: {nats_subject_prefix: dancecard.events}\n", nil, `events.nats_subject_prefix: must end with "."`},
+		{"prefix empty token", valid + "events: {nats_subject_prefix: dancecard..events.}\n", nil, `events.nats_subject_prefix: token 2 of "dancecard..events." is empty`},
+		{"prefix wildcard", valid + "events: {nats_subject_prefix: 'dancecard.*.'}\n", nil, `events.nats_subject_prefix: token 2 of "dancecard.*." must be printable ASCII without "*", ">" or spaces`},
+		{"prefix gt", valid + "events: {nats_subject_prefix: 'a>.'}\n", nil, `events.nats_subject_prefix: token 1 of "a>." must be printable ASCII`},
+		{"prefix space", valid + "events: {nats_subject_prefix: 'my events.'}\n", nil, `events.nats_subject_prefix: token 1 of "my events." must be printable ASCII`},
+		{"prefix system", valid + "events: {nats_subject_prefix: '$JS.events.'}\n", nil, `events.nats_subject_prefix: must not start with "$" (subjects such as $JS and $SYS belong to NATS)`},
+		{"prefix env", valid, map[string]string{"DANCECARD_EVENTS_NATS_SUBJECT_PREFIX": "."}, `events.nats_subject_prefix (from DANCECARD_EVENTS_NATS_SUBJECT_PREFIX): token 1 of "." is empty`},
 		{"same url twice", valid + "events:\n  webhooks:\n    - {url: 'https://h.example.com', secret: " + testWebhookSecret + "}\n    - {url: 'https://h.example.com', secret: " + testWebhookSecret + "}\n", nil, "events.webhooks[1].url: is already the url of events.webhooks[0]"},
 	}
 	for _, tt := range tests {

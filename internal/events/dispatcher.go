@@ -21,11 +21,16 @@ type Handler func(ctx context.Context, e Event) error
 
 // Subscriber is a Go function registered at start-up for some event kinds.
 // Its Name is stable across restarts and replicas: delivery state is kept
-// under it, so renaming a subscriber starts it afresh from new events.
+// under it, so renaming a subscriber starts it afresh, from where its Start
+// says.
 type Subscriber struct {
 	Name    string
 	Kinds   []Kind        // nil or empty: every kind
 	Timeout time.Duration // for one call; 0 means DefaultTimeout
+	// Start is where the subscriber begins the first time it is registered
+	// (empty means StartNewest). Later runs go on from its cursor whatever
+	// Start says, so changing it never repeats or skips events.
+	Start Start
 	// Gap is the least time between two reads of new events for this
 	// subscriber: under load, one read takes the events of every commit in
 	// that time. 0 means 20 ms, which keeps the delivery lag in tens of
@@ -34,6 +39,19 @@ type Subscriber struct {
 	Gap    time.Duration
 	Handle Handler
 }
+
+// Start says which events a subscriber seen for the first time gets.
+type Start string
+
+// The choices of Start.
+const (
+	// StartNewest: the events of transactions that end after its first
+	// registration; what was recorded before is not sent to it.
+	StartNewest Start = "newest"
+	// StartOldest: every event still kept (see Deliveries.Prune), then the
+	// new ones, in order per user as always.
+	StartOldest Start = "oldest"
+)
 
 // Dispatcher defaults.
 const (
@@ -137,6 +155,13 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 				return nil, fmt.Errorf("events: subscriber %q: unknown kind %q", s.Name, k)
 			}
 		}
+		switch s.Start {
+		case "":
+			s.Start = StartNewest
+		case StartNewest, StartOldest:
+		default:
+			return nil, fmt.Errorf("events: subscriber %q: start %q must be oldest or newest", s.Name, s.Start)
+		}
 		if s.Timeout <= 0 {
 			s.Timeout = DefaultTimeout
 		}
@@ -200,19 +225,35 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
+// registerSQL records subscriber $1 with kinds $2. A known one keeps its
+// cursor. A new one starts before every event when $3 (StartOldest), else
+// (StartNewest) at the oldest transaction still running, with the
+// transactions past it that have already committed counted as delivered
+// ahead (see readSQL): it gets exactly the events of transactions that
+// commit after this statement. The events are only looked at for a new
+// subscriber.
+const registerSQL = `
+	WITH known AS (
+		UPDATE event_subscribers SET kinds = $2 WHERE name = $1 RETURNING name
+	), at AS (
+		SELECT CASE WHEN $3 THEN '0'::xid8 ELSE pg_snapshot_xmin(pg_current_snapshot()) END AS tx
+	)
+	INSERT INTO event_subscribers (name, kinds, cursor_tx, cursor_id, ahead)
+	SELECT $1, $2, at.tx, 0,
+	       CASE WHEN $3 THEN '{}' ELSE ARRAY(SELECT DISTINCT e.tx FROM events e WHERE e.tx >= at.tx) END
+	FROM at WHERE NOT EXISTS (SELECT 1 FROM known)
+	ON CONFLICT (name) DO UPDATE SET kinds = EXCLUDED.kinds`
+
 // Register records the subscribers, each with a cursor from which it gets
-// events. A new subscriber starts at the oldest transaction still running:
-// events of transactions that ended before it was first registered are not
-// delivered to it. Call it before serving requests so that no event of this
+// events: see registerSQL. A subscriber registered before goes on from its
+// cursor. Call it before serving requests so that no event of this
 // process's first requests is missed; Run calls it again, which is
 // harmless. A subscriber no longer configured stays registered (another
 // replica may still run it during a rolling deploy); remove its row from
 // event_subscribers so that old events can be pruned.
 func (d *Dispatcher) Register(ctx context.Context) error {
 	for _, l := range d.lanes {
-		_, err := d.o.DB.Exec(ctx, `
-			INSERT INTO event_subscribers (name, kinds) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET kinds = EXCLUDED.kinds`, l.sub.Name, l.kinds)
+		_, err := d.o.DB.Exec(ctx, registerSQL, l.sub.Name, l.kinds, l.sub.Start == StartOldest)
 		if err != nil {
 			return fmt.Errorf("events: register subscriber %s: %w", l.sub.Name, err)
 		}

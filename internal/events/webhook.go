@@ -26,33 +26,45 @@ type Webhook struct {
 	Timeout time.Duration
 }
 
-// payload is the JSON body of a webhook, in the shape the Standard Webhooks
-// specification recommends: a type, a timestamp and the data.
+// payload is the JSON body of a webhook and of a NATS message, in the shape
+// the Standard Webhooks specification recommends: a type, a timestamp (when
+// the event happened) and the data, which is the event itself.
 type payload struct {
 	Type      Kind        `json:"type"`
 	Timestamp time.Time   `json:"timestamp"`
 	Data      payloadData `json:"data"`
 }
 
+// payloadData carries every field of the event contract, in its order and
+// with the names the administrators' JSON API uses. An empty field is null,
+// never left out, so a consumer need not tell "absent" from "empty".
 type payloadData struct {
-	EventID        int64          `json:"event_id"`
-	UserID         int64          `json:"user_id,omitempty"`
-	Provider       string         `json:"provider,omitempty"`
-	ProviderUserID string         `json:"provider_user_id,omitempty"`
-	ConnectionID   int64          `json:"connection_id,omitempty"`
-	Reason         string         `json:"reason,omitempty"`
-	RequestID      string         `json:"request_id,omitempty"`
-	IP             string         `json:"ip,omitempty"`
-	UserAgent      string         `json:"user_agent,omitempty"`
-	Details        map[string]any `json:"details,omitempty"`
+	ID             int64          `json:"id"`
+	Kind           Kind           `json:"kind"`
+	UserID         *int64         `json:"user_id"`
+	Provider       *string        `json:"provider"`
+	ProviderUserID *string        `json:"provider_user_id"`
+	ConnectionID   *int64         `json:"connection_id"`
+	Reason         *string        `json:"reason"`
+	RequestID      *string        `json:"request_id"`
+	IP             *string        `json:"ip"`
+	UserAgent      *string        `json:"user_agent"`
+	CreatedAt      time.Time      `json:"created_at"`
+	Data           map[string]any `json:"data"`
 }
 
 // MarshalEvent is the JSON every external consumer (webhooks, NATS) gets.
 func MarshalEvent(e Event) ([]byte, error) {
-	return json.Marshal(payload{Type: e.Kind, Timestamp: e.CreatedAt.UTC(), Data: payloadData{
-		EventID: e.ID, UserID: e.UserID, Provider: e.Provider, ProviderUserID: e.ProviderUserID,
-		ConnectionID: e.ConnectionID, Reason: e.Reason, RequestID: e.Meta.RequestID,
-		IP: e.Meta.IP, UserAgent: e.Meta.UserAgent, Details: e.Data,
+	data := e.Data
+	if len(data) == 0 {
+		data = nil // null, like every other empty field
+	}
+	at := e.CreatedAt.UTC()
+	return json.Marshal(payload{Type: e.Kind, Timestamp: at, Data: payloadData{
+		ID: e.ID, Kind: e.Kind, UserID: nullInt(e.UserID), Provider: nullString(e.Provider),
+		ProviderUserID: nullString(e.ProviderUserID), ConnectionID: nullInt(e.ConnectionID),
+		Reason: nullString(e.Reason), RequestID: nullString(e.Meta.RequestID), IP: nullString(e.Meta.IP),
+		UserAgent: nullString(e.Meta.UserAgent), CreatedAt: at, Data: data,
 	}})
 }
 

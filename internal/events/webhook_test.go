@@ -109,22 +109,26 @@ func TestWebhookDeliversSignedEvents(t *testing.T) {
 		Type      string    `json:"type"`
 		Timestamp time.Time `json:"timestamp"`
 		Data      struct {
-			EventID        int64          `json:"event_id"`
+			ID             int64          `json:"id"`
+			Kind           string         `json:"kind"`
 			UserID         int64          `json:"user_id"`
 			Provider       string         `json:"provider"`
 			ProviderUserID string         `json:"provider_user_id"`
 			ConnectionID   int64          `json:"connection_id"`
 			RequestID      string         `json:"request_id"`
 			IP             string         `json:"ip"`
-			Details        map[string]any `json:"details"`
+			UserAgent      *string        `json:"user_agent"`
+			CreatedAt      time.Time      `json:"created_at"`
+			Data           map[string]any `json:"data"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(got[1].body, &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Type != "connection_created" || p.Data.EventID != 1 || p.Data.UserID != 3 || p.Data.ProviderUserID != "octo" ||
-		p.Data.ConnectionID != 11 || p.Data.RequestID != "r1" || p.Data.IP != "192.0.2.1" ||
-		p.Data.Details["scopes"] != "read:user" || p.Timestamp.IsZero() {
+	if p.Type != "connection_created" || p.Data.ID != 1 || p.Data.Kind != "connection_created" || p.Data.UserID != 3 ||
+		p.Data.ProviderUserID != "octo" || p.Data.ConnectionID != 11 || p.Data.RequestID != "r1" ||
+		p.Data.IP != "192.0.2.1" || p.Data.UserAgent != nil || p.Data.Data["scopes"] != "read:user" ||
+		p.Timestamp.IsZero() || !p.Data.CreatedAt.Equal(p.Timestamp) {
 		t.Errorf("body %s", got[1].body)
 	}
 	if ct := got[1].header.Get("Content-Type"); ct != "application/json" {
