@@ -148,7 +148,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		cfg.Providers = append(cfg.Providers, devprovider.Providers(cfg.BaseURL.String())...)
 		dev = devprovider.New(cfg.BaseURL.String())
 	}
-	lk, catalog, err := newLinks(ctx, cfg, db, accts, log)
+	lk, catalog, err := newLinks(ctx, cfg, db, accts, log, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,8 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 // newLinks builds the provider catalogue and the links service. In dev mode
 // the built-in dev providers join the catalogue, and tokens are sealed
 // under a key kept in the database when none is configured.
-func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *accounts.Service, log *slog.Logger) (*links.Service, *oauth.Catalog, error) {
+func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *accounts.Service, log *slog.Logger,
+	reg *prometheus.Registry) (*links.Service, *oauth.Catalog, error) {
 	keys, err := tokenKeys(ctx, cfg, db)
 	if err != nil {
 		return nil, nil, err
@@ -190,6 +191,11 @@ func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *
 	if err != nil {
 		return nil, nil, err
 	}
+	refreshes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dancecard_token_refreshes_total",
+		Help: "OAuth 2 token refreshes asked of providers, by provider and outcome (ok, refused: invalid_grant, error).",
+	}, []string{"provider", "outcome"})
+	reg.MustRegister(refreshes)
 	lk := links.New(links.Options{
 		DB:       db,
 		Accounts: accts,
@@ -198,6 +204,9 @@ func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *
 		Keys:     keys,
 		Signup:   links.Signup{ViaProvider: cfg.Signup.ViaProvider, LinkByVerifiedEmail: cfg.Signup.LinkByVerifiedEmail},
 		Logger:   log,
+		OnRefresh: func(provider, outcome string) {
+			refreshes.WithLabelValues(provider, outcome).Inc()
+		},
 	})
 	return lk, catalog, nil
 }

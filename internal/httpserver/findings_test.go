@@ -59,3 +59,36 @@ func TestFailedCallbacksAreLimited(t *testing.T) {
 		t.Fatalf("failed callbacks recorded = %d, want 30 (the limit)", n)
 	}
 }
+
+// TestMetricsCountDancesAndLogIns: /metrics lets an operator graph dances
+// and log-ins per provider and outcome without reading logs.
+func TestMetricsCountDancesAndLogIns(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")))
+	b := ts.browser(t)
+	b.signUp("m@example.com", goodPassword)
+	b.dance(hub, "/auth/hub/connect", nil)
+	b.post("/logout", nil)
+	b.logIn("m@example.com", "wrong password")
+	b.logIn("m@example.com", goodPassword)
+	b.post("/logout", nil)
+	b.dance(hub, "/auth/hub/login", nil)
+	b.get("/auth/hub/callback?state=forged")
+	b.get("/auth/nosuch/callback?state=forged")
+	m := b.get("/metrics").Body
+	for _, want := range []string{
+		`dancecard_dances_total{intent="connect",outcome="ok",provider="hub"} 1`,
+		`dancecard_dances_total{intent="login",outcome="ok",provider="hub"} 1`,
+		`dancecard_dances_total{intent="connect",outcome="invalid_state",provider="hub"} 1`,
+		`dancecard_logins_total{method="provider",outcome="ok",provider="hub"} 1`,
+		`dancecard_logins_total{method="password",outcome="invalid_credentials",provider=""} 1`,
+		`dancecard_logins_total{method="password",outcome="ok",provider=""} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(m, `provider="nosuch"`) {
+		t.Error("an unknown provider id from the URL became a metric label")
+	}
+}

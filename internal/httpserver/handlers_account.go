@@ -141,6 +141,7 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		if verdict, err := s.loginAllowed(c, email); err != nil {
 			return err
 		} else if verdict != loginOK {
+			s.metrics.passwordLogin("rate_limited")
 			form.Error = "Too many log-in attempts. Wait a few minutes and try again."
 			if verdict == loginAccountLocked {
 				form.Error, form.Locked = "", true
@@ -154,9 +155,11 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		_, token, err := s.opts.Accounts.LogIn(ctx, form.Email, password, old)
 		switch {
 		case errors.Is(err, accounts.ErrEmailUnverified):
+			s.metrics.passwordLogin("email_unverified")
 			form.Unverified = true
 			return render(c, http.StatusForbidden, web.Login(s.page(c, "Log in"), form))
 		case errors.Is(err, accounts.ErrInvalidCredentials), errors.Is(err, accounts.ErrAccountDisabled):
+			s.metrics.passwordLogin(map[bool]string{true: "account_disabled", false: "invalid_credentials"}[errors.Is(err, accounts.ErrAccountDisabled)])
 			if err := s.loginFailed(c, email); err != nil {
 				return err
 			}
@@ -168,6 +171,7 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		case err != nil:
 			return err
 		}
+		s.metrics.passwordLogin("ok")
 		s.loginSucceeded(c, email)
 		s.setSessionCookie(c, token)
 		s.flash(c, "success", "You are logged in.")

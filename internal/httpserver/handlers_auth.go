@@ -94,17 +94,14 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 			req.OldSession = ck.Value
 		}
 		res, err := s.opts.Links.Finish(c.Request().Context(), req)
+		if s.knownProvider(req.Provider) { // an id from the URL must not mint metric labels
+			s.metrics.dance(req.Provider, string(orIntent(res.Intent, req.UserID)), err)
+		}
 		if err != nil {
 			if _, _, herr := s.opts.Limiter.Hit(c.Request().Context(), failKey, callbackFailPerIP); herr != nil {
 				return herr
 			}
-			intent := res.Intent
-			if intent == "" {
-				intent = links.IntentLogin
-				if req.UserID != 0 {
-					intent = links.IntentConnect
-				}
-			}
+			intent := orIntent(res.Intent, req.UserID)
 			if errors.Is(err, links.ErrVetoed) && res.Message != "" {
 				s.flash(c, "error", res.Message)
 				return redirect(c, orDefault(safeNext(res.Next), "/"))
@@ -216,4 +213,25 @@ func (s *Server) handleFormPostCallback() echo.HandlerFunc {
 		}
 		return c.Redirect(http.StatusSeeOther, "/auth/"+url.PathEscape(c.Param("provider"))+"/callback?"+q.Encode())
 	}
+}
+
+// orIntent is a dance's intent, or for a state that named none the one
+// the browser's log-in suggests.
+func orIntent(intent links.Intent, userID int64) links.Intent {
+	switch {
+	case intent != "":
+		return intent
+	case userID != 0:
+		return links.IntentConnect
+	}
+	return links.IntentLogin
+}
+
+func (s *Server) knownProvider(id string) bool {
+	for _, p := range s.opts.Providers {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
 }

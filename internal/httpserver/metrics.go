@@ -13,6 +13,8 @@ import (
 // registry rather than the global one so tests can build many servers.
 type httpMetrics struct {
 	duration *prometheus.HistogramVec
+	dances   *prometheus.CounterVec // finished dances by provider, intent and outcome
+	logins   *prometheus.CounterVec // log-ins by method, provider and outcome
 }
 
 func newHTTPMetrics(reg *prometheus.Registry, db *pgxpool.Pool) *httpMetrics {
@@ -22,8 +24,16 @@ func newHTTPMetrics(reg *prometheus.Registry, db *pgxpool.Pool) *httpMetrics {
 			Help:    "Time to serve HTTP requests, by method, route pattern and status; its _count is the request count.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route", "status"}),
+		dances: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dancecard_dances_total",
+			Help: "Finished dances (callbacks) by provider, intent (login, connect, reauth) and outcome (ok, or the error code the page showed).",
+		}, []string{"provider", "intent", "outcome"}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dancecard_logins_total",
+			Help: "Log-ins by method (password, provider), provider (empty for passwords) and outcome (ok, or why not).",
+		}, []string{"method", "provider", "outcome"}),
 	}
-	reg.MustRegister(m.duration,
+	reg.MustRegister(m.duration, m.dances, m.logins,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
@@ -74,4 +84,21 @@ func (p *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(p.acquires, prometheus.CounterValue, float64(st.AcquireCount()))
 	ch <- prometheus.MustNewConstMetric(p.wait, prometheus.CounterValue, float64(st.EmptyAcquireCount()))
 	ch <- prometheus.MustNewConstMetric(p.waitSeconds, prometheus.CounterValue, st.AcquireDuration().Seconds())
+}
+
+// dance counts a finished dance, and a log-in when it was one.
+func (m *httpMetrics) dance(provider, intent string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = lookupError(err).code
+	}
+	m.dances.WithLabelValues(provider, intent, outcome).Inc()
+	if intent == "login" {
+		m.logins.WithLabelValues("provider", provider, outcome).Inc()
+	}
+}
+
+// passwordLogin counts a password log-in attempt.
+func (m *httpMetrics) passwordLogin(outcome string) {
+	m.logins.WithLabelValues("password", "", outcome).Inc()
 }

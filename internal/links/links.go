@@ -82,6 +82,9 @@ type Options struct {
 	Signup   Signup
 	Hooks    Hooks
 	Logger   *slog.Logger
+	// OnRefresh, when set, hears of every refresh asked of a provider, with
+	// its outcome: "ok", "refused" (invalid_grant) or "error". For metrics.
+	OnRefresh func(provider, outcome string)
 }
 
 // Service is the links domain. It is safe for concurrent use and keeps no

@@ -123,6 +123,7 @@ func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connec
 		next, err := s.Protocol.Refresh(ctx, p, tok)
 		pe := (*oauth.ProviderError)(nil)
 		refused := errors.As(err, &pe) && pe.Code == "invalid_grant"
+		s.observeRefresh(p.ID, err, refused)
 		if err != nil && !refused {
 			return err
 		}
@@ -180,4 +181,18 @@ func markReauth(ctx context.Context, tx pgx.Tx, cur Connection, pe *oauth.Provid
 		Provider: cur.Provider, ProviderUserID: cur.ProviderUserID, ConnectionID: cur.ID,
 		Reason: "the provider refused the refresh token (" + pe.Code + ")",
 		Data:   map[string]any{"old_status": cur.Status, "new_status": StatusNeedsReauth}})
+}
+
+func (s *Service) observeRefresh(provider string, err error, refused bool) {
+	if s.OnRefresh == nil {
+		return
+	}
+	outcome := "ok"
+	switch {
+	case refused:
+		outcome = "refused"
+	case err != nil:
+		outcome = "error"
+	}
+	s.OnRefresh(provider, outcome)
 }

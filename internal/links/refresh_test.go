@@ -260,3 +260,32 @@ func TestRotateDuringRefreshKeepsTheRefreshedToken(t *testing.T) {
 		t.Fatalf("%d refreshes, want 1", n)
 	}
 }
+
+// TestOnRefreshHearsEachRefreshAndItsOutcome: the metrics hook sees every
+// refresh asked of a provider, once however many calls needed it.
+func TestOnRefreshHearsEachRefreshAndItsOutcome(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		knobs oauthtest.Knobs
+		want  string
+	}{{oauthtest.Knobs{}, "ok"}, {oauthtest.Knobs{RefreshError: "invalid_grant"}, "refused"}} {
+		e := newCallEnv(t, tc.knobs)
+		var mu sync.Mutex
+		var heard []string
+		svc := links.New(links.Options{DB: e.db, Accounts: e.accts, Catalog: e.cat, Protocol: oauth.NewClient(oauth.ClientOptions{}),
+			Keys: e.keys, OnRefresh: func(provider, outcome string) {
+				mu.Lock()
+				defer mu.Unlock()
+				heard = append(heard, provider+":"+outcome)
+			}})
+		e.expire(t)
+		var wg sync.WaitGroup
+		for range 5 {
+			wg.Go(func() { call(t, svc, links.APICall{UserID: e.userID, Provider: "hub"}) })
+		}
+		wg.Wait()
+		if len(heard) != 1 || heard[0] != "hub:"+tc.want {
+			t.Errorf("%s: heard %v", tc.want, heard)
+		}
+	}
+}
