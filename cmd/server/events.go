@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/events"
@@ -18,7 +20,8 @@ import (
 // before any request can record an event, and delivers in the background.
 // The returned stop function ends delivery, waits for the calls in flight
 // to be recorded, so a clean shutdown repeats nothing, and closes NATS.
-func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscriber, db *pgxpool.Pool, log *slog.Logger) (stop func(), err error) {
+func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscriber, db *pgxpool.Pool, log *slog.Logger,
+	reg *prometheus.Registry) (stop func(), err error) {
 	closeNATS := func() {}
 	if cfg.NATSURL != "" {
 		p, err := events.NewNATSPublisher(events.NATSOptions{URL: cfg.NATSURL, DB: db,
@@ -31,7 +34,8 @@ func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscribe
 		sub.Start = events.Start(cfg.NATSStart)
 		subs = append(slices.Clip(subs), sub)
 	}
-	d, err := events.NewDispatcher(events.DispatcherOptions{DB: db, Subscribers: subs, Logger: log, MaxAttempts: cfg.MaxAttempts})
+	d, err := events.NewDispatcher(events.DispatcherOptions{DB: db, Subscribers: subs, Logger: log, MaxAttempts: cfg.MaxAttempts,
+		OnDelivery: deliveryMetrics(reg)})
 	if err == nil {
 		err = d.Register(ctx)
 	}
@@ -97,4 +101,25 @@ func eventKinds(key string, names []string) ([]events.Kind, error) {
 		kinds[i] = events.Kind(n)
 	}
 	return kinds, nil
+}
+
+// deliveryMetrics counts deliveries by subscriber and outcome and records
+// how old each event was when it was attempted.
+func deliveryMetrics(reg *prometheus.Registry) func(subscriber, outcome string, lag time.Duration) {
+	count := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dancecard_event_deliveries_total",
+		Help: "Event delivery attempts by subscriber and outcome (delivered, failed), and deliveries parked for an administrator (dead).",
+	}, []string{"subscriber", "outcome"})
+	lag := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "dancecard_event_delivery_lag_seconds",
+		Help:    "Age of an event when it was delivered, by subscriber.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600},
+	}, []string{"subscriber"})
+	reg.MustRegister(count, lag)
+	return func(subscriber, outcome string, d time.Duration) {
+		count.WithLabelValues(subscriber, outcome).Inc()
+		if outcome == "delivered" {
+			lag.WithLabelValues(subscriber).Observe(d.Seconds())
+		}
+	}
 }

@@ -42,11 +42,19 @@ func TestServeDeliversEvents(t *testing.T) {
 		got := strings.Join(bodies, "\n")
 		mu.Unlock()
 		logged := strings.Contains(logLines(s.out.String()), `"msg":"event","event_id":1,"kind":"admin_user_created"`)
-		if strings.Contains(got, `"type":"admin_user_created"`) && logged {
+		res, err := http.Get(s.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		counted := strings.Contains(string(metrics), `dancecard_event_deliveries_total{outcome="delivered",subscriber="log"}`) &&
+			strings.Contains(string(metrics), `dancecard_event_delivery_lag_seconds_count{subscriber="log"}`)
+		if strings.Contains(got, `"type":"admin_user_created"`) && logged && counted {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("event not delivered: webhook got %q; log:\n%s", got, s.out.String())
+			t.Fatalf("event not delivered (or not counted: %v): webhook got %q; log:\n%s", counted, got, s.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -75,7 +75,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	stopEvents, err := startEvents(ctx, cfg.Events, subs, db, log)
+	stopEvents, err := startEvents(ctx, cfg.Events, subs, db, log, a.reg)
 	if err != nil {
 		return err
 	}
@@ -118,6 +118,7 @@ const usageFlushEvery = 5 * time.Second
 type app struct {
 	srv        *httpserver.Server
 	mailer     *mail.Sender // nil when mail goes nowhere
+	reg        *prometheus.Registry
 	accounts   *accounts.Service
 	links      *links.Service
 	deliveries *events.Deliveries
@@ -175,7 +176,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		DevMailbox:     mailbox,
 		Registry:       reg,
 	})
-	return &app{srv: srv, mailer: mailer, db: db, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
+	return &app{srv: srv, mailer: mailer, reg: reg, db: db, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
 }
 
 // newLinks builds the provider catalogue and the links service. In dev mode

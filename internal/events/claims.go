@@ -142,6 +142,7 @@ func (l *lane) failure(r outcome) (msg string, dead bool, waitMS int64) {
 	dead = r.attempts >= l.d.o.MaxAttempts
 	log, text := l.d.o.Logger.Warn, "events: delivery failed; will retry"
 	if dead {
+		l.observe(r.event, "dead")
 		log, text = l.d.o.Logger.Error, "events: delivery parked as dead after the last attempt"
 	}
 	log(text, "subscriber", l.sub.Name, "event_id", r.event.ID, "attempt", r.attempts, "err", fmt.Sprint(r.err))

@@ -95,6 +95,10 @@ type DispatcherOptions struct {
 	Lease time.Duration
 	// InFlight bounds concurrent calls per subscriber.
 	InFlight int
+	// OnDelivery, when set, hears of every attempt with its outcome
+	// ("delivered" or "failed"), and of every delivery parked ("dead"),
+	// with the event's age at that moment (the delivery lag). For metrics.
+	OnDelivery func(subscriber, outcome string, lag time.Duration)
 }
 
 // Dispatcher delivers recorded events to subscribers after commit: at least

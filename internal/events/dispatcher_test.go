@@ -145,7 +145,14 @@ func TestFaultySubscribersDoNotBlockOthers(t *testing.T) {
 	j := &journal{}
 	block := make(chan struct{})
 	t.Cleanup(func() { close(block) })
-	start(t, events.DispatcherOptions{DB: db, InFlight: 4, MaxAttempts: 2, Subscribers: []events.Subscriber{
+	var mu sync.Mutex
+	heard := map[string]int{}
+	onDelivery := func(sub, outcome string, lag time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		heard[sub+":"+outcome]++
+	}
+	start(t, events.DispatcherOptions{DB: db, InFlight: 4, MaxAttempts: 2, OnDelivery: onDelivery, Subscribers: []events.Subscriber{
 		{Name: "panics", Handle: func(context.Context, events.Event) error { panic("boom") }},
 		{Name: "hangs", Timeout: 300 * time.Millisecond, Handle: func(context.Context, events.Event) error { <-block; return nil }},
 		{Name: "errors", Handle: func(context.Context, events.Event) error { return errors.New("nope") }},
@@ -156,7 +163,8 @@ func TestFaultySubscribersDoNotBlockOthers(t *testing.T) {
 		record(t, db, userEvent(int64(i+1), i))
 	}
 	waitFor(t, 5*time.Second, "the healthy subscriber", func() (bool, error) { return j.count("good") == 30, nil })
-	if took := time.Since(began); took > 3*time.Second {
+	// Held up behind the hanging one, it would need 30 × 300 ms at least.
+	if took := time.Since(began); took > 8*time.Second {
 		t.Errorf("healthy subscriber took %s for 30 events", took)
 	}
 	waitFor(t, 20*time.Second, "the faulty ones to be parked", func() (bool, error) {
@@ -168,6 +176,11 @@ func TestFaultySubscribersDoNotBlockOthers(t *testing.T) {
 		if s := state(t, db, 1, sub); !s.Dead || s.Attempts != 2 || !strings.Contains(s.LastError, want) {
 			t.Errorf("%s: %+v, want dead after 2 attempts with %q", sub, s, want)
 		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if heard["good:delivered"] != 30 || heard["errors:failed"] != 60 || heard["errors:dead"] != 30 || heard["good:failed"] != 0 {
+		t.Errorf("OnDelivery heard %v", heard)
 	}
 }
 

@@ -223,6 +223,7 @@ func (l *lane) deliver(ctx context.Context, run []claimed) []outcome {
 		if !stopped {
 			done[i].err = call(ctx, l.sub, c.event)
 			stopped = done[i].err != nil
+			l.observe(c.event, map[bool]string{false: "delivered", true: "failed"}[stopped])
 		}
 	}
 	return done
@@ -237,5 +238,12 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
+	}
+}
+
+// observe tells OnDelivery what became of an attempt to deliver e.
+func (l *lane) observe(e Event, outcome string) {
+	if l.d.o.OnDelivery != nil {
+		l.d.o.OnDelivery(l.sub.Name, outcome, time.Since(e.CreatedAt))
 	}
 }
