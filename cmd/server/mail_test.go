@@ -107,3 +107,17 @@ func TestSMTPOutsideDevMode(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsAddr: with metrics_addr, /metrics moves to its own listener.
+func TestMetricsAddr(t *testing.T) {
+	maddr := freeAddr(t)
+	s := startServe(t, map[string]string{"DANCECARD_METRICS_ADDR": maddr})
+	c := &http.Client{}
+	if code, _ := get(t, c, s.base+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on addr: %d, want 404", code)
+	}
+	code, body := get(t, c, "http://"+maddr+"/metrics")
+	if code != http.StatusOK || !strings.Contains(body, "dancecard_http_request_duration_seconds") {
+		t.Fatalf("/metrics on metrics_addr: %d\n%.300s", code, body)
+	}
+}

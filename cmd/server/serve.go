@@ -93,6 +93,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
 	usageDone := make(chan struct{})
 	go func() { a.links.RunUsageFlusher(usageCtx, usageFlushEvery); close(usageDone) }()
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, a.srv.MetricsHandler(), log, stdout)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	err = serveUntilDone(ctx, a.srv.HTTPServer(cfg.Addr), ln, log)
 	stopUsage()
 	<-usageDone
@@ -109,6 +116,25 @@ func listen(cfg *config.Config) (net.Listener, error) {
 			"since OAuth callback URLs are built from base_url", cfg.Addr, err, cfg.BaseURL)
 	}
 	return ln, nil
+}
+
+// serveMetrics serves h (Prometheus metrics) on addr until the returned
+// function is called.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger, stdout io.Writer) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (metrics_addr, DANCECARD_METRICS_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	fmt.Fprintf(stdout, "Metrics on http://%s/metrics\n", ln.Addr())
+	go hs.Serve(ln)
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)
+	}, nil
 }
 
 // usageFlushEvery is how often coalesced last-used times are written.
@@ -159,22 +185,23 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 	}
 	deliveries := events.NewDeliveries(db)
 	srv := httpserver.New(httpserver.Options{
-		Logger:         log,
-		DB:             db,
-		Accounts:       accts,
-		Links:          lk,
-		Admin:          admin.New(db),
-		Deliveries:     deliveries,
-		Providers:      providers,
-		Limiter:        ratelimit.New(db, cfg.RateLimits.Enabled),
-		BaseURL:        cfg.BaseURL,
-		Dev:            cfg.Dev,
-		TrustedProxies: cfg.TrustedProxies,
-		SignupLocal:    cfg.Signup.Local,
-		Secret:         secret,
-		DevProvider:    dev,
-		DevMailbox:     mailbox,
-		Registry:       reg,
+		Logger:           log,
+		DB:               db,
+		Accounts:         accts,
+		Links:            lk,
+		Admin:            admin.New(db),
+		Deliveries:       deliveries,
+		Providers:        providers,
+		Limiter:          ratelimit.New(db, cfg.RateLimits.Enabled),
+		BaseURL:          cfg.BaseURL,
+		Dev:              cfg.Dev,
+		TrustedProxies:   cfg.TrustedProxies,
+		SignupLocal:      cfg.Signup.Local,
+		Secret:           secret,
+		DevProvider:      dev,
+		DevMailbox:       mailbox,
+		Registry:         reg,
+		MetricsElsewhere: cfg.MetricsAddr != "",
 	})
 	return &app{srv: srv, mailer: mailer, reg: reg, db: db, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
 }

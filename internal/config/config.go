@@ -29,6 +29,7 @@ const (
 // Config is the whole, validated configuration of one Dancecard process.
 type Config struct {
 	Addr              string         // addr
+	MetricsAddr       string         // metrics_addr: "" serves /metrics on addr
 	BaseURL           *url.URL       // base_url, without a trailing slash in Path
 	DatabaseURL       string         // database_url
 	Dev               bool           // dev
@@ -207,6 +208,7 @@ func (l *loader) topFields() fields {
 	c := l.cfg
 	return fields{
 		"addr":               &c.Addr,
+		"metrics_addr":       &c.MetricsAddr,
 		"base_url":           &l.baseURL,
 		"database_url":       &c.DatabaseURL,
 		"dev":                &c.Dev,

@@ -86,6 +86,8 @@ func TestLoadErrors(t *testing.T) {
 		{"http insecure not loopback", "token_keys: " + testKey + "\ninsecure_transport: true\nbase_url: http://dc.example.com\n", nil, []string{"base_url: insecure_transport allows http:// only on a loopback host", `"dc.example.com"`}},
 		{"default base_url outside dev", "", nil, []string{"config: base_url: http:// is allowed only"}},
 		{"bad addr", valid + "addr: localhost\n", nil, []string{"addr: must be host:port"}},
+		{"bad metrics_addr", valid + "metrics_addr: nine\n", nil, []string{"metrics_addr: must be host:port"}},
+		{"metrics_addr is addr", valid + "addr: 127.0.0.1:9000\nmetrics_addr: 127.0.0.1:9000\n", nil, []string{"metrics_addr: must differ from addr"}},
 		{"bad port", valid + "addr: ':99999'\n", nil, []string{"addr: must be host:port"}},
 		{"bad database_url", valid + "database_url: mysql://x/y\n", nil, []string{"database_url: must be a postgres:// URL"}},
 		{"empty database_url", valid + "database_url: ''\n", nil, []string{"database_url: is required"}},

@@ -49,14 +49,23 @@ func (l *loader) present(path string) bool {
 	return ok
 }
 
-// checkAddr insists on host:port with a numeric port, as net.Listen needs.
+// checkAddr insists on host:port with a numeric port, as net.Listen needs, for
+// addr and, when set, metrics_addr (which must differ from addr).
 func (l *loader) checkAddr() error {
-	_, port, err := net.SplitHostPort(l.cfg.Addr)
-	if err == nil {
-		_, err = strconv.ParseUint(port, 10, 16)
+	for key, addr := range map[string]string{"addr": l.cfg.Addr, "metrics_addr": l.cfg.MetricsAddr} {
+		if key == "metrics_addr" && addr == "" {
+			continue
+		}
+		_, port, err := net.SplitHostPort(addr)
+		if err == nil {
+			_, err = strconv.ParseUint(port, 10, 16)
+		}
+		if err != nil {
+			return l.errorf(key, "must be host:port such as 127.0.0.1:8080 or :8080, got %q", addr)
+		}
 	}
-	if err != nil {
-		return l.errorf("addr", "must be host:port such as 127.0.0.1:8080 or :8080, got %q", l.cfg.Addr)
+	if l.cfg.MetricsAddr == l.cfg.Addr {
+		return l.errorf("metrics_addr", "must differ from addr (%s); leave it empty to serve /metrics there", l.cfg.Addr)
 	}
 	return nil
 }

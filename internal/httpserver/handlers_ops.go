@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dancecard/dancecard/web"
 )
@@ -34,7 +33,7 @@ func (s *Server) handleReadyz() echo.HandlerFunc {
 }
 
 func (s *Server) handleMetrics() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+	return echo.WrapHandler(s.MetricsHandler())
 }
 
 // handleStatic serves the embedded assets. URLs carry a content hash

@@ -17,7 +17,9 @@ func (s *Server) routes() {
 	// Operations: no session, no CSRF, no body.
 	e.GET("/healthz", s.handleHealthz())
 	e.GET("/readyz", s.handleReadyz())
-	e.GET("/metrics", s.handleMetrics())
+	if !s.opts.MetricsElsewhere {
+		e.GET("/metrics", s.handleMetrics())
+	}
 	e.GET("/static/*", s.handleStatic())
 
 	// Providers using response_mode=form_post (Apple) POST the callback

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
@@ -26,22 +27,23 @@ import (
 
 // Options are the server's dependencies and settings.
 type Options struct {
-	Logger         *slog.Logger
-	DB             *pgxpool.Pool
-	Accounts       *accounts.Service
-	Links          *links.Service
-	Admin          *admin.Service
-	Deliveries     *events.Deliveries // dead deliveries and retries; defaults to one on DB
-	Providers      []ProviderInfo     // enabled providers, in configuration order
-	Limiter        *ratelimit.Limiter
-	BaseURL        *url.URL
-	Dev            bool
-	TrustedProxies []netip.Prefix
-	SignupLocal    bool
-	Secret         []byte // signs anonymous CSRF tokens and flash cookies
-	Registry       *prometheus.Registry
-	DevProvider    http.Handler     // dev mode's built-in provider, mounted at /dev/provider/; nil outside dev mode
-	DevMailbox     *mail.DevMailbox // dev mode without smtp_url: mounted at /dev/mail; nil otherwise
+	Logger           *slog.Logger
+	DB               *pgxpool.Pool
+	Accounts         *accounts.Service
+	Links            *links.Service
+	Admin            *admin.Service
+	Deliveries       *events.Deliveries // dead deliveries and retries; defaults to one on DB
+	Providers        []ProviderInfo     // enabled providers, in configuration order
+	Limiter          *ratelimit.Limiter
+	BaseURL          *url.URL
+	Dev              bool
+	TrustedProxies   []netip.Prefix
+	SignupLocal      bool
+	Secret           []byte // signs anonymous CSRF tokens and flash cookies
+	Registry         *prometheus.Registry
+	DevProvider      http.Handler     // dev mode's built-in provider, mounted at /dev/provider/; nil outside dev mode
+	DevMailbox       *mail.DevMailbox // dev mode without smtp_url: mounted at /dev/mail; nil otherwise
+	MetricsElsewhere bool             // metrics_addr is set: /metrics is served there (MetricsHandler), not here
 }
 
 // ProviderInfo is what pages show of a provider.
@@ -84,6 +86,11 @@ func New(opts Options) *Server {
 	s.echo = e
 	s.routes()
 	return s
+}
+
+// MetricsHandler serves the Prometheus metrics, for a listener of its own.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})
 }
 
 // Handler returns the root http.Handler.
