@@ -86,13 +86,6 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "Dancecard listening on http://%s (public URL %s)\n", ln.Addr(), cfg.BaseURL)
-	go housekeeping(ctx, log, a, ratelimit.New(db, true))
-	// Last-used times of proxied calls are flushed every few seconds and
-	// once more after the last in-flight request has drained.
-	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
-	usageDone := make(chan struct{})
-	go func() { a.links.RunUsageFlusher(usageCtx, usageFlushEvery); close(usageDone) }()
 	if cfg.MetricsAddr != "" {
 		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, a.srv.MetricsHandler(), log, stdout)
 		if err != nil {
@@ -100,6 +93,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		defer stopMetrics()
 	}
+	fmt.Fprintf(stdout, "Dancecard listening on http://%s (public URL %s)\n", ln.Addr(), cfg.BaseURL)
+	go housekeeping(ctx, log, a, ratelimit.New(db, true))
+	// Last-used times of proxied calls are flushed every few seconds and
+	// once more after the last in-flight request has drained.
+	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
+	usageDone := make(chan struct{})
+	go func() { a.links.RunUsageFlusher(usageCtx, usageFlushEvery); close(usageDone) }()
 	err = serveUntilDone(ctx, a.srv.HTTPServer(cfg.Addr), ln, log)
 	stopUsage()
 	<-usageDone
