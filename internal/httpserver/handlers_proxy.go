@@ -55,8 +55,10 @@ func (s *Server) proxyRoutes(api *echo.Group) {
 // handleProviderCall passes a call through to the provider's API as the
 // user: same method, path, query (less ?connection=), body and content
 // type; the provider's status, useful headers and body come back,
-// streamed. Which headers go either way is oauth.RequestHeader's and
-// oauth.ResponseHeader's decision; everything else is links.CallAPI's.
+// streamed, with the URLs that lead back into the provider's API pointed
+// at this route instead (proxyRewrite). Which headers go either way is
+// oauth.RequestHeader's and oauth.ResponseHeader's decision; everything
+// else is links.CallAPI's.
 func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -110,6 +112,7 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 		for k, vs := range oauth.ResponseHeader(resp.Header) {
 			h[k] = vs
 		}
+		s.rewriteProxyURLs(r, h, target, query, call.ConnectionID)
 		// The provider's body is served from this site's origin: whatever
 		// it is (an HTML page, a script a user put at the provider), it
 		// must not run here, so it is sandboxed and may load nothing.
@@ -150,6 +153,7 @@ type proxyTarget struct {
 	userID   int64
 	provider string
 	path     string // escaped, below the provider's api_base_url
+	route    string // the route's path up to path, as the client sent it: "/api/v1/providers/hub/api/"
 }
 
 // parseProxyPath reads the provider, the user (admin form) and the API
@@ -174,7 +178,7 @@ func parseProxyPath(c echo.Context, admin bool) (proxyTarget, error) {
 			return proxyTarget{}, oauth.ErrInvalidPath
 		}
 	}
-	t := proxyTarget{path: segs[len(want)]}
+	t := proxyTarget{path: segs[len(want)], route: strings.Join(segs[:len(want)], "/") + "/"}
 	var err error
 	if t.provider, err = url.PathUnescape(segs[len(want)-2]); err != nil || t.provider != c.Param("provider") {
 		return proxyTarget{}, oauth.ErrInvalidPath

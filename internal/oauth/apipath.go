@@ -267,7 +267,7 @@ func RequestHeader(in http.Header) http.Header {
 var responseHeaders = map[string]bool{
 	"Content-Type": true, "Content-Length": true, "Content-Encoding": true, "Content-Disposition": true,
 	"Content-Language": true, "Content-Range": true, "Accept-Ranges": true, "Etag": true, "Last-Modified": true,
-	"Cache-Control": true, "Expires": true, "Vary": true, "Link": true, "Location": true, "Retry-After": true,
+	"Cache-Control": true, "Expires": true, "Vary": true, "Link": true, "Location": true, "Content-Location": true, "Retry-After": true,
 	"X-Total-Count": true, "X-Total": true, "X-Total-Pages": true, "X-Page": true, "X-Per-Page": true,
 	"X-Next-Page": true, "X-Prev-Page": true, "X-Oauth-Scopes": true, "X-Accepted-Oauth-Scopes": true,
 }

@@ -21,6 +21,9 @@ const maxAPIBody = 32 << 20
 //	                headers, a Set-Cookie and a private header
 //	redirect?to=URL a 302 (or ?code=) to URL
 //	garbage         200 with a body that is neither JSON nor complete HTML
+//	paged/...       one page of a list, with pagination URLs in Link,
+//	                Content-Location and (for a "moved" segment) a 301's
+//	                Location, in every form providers use (see servePaged)
 //	anything else   a JSON echo: method, path, raw query, content type,
 //	                headers, body (as text and base64), user, auth scheme;
 //	                ?echo_status= picks the status
@@ -65,6 +68,8 @@ func (p *Provider) serveAPI(w http.ResponseWriter, r *http.Request, cfg config, 
 		}
 		w.Header().Set("Location", r.URL.Query().Get("to"))
 		w.WriteHeader(code)
+	case strings.HasPrefix(path, pathPaged):
+		p.servePaged(w, r, cfg, path)
 	case path == "/garbage":
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte("<html><body>Oops {\"not\": json"))
