@@ -92,3 +92,25 @@ func TestMetricsCountDancesAndLogIns(t *testing.T) {
 		t.Error("an unknown provider id from the URL became a metric label")
 	}
 }
+
+// TestMetricsCountProxyCalls: proxied calls by provider, who answered and
+// status class.
+func TestMetricsCountProxyCalls(t *testing.T) {
+	e := newProxyEnv(t, oauthtest.Knobs{})
+	const api = "/api/v1/providers/hub/api/"
+	e.call(t, "GET", api+"status/200", nil, nil)
+	e.call(t, "GET", api+"status/404", nil, nil)
+	e.call(t, "GET", api+"status/503", nil, nil)
+	e.call(t, "GET", api+"a/../b", nil, nil) // refused by Dancecard
+	m := e.b.get("/metrics").Body
+	for _, want := range []string{
+		`dancecard_proxy_calls_total{provider="hub",source="provider",status="2xx"} 1`,
+		`dancecard_proxy_calls_total{provider="hub",source="provider",status="4xx"} 1`,
+		`dancecard_proxy_calls_total{provider="hub",source="provider",status="5xx"} 1`,
+		`dancecard_proxy_calls_total{provider="hub",source="dancecard",status="4xx"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

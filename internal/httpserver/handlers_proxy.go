@@ -105,8 +105,13 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 			Header: oauth.RequestHeader(r.Header), Body: body, ContentLength: r.ContentLength}
 		resp, err := s.opts.Links.CallAPI(r.Context(), call)
 		if err != nil {
-			return s.proxyError(err)
+			err = s.proxyError(err)
+			if s.knownProvider(target.provider) {
+				s.metrics.proxied(target.provider, "dancecard", lookupError(err).status)
+			}
+			return err
 		}
+		s.metrics.proxied(target.provider, "provider", resp.StatusCode)
 		defer resp.Body.Close()
 		h := c.Response().Header()
 		for k, vs := range oauth.ResponseHeader(resp.Header) {

@@ -15,6 +15,7 @@ type httpMetrics struct {
 	duration *prometheus.HistogramVec
 	dances   *prometheus.CounterVec // finished dances by provider, intent and outcome
 	logins   *prometheus.CounterVec // log-ins by method, provider and outcome
+	proxy    *prometheus.CounterVec // proxied calls by provider, source and status class
 }
 
 func newHTTPMetrics(reg *prometheus.Registry, db *pgxpool.Pool) *httpMetrics {
@@ -33,7 +34,11 @@ func newHTTPMetrics(reg *prometheus.Registry, db *pgxpool.Pool) *httpMetrics {
 			Help: "Log-ins by method (password, provider), provider (empty for passwords) and outcome (ok, or why not).",
 		}, []string{"method", "provider", "outcome"}),
 	}
-	reg.MustRegister(m.duration, m.dances, m.logins,
+	m.proxy = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dancecard_proxy_calls_total",
+		Help: "Calls through the provider proxy by provider, who answered (provider: the provider's status passed through; dancecard: refused or failed before or instead of it) and status class (2xx, 4xx, ...).",
+	}, []string{"provider", "source", "status"})
+	reg.MustRegister(m.duration, m.dances, m.logins, m.proxy,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
@@ -101,4 +106,9 @@ func (m *httpMetrics) dance(provider, intent string, err error) {
 // passwordLogin counts a password log-in attempt.
 func (m *httpMetrics) passwordLogin(outcome string) {
 	m.logins.WithLabelValues("password", "", outcome).Inc()
+}
+
+// proxied counts a proxied call by who answered and the status class.
+func (m *httpMetrics) proxied(provider, source string, status int) {
+	m.proxy.WithLabelValues(provider, source, strconv.Itoa(status/100)+"xx").Inc()
 }
