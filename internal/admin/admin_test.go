@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -68,5 +69,29 @@ func TestDashboardCountersFollowEveryChange(t *testing.T) {
 	exec(t, db, `TRUNCATE connections`)
 	if st, _ := svc.Dashboard(context.Background()); st.Connections != 0 || len(st.ByProvider) != 0 {
 		t.Fatalf("after truncate: %+v", st)
+	}
+}
+
+// TestEventRowJSONHasEveryFieldNullWhenEmpty: the admin API's events carry
+// every field of the contract, null when empty, never omitted.
+func TestEventRowJSONHasEveryFieldNullWhenEmpty(t *testing.T) {
+	b, err := json.Marshal(admin.EventRow{ID: 7, Kind: "login_failed", Reason: "wrong password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	json.Unmarshal(b, &got)
+	for _, k := range []string{"id", "kind", "user_id", "provider", "provider_user_id", "connection_id", "reason",
+		"request_id", "ip", "user_agent", "data", "created_at"} {
+		v, ok := got[k]
+		if !ok {
+			t.Errorf("%s is missing", k)
+		}
+		if k == "provider" && v != nil {
+			t.Errorf("empty provider is %v, want null", v)
+		}
+	}
+	if got["reason"] != "wrong password" {
+		t.Errorf("reason = %v", got["reason"])
 	}
 }

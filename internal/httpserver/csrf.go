@@ -85,7 +85,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 			case http.MethodGet, http.MethodHead, http.MethodOptions:
 				return next(c)
 			}
-			if notFoundRoutes[c.Path()] {
+			if !s.routable(c.Request().Method, c.Request()) {
 				return next(c) // nothing here to protect: the answer is 404
 			}
 			if !s.sameOrigin(c.Request()) {

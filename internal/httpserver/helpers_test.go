@@ -117,7 +117,8 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	for _, p := range catalog.Enabled() {
 		st.opts.Providers = append(st.opts.Providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
 	}
-	ts.Config.Handler = httpserver.New(st.opts).Handler()
+	// Every /api/v1 exchange is checked against openapi.json.
+	ts.Config.Handler = validateAgainstOpenAPI(t, httpserver.New(st.opts).Handler())
 	ts.Listener = httpserver.Listener(ts.Listener)
 	ts.Start()
 	t.Cleanup(ts.Close)

@@ -7,9 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// notFoundRoutes are the catch-alls that answer a path no route knows.
-var notFoundRoutes = map[string]bool{"/*": true, "/api/v1/*": true}
-
 // methods runs before routing and makes the router honest about methods
 // (RFC 9110): HEAD works wherever GET does, and a known path asked with a
 // method it does not take answers 405 with Allow (a problem document under
@@ -47,14 +44,56 @@ func (s *Server) methods() echo.MiddlewareFunc {
 	}
 }
 
-// routable reports whether a route other than a not-found catch-all takes
-// method at r's path.
+// routable reports whether a route (not a not-found catch-all) takes
+// method at r's path. echo's router cannot tell: a group's catch-all and a
+// real route may share a path ("/"), so the table of real routes decides.
 func (s *Server) routable(method string, r *http.Request) bool {
-	c := s.echo.AcquireContext()
-	defer s.echo.ReleaseContext(c)
-	c.Reset(r, nil)
-	s.echo.Router().Find(method, echo.GetPath(r), c)
-	return !notFoundRoutes[c.Path()] && c.Get(echo.ContextKeyHeaderAllow) == nil
+	path := echo.GetPath(r)
+	for _, pat := range s.routesBy[method] {
+		if matchRoute(pat, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// routeTable lists each method's route patterns, split into segments.
+func routeTable(e *echo.Echo) map[string][][]string {
+	out := map[string][][]string{}
+	for _, r := range e.Routes() {
+		if r.Method != echo.RouteNotFound {
+			out[r.Method] = append(out[r.Method], strings.Split(strings.TrimPrefix(r.Path, "/"), "/"))
+		}
+	}
+	return out
+}
+
+// matchRoute matches path against an echo pattern: ":name" takes one
+// segment, "*" the rest.
+func matchRoute(pat []string, path string) bool {
+	rest := strings.TrimPrefix(path, "/")
+	for i, seg := range pat {
+		if seg == "*" || strings.HasSuffix(seg, "*") && strings.HasPrefix(rest, strings.TrimSuffix(seg, "*")) {
+			return true
+		}
+		part, after, more := strings.Cut(rest, "/")
+		switch {
+		case strings.HasPrefix(seg, ":"):
+			if part == "" {
+				return false
+			}
+		case seg != part:
+			return false
+		}
+		if i == len(pat)-1 {
+			return !more
+		}
+		if !more {
+			return false
+		}
+		rest = after
+	}
+	return false
 }
 
 // headWriter drops a GET handler's body for a HEAD request.

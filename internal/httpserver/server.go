@@ -60,6 +60,8 @@ type Server struct {
 	// ownAuthRoutes are the /api/v1 routes that authenticate a bearer
 	// token themselves (see apiAuth); written only while routes are set up.
 	ownAuthRoutes map[string]bool
+	// routesBy lists the real routes' patterns by method (methods.go).
+	routesBy map[string][][]string
 }
 
 // New builds the server and its routes.
@@ -85,6 +87,7 @@ func New(opts Options) *Server {
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	s.echo = e
 	s.routes()
+	s.routesBy = routeTable(e)
 	return s
 }
 
