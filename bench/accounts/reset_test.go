@@ -9,7 +9,9 @@ import (
 
 // BenchmarkPasswordReset asks for a password reset for an address with an
 // account and for one without, separately and then in turn; the gap between
-// the two is the timing signal the forgot-password form gives away.
+// the two is the timing signal the forgot-password form gives away. Since
+// requests are queued by address (the mail sender looks the address up),
+// both cases queue one mail row and the gap should be noise.
 //
 // Every iteration of the existing case uses its own account, seeded before
 // the timer starts. With one account reused, each request would void the
@@ -33,14 +35,14 @@ func BenchmarkPasswordReset(b *testing.B) {
 	b.Run("unknown", func(b *testing.B) {
 		emails := e.addresses("reset", b.N)
 		measure(b, reset(emails))
-		e.checkResetMails(b, emails, 0)
+		e.checkResetMails(b, emails, len(emails))
 	})
 	b.Run("alternating", func(b *testing.B) {
 		known, unknown := e.addresses("reset", b.N), e.addresses("reset", b.N)
 		e.seedUsers(b, svc, known)
 		alternate(b, "unknown", reset(unknown), "existing", reset(known))
 		e.checkResetMails(b, known, len(known))
-		e.checkResetMails(b, unknown, 0)
+		e.checkResetMails(b, unknown, len(unknown))
 	})
 }
 
@@ -55,8 +57,8 @@ func (e *env) checkResetMails(b testing.TB, emails []string, want int) {
 
 // TestResetCases runs each reset case once, so `go test ./...` notices
 // (in well under a second) when a case stops doing what the benchmark
-// says it measures: the existing address must queue a mail, the unknown
-// one must not.
+// says it measures: both addresses queue one mail by address, the same
+// work (the sender later skips the unknown one).
 func TestResetCases(t *testing.T) {
 	e := newEnv(t)
 	svc := accounts.New(e.db, accounts.Options{})
@@ -68,5 +70,5 @@ func TestResetCases(t *testing.T) {
 		}
 	}
 	e.checkResetMails(t, known, 1)
-	e.checkResetMails(t, unknown, 0)
+	e.checkResetMails(t, unknown, 1)
 }

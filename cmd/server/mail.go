@@ -17,7 +17,8 @@ import (
 // mailbox in dev mode without it, and otherwise nowhere: mail then waits
 // in the outbox (with a warning at start) until an SMTP server is set.
 // The returned mailbox is non-nil only in the dev-mailbox case.
-func newMailer(cfg *config.Config, db *pgxpool.Pool, log *slog.Logger, reg *prometheus.Registry) (*mail.Sender, *mail.DevMailbox, error) {
+func newMailer(cfg *config.Config, db *pgxpool.Pool, log *slog.Logger, reg *prometheus.Registry,
+	resolver mail.Resolver) (*mail.Sender, *mail.DevMailbox, error) {
 	var transport mail.Transport
 	var box *mail.DevMailbox
 	switch {
@@ -41,7 +42,7 @@ func newMailer(cfg *config.Config, db *pgxpool.Pool, log *slog.Logger, reg *prom
 	reg.MustRegister(sent)
 	s := mail.NewSender(mail.Options{
 		DB: db, Transport: transport, Renderer: mailRenderer(cfg.BaseURL), BaseURL: cfg.BaseURL,
-		From: cfg.Mail.From, Logger: log,
+		From: cfg.Mail.From, Logger: log, Resolver: resolver,
 		OnResult: func(kind mail.Kind, outcome string) { sent.WithLabelValues(string(kind), outcome).Inc() },
 	})
 	return s, box, nil

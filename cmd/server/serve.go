@@ -166,7 +166,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		ReauthWindow:    cfg.Security.ReauthWindow,
 	})
 	reg := prometheus.NewRegistry()
-	mailer, mailbox, err := newMailer(cfg, db, log, reg)
+	mailer, mailbox, err := newMailer(cfg, db, log, reg, accts)
 	if err != nil {
 		return nil, err
 	}

@@ -83,12 +83,7 @@ func (s *Service) ResendVerification(ctx context.Context, userID int64) error {
 // for the log-in page, which knows only the address. It answers nil whether
 // or not such an account exists.
 func (s *Service) ResendVerificationTo(ctx context.Context, rawEmail string) error {
-	return s.mailAccount(ctx, rawEmail, func(tx pgx.Tx, u User) error {
-		if u.EmailVerified {
-			return nil
-		}
-		return s.enqueueVerify(ctx, tx, u.ID, u.Email)
-	})
+	return s.mailByAddress(ctx, rawEmail, mail.KindVerifyEmail, s.opts.VerifyLinkTTL)
 }
 
 // PeekLink says what a verification or email-change token would do,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,30 +14,41 @@ import (
 )
 
 // RequestPasswordReset mails a reset link to the account with rawEmail, if
-// one exists and is enabled. The caller answers the same whatever happened,
-// so only the owner of the inbox learns whether the address has an account.
+// one exists and is enabled. The request only queues the mail by address
+// (mailByAddress), the same work whether or not the account exists, so
+// neither the answer nor its timing says which; the sender looks the
+// address up.
 func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) error {
-	return s.mailAccount(ctx, rawEmail, func(tx pgx.Tx, u User) error { return s.enqueueReset(ctx, tx, u) })
+	return s.mailByAddress(ctx, rawEmail, mail.KindPasswordReset, s.opts.ResetLinkTTL)
 }
 
-// mailAccount runs enqueue for the enabled account with rawEmail, if there
-// is one, and does nothing otherwise: for the forms that take an address
-// from anyone and must not say whether it has an account.
-func (s *Service) mailAccount(ctx context.Context, rawEmail string, enqueue func(pgx.Tx, User) error) error {
+// mailByAddress queues a link mail of kind to whoever holds rawEmail; the
+// mail sender asks ResolveRecipient who that is when it sends.
+func (s *Service) mailByAddress(ctx context.Context, rawEmail string, kind mail.Kind, ttl time.Duration) error {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return err
 	}
 	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		u, _, err := userByEmail(ctx, tx, email)
-		if errors.Is(err, ErrNotFound) || (err == nil && u.Disabled) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return enqueue(tx, u)
+		_, err := mail.EnqueueForAddress(ctx, tx, email, kind, ttl.Milliseconds())
+		return err
 	})
+}
+
+// ResolveRecipient tells the mail sender which account a mail queued by
+// address is for: an enabled account holding email, and for a verification
+// link only one whose address is still unproven.
+func (s *Service) ResolveRecipient(ctx context.Context, tx pgx.Tx, kind mail.Kind, email string) (int64, bool, error) {
+	u, _, err := userByEmail(ctx, tx, email)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	case u.Disabled, kind == mail.KindVerifyEmail && u.EmailVerified:
+		return 0, false, nil
+	}
+	return u.ID, true, nil
 }
 
 // SendPasswordReset mails userID a reset link, for an administrator who
@@ -117,14 +129,11 @@ func wipeCredentials(ctx context.Context, tx pgx.Tx, userID int64) error {
 }
 
 // RequestUnlock mails the owner of rawEmail a link that lets one browser log
-// in while the account's log-in limit holds off everyone else. It answers
-// nil whether or not the address has an account.
+// in while the account's log-in limit holds off everyone else. Like a reset
+// request it is queued by address, the same work whether or not the
+// address has an account.
 func (s *Service) RequestUnlock(ctx context.Context, rawEmail string) error {
-	return s.mailAccount(ctx, rawEmail, func(tx pgx.Tx, u User) error {
-		_, err := mail.Enqueue(ctx, tx, mail.Message{UserID: u.ID, To: u.Email, Kind: mail.KindLoginUnlock,
-			Link: &mail.LinkSpec{Purpose: mail.PurposeLoginUnlock, Email: u.Email, TTL: s.opts.ResetLinkTTL}})
-		return err
-	})
+	return s.mailByAddress(ctx, rawEmail, mail.KindLoginUnlock, s.opts.ResetLinkTTL)
 }
 
 // Unlock uses an unlock link and returns the address it unlocks.

@@ -134,7 +134,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 			subject, text, html, err := web.RenderMail(web.MailData{Kind: string(o.Kind), To: o.To, Data: o.Data,
 				LinkURL: o.LinkURL, LinkExpiresAt: o.LinkExpiresAt, BaseURL: base.String()})
 			return mail.Rendered{Subject: subject, Text: text, HTML: html}, err
-		}), Logger: st.opts.Logger})
+		}), Logger: st.opts.Logger, Resolver: accts})
 	if st.opts.DevMailbox != nil {
 		// Mail goes out as soon as it is committed, as in make run.
 		ctx, cancel := context.WithCancel(context.Background())

@@ -85,6 +85,8 @@ type Message struct {
 	Kind   Kind              // which template renders it
 	Data   map[string]string // non-secret values the template shows (never a token)
 	Link   *LinkSpec         // nil: the mail carries no one-time link
+
+	byAddress bool // EnqueueForAddress: the link is made when the sender resolves the address
 }
 
 // LinkSpec asks for a one-time link in a mail.
@@ -156,6 +158,8 @@ func (m Message) check() error {
 	}
 	want, needs := linkPurpose[m.Kind]
 	switch {
+	case needs && m.byAddress:
+		return nil
 	case needs && m.Link == nil:
 		return fmt.Errorf("mail: enqueue %s: the kind needs a link", m.Kind)
 	case !needs && m.Link != nil:

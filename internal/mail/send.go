@@ -119,6 +119,9 @@ func (s *Sender) deliver(ctx context.Context, c claimed) bool {
 	case errors.Is(err, errLinkGone):
 		s.finish(ctx, c, "skipped", linkGone)
 		return false
+	case errors.Is(err, errNoRecipient):
+		s.finish(ctx, c, "skipped", noRecipient)
+		return false
 	case ctx.Err() != nil: // stopping: not the mail's fault
 		s.release([]claimed{c})
 		return false
@@ -157,6 +160,12 @@ func (s *Sender) prepare(ctx context.Context, c claimed) (Outgoing, string, erro
 		_, needsLink := linkPurpose[c.kind]
 		if !needsLink {
 			return nil
+		}
+		if _, byAddress := c.data[resolveKey]; byAddress && c.linkID == nil {
+			if err := s.resolve(ctx, tx, &c); err != nil {
+				return err
+			}
+			out.Data = c.data
 		}
 		if c.linkID == nil { // deleted with its user
 			return errLinkGone

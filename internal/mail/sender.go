@@ -77,8 +77,12 @@ type Options struct {
 	Poll   time.Duration
 	Logger *slog.Logger
 	// OnResult, when set, is told each attempt's outcome, for metrics:
-	// "sent", "retry", "dead", or "skipped" (its link was no longer valid).
+	// "sent", "retry", "dead", or "skipped" (its link was no longer valid,
+	// or no account takes a mail queued by address).
 	OnResult func(kind Kind, outcome string)
+	// Resolver finds the account a mail queued by address is for (see
+	// EnqueueForAddress); nil refuses such mail.
+	Resolver Resolver
 }
 
 const (
