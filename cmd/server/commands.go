@@ -131,7 +131,13 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("keys rotate: %d connections re-encrypted before: %w", n, err)
 	}
-	_, err = fmt.Fprintf(stdout, "re-encrypted the tokens of %d connections under the newest key\n", n)
+	accts := accounts.New(db, accounts.Options{})
+	accts.SetSecretSealer(keys)
+	m, err := accts.ResealTOTPSecrets(ctx)
+	if err != nil {
+		return fmt.Errorf("keys rotate: tokens done, %d TOTP secrets re-encrypted before: %w", m, err)
+	}
+	_, err = fmt.Fprintf(stdout, "re-encrypted the tokens of %d connections and %d TOTP secrets under the newest key\n", n, m)
 	return err
 }
 

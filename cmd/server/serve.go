@@ -215,6 +215,8 @@ func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *
 	if err != nil {
 		return nil, nil, err
 	}
+	// TOTP secrets are sealed under the same key ring as provider tokens.
+	accts.SetSecretSealer(keys)
 	catalog, err := oauth.NewCatalog(cfg.Providers, cfg.BaseURL)
 	if err != nil {
 		return nil, nil, err
@@ -309,6 +311,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *rateli
 		}
 		if _, err := a.links.PruneDances(ctx); err != nil {
 			log.Warn("prune dances", "err", err)
+		}
+		if _, err := a.accounts.PruneLoginHolds(ctx); err != nil {
+			log.Warn("prune held log-ins", "err", err)
 		}
 		if n, err := a.accounts.PruneSessions(ctx); err != nil {
 			log.Warn("prune sessions", "err", err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	netmail "net/mail"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -81,6 +82,9 @@ type Service struct {
 	db     *pgxpool.Pool
 	hasher *hasher
 	opts   Options
+	// mfaState is what second factors need beyond the database (the
+	// sealer for TOTP secrets, the clock); set at start-up (mfa_seal.go).
+	mfaState atomic.Pointer[mfaDeps]
 }
 
 // New returns a Service on db.

@@ -72,6 +72,10 @@ func (s *Service) Claim(ctx context.Context, tx pgx.Tx, u User, provider string)
 	if err := wipeCredentials(ctx, tx, u.ID); err != nil {
 		return err
 	}
+	// A second factor the unproven holder set up would lock the prover out.
+	if err := wipeSecondFactors(ctx, tx, u.ID); err != nil {
+		return err
+	}
 	if err := mail.VoidLinks(ctx, tx, u.ID, mail.PurposeVerifyEmail, mail.PurposeEmailChange); err != nil {
 		return err
 	}

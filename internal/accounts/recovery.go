@@ -125,6 +125,11 @@ func wipeCredentials(ctx context.Context, tx pgx.Tx, userID int64) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("revoke tokens: %w", err)
 	}
+	// A log-in halfway through its second step was started with the old
+	// password (the second factor itself stays).
+	if _, err := tx.Exec(ctx, `DELETE FROM login_holds WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("end held log-ins: %w", err)
+	}
 	return mail.VoidLinks(ctx, tx, userID, mail.PurposePasswordReset, mail.PurposeLoginUnlock)
 }
 

@@ -54,6 +54,11 @@ const (
 	MailFailed     Kind = "mail_failed"
 	// AdminMailRetried: an administrator re-queued a dead mail.
 	AdminMailRetried Kind = "admin_mail_retried"
+	// Second factors.
+	MFAEnabled       Kind = "mfa_enabled"
+	MFADisabled      Kind = "mfa_disabled"
+	MFAFailed        Kind = "mfa_failed"
+	RecoveryCodeUsed Kind = "recovery_code_used"
 )
 
 // Kinds lists every kind, in the order of the const block above: for
@@ -65,7 +70,8 @@ func Kinds() []Kind {
 		AdminUserCreated, AdminPasswordReset, AdminRoleGranted, AdminRoleRevoked,
 		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved,
 		TokenCreated, TokenRevoked, AdminDeliveryRetried,
-		EmailVerified, EmailChanged, PasswordReset, Reauthenticated, AccountClaimed, UserDeleted, MailFailed, AdminMailRetried}
+		EmailVerified, EmailChanged, PasswordReset, Reauthenticated, AccountClaimed, UserDeleted, MailFailed, AdminMailRetried,
+		MFAEnabled, MFADisabled, MFAFailed, RecoveryCodeUsed}
 }
 
 // Event is one row of the event log.

@@ -1,0 +1,122 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/events"
+)
+
+// Errors of second factors and of the held second step of a log-in.
+var (
+	// ErrWrongCode is a second-factor code that is wrong, malformed or
+	// already used. It is a *FieldError, so a form shows it next to "code".
+	ErrWrongCode = &FieldError{Field: "code", Message: "That code is wrong or was already used."}
+	// ErrNoSealer: no key was configured to seal TOTP secrets, so none is
+	// enrolled rather than one stored in plaintext.
+	ErrNoSealer = errors.New("accounts: no key configured to seal second-factor secrets")
+	// ErrNoEnrolment: ConfirmTOTP without a pending BeginTOTP.
+	ErrNoEnrolment = errors.New("accounts: no authenticator app set-up is waiting to be confirmed")
+	// ErrNoSecondFactor: the user has no second factor to disable or back up.
+	ErrNoSecondFactor = errors.New("accounts: no second factor set up")
+	// ErrSecondFactorRequired tells a log-in path that the user must pass
+	// the second step (HoldLogin) before a session starts.
+	ErrSecondFactorRequired = errors.New("accounts: second factor required")
+	// ErrNoPending is a held log-in that is unknown, expired, completed or
+	// bound to another browser: all look the same to the caller.
+	ErrNoPending = errors.New("accounts: no log-in waiting for a second factor")
+	// ErrTooManyAttempts: the held log-in took too many wrong codes and was
+	// dropped; the user starts the log-in again.
+	ErrTooManyAttempts = errors.New("accounts: too many wrong codes; log in again")
+)
+
+// The event kinds recorded here. They are the product's MFA events; the
+// constants belong in package events.
+const (
+	kindMFAEnabled       = events.MFAEnabled
+	kindMFADisabled      = events.MFADisabled
+	kindMFAFailed        = events.MFAFailed
+	kindRecoveryCodeUsed = events.RecoveryCodeUsed
+)
+
+// The methods VerifySecondFactor reports.
+const (
+	MethodTOTP         = "totp"
+	MethodRecoveryCode = "recovery_code"
+)
+
+// MFA is what second factors a user has, as the profile and the API show it.
+type MFA struct {
+	TOTP              bool
+	RecoveryCodesLeft int
+	Passkeys          int
+}
+
+// MFAStatus says which second factors userID has.
+func (s *Service) MFAStatus(ctx context.Context, userID int64) (MFA, error) {
+	var m MFA
+	b := &pgx.Batch{}
+	s.QueueMFAStatus(b, userID, &m)
+	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
+		return MFA{}, fmt.Errorf("second factors: %w", err)
+	}
+	return m, nil
+}
+
+// QueueMFAStatus queues the MFAStatus query on b, so a page can fetch it in
+// one round trip with others; out is set when the batch runs.
+func (s *Service) QueueMFAStatus(b *pgx.Batch, userID int64, out *MFA) {
+	b.Queue(mfaStatusSQL, userID).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&out.TOTP, &out.RecoveryCodesLeft)
+	})
+}
+
+const mfaStatusSQL = `
+	SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND secret IS NOT NULL),
+	       (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)`
+
+// NeedsSecondFactor reports whether a log-in of userID must pass the second
+// step before a session starts.
+func (s *Service) NeedsSecondFactor(ctx context.Context, userID int64) (bool, error) {
+	return hasSecondFactor(ctx, s.db, userID)
+}
+
+func hasSecondFactor(ctx context.Context, q querier, userID int64) (bool, error) {
+	var has bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND secret IS NOT NULL)`, userID).Scan(&has)
+	if err != nil {
+		return false, fmt.Errorf("second factors: %w", err)
+	}
+	return has, nil
+}
+
+// wipeSecondFactors removes userID's TOTP, recovery codes and held log-ins
+// inside tx, for an account handed to someone who never set them up.
+func wipeSecondFactors(ctx context.Context, tx pgx.Tx, userID int64) error {
+	b := &pgx.Batch{}
+	for _, table := range []string{"totp_factors", "recovery_codes", "login_holds"} {
+		b.Queue(`DELETE FROM `+table+` WHERE user_id = $1`, userID)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("wipe second factors: %w", err)
+	}
+	return nil
+}
+
+// wrapMFA adds op to unexpected errors and leaves the sentinels and field
+// errors callers compare as they are.
+func wrapMFA(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, known := range []error{ErrWrongCode, ErrNoEnrolment, ErrNoSecondFactor, ErrNoSealer, ErrNotFound,
+		ErrNoPending, ErrTooManyAttempts, ErrAccountDisabled} {
+		if errors.Is(err, known) {
+			return err
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
