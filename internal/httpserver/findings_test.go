@@ -114,3 +114,15 @@ func TestMetricsCountProxyCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestMeCarriesSecondFactors: /api/v1/me says which second factors the
+// caller has, as the contract names them.
+func TestMeCarriesSecondFactors(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.browser(t)
+	b.signUp("mfa@example.com", goodPassword)
+	r := b.api(apiCall{method: "GET", path: "/api/v1/me"})
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, `"mfa":{"totp":false,"passkeys":0,"recovery_codes_left":0}`) {
+		t.Fatalf("me: %d %s", r.Status, r.Body)
+	}
+}

@@ -44,7 +44,15 @@ type apiMe struct {
 	IsAdmin       bool      `json:"is_admin"`
 	HasPassword   bool      `json:"has_password"`
 	CreatedAt     time.Time `json:"created_at"`
+	MFA           apiMFA    `json:"mfa"`
 	Auth          apiAuthOf `json:"auth"`
+}
+
+// apiMFA is the caller's second factors, as the contract names them.
+type apiMFA struct {
+	TOTP              bool `json:"totp"`
+	Passkeys          int  `json:"passkeys"`
+	RecoveryCodesLeft int  `json:"recovery_codes_left"`
 }
 
 type apiAuthOf struct {
@@ -60,8 +68,13 @@ func (s *Server) handleAPIMe() echo.HandlerFunc {
 		if cl.TokenID != 0 {
 			auth = apiAuthOf{Type: "token", Scope: cl.Scope, TokenID: cl.TokenID}
 		}
+		mfa, err := s.opts.Accounts.MFAStatus(c.Request().Context(), cl.User.ID)
+		if err != nil {
+			return err
+		}
 		return c.JSON(http.StatusOK, apiMe{ID: cl.User.ID, Email: cl.User.Email, EmailVerified: cl.User.EmailVerified, IsAdmin: cl.User.IsAdmin,
-			HasPassword: cl.User.HasPassword, CreatedAt: cl.User.CreatedAt, Auth: auth})
+			HasPassword: cl.User.HasPassword, CreatedAt: cl.User.CreatedAt, Auth: auth,
+			MFA: apiMFA{TOTP: mfa.TOTP, Passkeys: mfa.Passkeys, RecoveryCodesLeft: mfa.RecoveryCodesLeft}})
 	}
 }
 
