@@ -148,33 +148,20 @@ func (s *Service) Events(ctx context.Context, eq EventQuery) ([]EventRow, string
 	return list, cursor{Sort: eventSort, Key: timeKey(last.CreatedAt), ID: last.ID}.encode(), nil
 }
 
-// MarshalJSON writes every field of the event contract, null when empty:
-// a program reading the log tells "none" from "empty" the same way for
-// every field, as webhooks and NATS payloads do.
+// MarshalJSON writes the event as every consumer sees it (events.Wire):
+// every field of the contract, null when empty.
 func (e EventRow) MarshalJSON() ([]byte, error) {
-	null := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
+	ev := events.Event{ID: e.ID, Kind: events.Kind(e.Kind), Provider: e.Provider, ProviderUserID: e.ProviderUserID,
+		Reason: e.Reason, Meta: events.Meta{RequestID: e.RequestID, IP: e.IP, UserAgent: e.UserAgent}, CreatedAt: e.CreatedAt}
+	if e.UserID != nil {
+		ev.UserID = *e.UserID
 	}
-	data := e.Data
-	if len(data) == 0 {
-		data = json.RawMessage("null")
+	if e.ConnectionID != nil {
+		ev.ConnectionID = *e.ConnectionID
 	}
-	return json.Marshal(struct {
-		ID             int64           `json:"id"`
-		Kind           string          `json:"kind"`
-		UserID         *int64          `json:"user_id"`
-		Provider       *string         `json:"provider"`
-		ProviderUserID *string         `json:"provider_user_id"`
-		ConnectionID   *int64          `json:"connection_id"`
-		Reason         *string         `json:"reason"`
-		RequestID      *string         `json:"request_id"`
-		IP             *string         `json:"ip"`
-		UserAgent      *string         `json:"user_agent"`
-		Data           json.RawMessage `json:"data"`
-		CreatedAt      time.Time       `json:"created_at"`
-	}{e.ID, e.Kind, e.UserID, null(e.Provider), null(e.ProviderUserID), e.ConnectionID, null(e.Reason),
-		null(e.RequestID), null(e.IP), null(e.UserAgent), data, e.CreatedAt})
+	w := events.WireOf(ev)
+	if len(e.Data) > 0 {
+		w.Data = e.Data
+	}
+	return json.Marshal(w)
 }

@@ -30,42 +30,48 @@ type Webhook struct {
 // the Standard Webhooks specification recommends: a type, a timestamp (when
 // the event happened) and the data, which is the event itself.
 type payload struct {
-	Type      Kind        `json:"type"`
-	Timestamp time.Time   `json:"timestamp"`
-	Data      payloadData `json:"data"`
+	Type      Kind      `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      Wire      `json:"data"`
 }
 
-// payloadData carries every field of the event contract, in its order and
-// with the names the administrators' JSON API uses. An empty field is null,
-// never left out, so a consumer need not tell "absent" from "empty".
-type payloadData struct {
-	ID             int64          `json:"id"`
-	Kind           Kind           `json:"kind"`
-	UserID         *int64         `json:"user_id"`
-	Provider       *string        `json:"provider"`
-	ProviderUserID *string        `json:"provider_user_id"`
-	ConnectionID   *int64         `json:"connection_id"`
-	Reason         *string        `json:"reason"`
-	RequestID      *string        `json:"request_id"`
-	IP             *string        `json:"ip"`
-	UserAgent      *string        `json:"user_agent"`
-	CreatedAt      time.Time      `json:"created_at"`
-	Data           map[string]any `json:"data"`
+// Wire is an event as every consumer outside the process sees it (webhooks,
+// NATS, the administrators' JSON API): every field of the event contract,
+// in its order, an empty one null, never left out, so a consumer need not
+// tell "absent" from "empty".
+type Wire struct {
+	ID             int64           `json:"id"`
+	Kind           Kind            `json:"kind"`
+	UserID         *int64          `json:"user_id"`
+	Provider       *string         `json:"provider"`
+	ProviderUserID *string         `json:"provider_user_id"`
+	ConnectionID   *int64          `json:"connection_id"`
+	Reason         *string         `json:"reason"`
+	RequestID      *string         `json:"request_id"`
+	IP             *string         `json:"ip"`
+	UserAgent      *string         `json:"user_agent"`
+	CreatedAt      time.Time       `json:"created_at"`
+	Data           json.RawMessage `json:"data"`
+}
+
+// WireOf is e as consumers see it.
+func WireOf(e Event) Wire {
+	data := json.RawMessage("null") // like every other empty field
+	if len(e.Data) > 0 {
+		data, _ = json.Marshal(e.Data) // recorded events always marshal
+	}
+	return Wire{
+		ID: e.ID, Kind: e.Kind, UserID: nullInt(e.UserID), Provider: nullString(e.Provider),
+		ProviderUserID: nullString(e.ProviderUserID), ConnectionID: nullInt(e.ConnectionID),
+		Reason: nullString(e.Reason), RequestID: nullString(e.Meta.RequestID), IP: nullString(e.Meta.IP),
+		UserAgent: nullString(e.Meta.UserAgent), CreatedAt: e.CreatedAt.UTC(), Data: data,
+	}
 }
 
 // MarshalEvent is the JSON every external consumer (webhooks, NATS) gets.
 func MarshalEvent(e Event) ([]byte, error) {
-	data := e.Data
-	if len(data) == 0 {
-		data = nil // null, like every other empty field
-	}
-	at := e.CreatedAt.UTC()
-	return json.Marshal(payload{Type: e.Kind, Timestamp: at, Data: payloadData{
-		ID: e.ID, Kind: e.Kind, UserID: nullInt(e.UserID), Provider: nullString(e.Provider),
-		ProviderUserID: nullString(e.ProviderUserID), ConnectionID: nullInt(e.ConnectionID),
-		Reason: nullString(e.Reason), RequestID: nullString(e.Meta.RequestID), IP: nullString(e.Meta.IP),
-		UserAgent: nullString(e.Meta.UserAgent), CreatedAt: at, Data: data,
-	}})
+	w := WireOf(e)
+	return json.Marshal(payload{Type: e.Kind, Timestamp: w.CreatedAt, Data: w})
 }
 
 // NewWebhook returns a subscriber that POSTs each event to w.URL, signed
