@@ -22,6 +22,7 @@ type AdminUsers struct {
 type AdminUser struct {
 	User        accounts.User
 	Self        bool // the administrator looking at their own account
+	MFA         MFASection
 	Connections []admin.ConnectionRow
 	Sessions    []Session
 	Events      []admin.EventRow

@@ -90,6 +90,7 @@ type Profile struct {
 	HasPassword  bool
 	Sessions     []Session
 	PasswordForm PasswordForm
+	MFA          MFASection // two-step verification, right after the password
 
 	EmailVerified bool
 	EmailForm     EmailForm // change (or, when Email is "", add) the address: POST /profile/email, field "email"

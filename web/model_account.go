@@ -40,6 +40,7 @@ type ReauthForm struct {
 	Email       string           // shown, not editable
 	HasPassword bool             // show the password field (name "password") and button "Confirm"
 	Providers   []ProviderButton // the user's own linked providers: one POST form each to /auth/{ID}/reauth
+	HasTOTP     bool             // also a form with a code from the authenticator app (field "code")
 	Error       string
 }
 

@@ -103,6 +103,9 @@ func pages(t *testing.T) map[string]string {
 		for name, html := range accountPages(t, p) {
 			out[who+"/"+name] = html
 		}
+		for name, html := range mfaPages(t, p) {
+			out[who+"/"+name] = html
+		}
 	}
 	return out
 }

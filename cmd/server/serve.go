@@ -202,6 +202,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 		DevMailbox:       mailbox,
 		Registry:         reg,
 		MetricsElsewhere: cfg.MetricsAddr != "",
+		AdminsMustEnrol:  cfg.MFA.AdminsMustEnrol,
 	})
 	return &app{srv: srv, mailer: mailer, reg: reg, db: db, accounts: accts, links: lk, deliveries: deliveries, retention: cfg.Events.Retention}, nil
 }
@@ -227,13 +228,14 @@ func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *
 	}, []string{"provider", "outcome"})
 	reg.MustRegister(refreshes)
 	lk := links.New(links.Options{
-		DB:       db,
-		Accounts: accts,
-		Catalog:  catalog,
-		Protocol: oauth.NewClient(oauth.ClientOptions{}),
-		Keys:     keys,
-		Signup:   links.Signup{ViaProvider: cfg.Signup.ViaProvider, LinkByVerifiedEmail: cfg.Signup.LinkByVerifiedEmail},
-		Logger:   log,
+		DB:                     db,
+		Accounts:               accts,
+		Catalog:                catalog,
+		Protocol:               oauth.NewClient(oauth.ClientOptions{}),
+		Keys:                   keys,
+		Signup:                 links.Signup{ViaProvider: cfg.Signup.ViaProvider, LinkByVerifiedEmail: cfg.Signup.LinkByVerifiedEmail},
+		Logger:                 log,
+		SecondFactorAfterLogin: cfg.MFA.ProviderLogins == "require",
 		OnRefresh: func(provider, outcome string) {
 			refreshes.WithLabelValues(provider, outcome).Inc()
 		},

@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -41,6 +42,10 @@ func (s *Service) LogIn(ctx context.Context, email, password, oldToken string) (
 	u, err := s.Authenticate(ctx, email, password)
 	if err != nil {
 		return User{}, "", err
+	}
+	if need, err := s.NeedsSecondFactor(ctx, u.ID); err != nil || need {
+		// The caller holds the log-in (HoldLogin) until the second step.
+		return u, "", cmp.Or(err, ErrSecondFactorRequired)
 	}
 	var token string
 	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {

@@ -17,6 +17,12 @@ func (l *loader) checkAccounts() error {
 	default:
 		return l.errorf("signup.email_verification", "must be optional, required or off, got %q", l.cfg.Signup.EmailVerification)
 	}
+	switch p := strings.ToLower(l.cfg.MFA.ProviderLogins); p {
+	case "require", "trust":
+		l.cfg.MFA.ProviderLogins = p
+	default:
+		return l.errorf("mfa.provider_logins", "must be require or trust, got %q", l.cfg.MFA.ProviderLogins)
+	}
 	if s := l.cfg.Mail.SMTPURL; s != "" {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {

@@ -41,6 +41,7 @@ type Config struct {
 	Sessions          Sessions       // sessions
 	Mail              Mail           // mail
 	Security          Security       // security
+	MFA               MFA            // mfa
 	Log               Log            // log
 	Events            Events         // events
 	Providers         []Provider     // providers
@@ -64,6 +65,12 @@ type Signup struct {
 type Mail struct {
 	SMTPURL string // mail.smtp_url: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465
 	From    string // mail.from: the From header of every mail
+}
+
+// MFA says when second factors are asked for.
+type MFA struct {
+	ProviderLogins  string // mfa.provider_logins: require (a second factor after a provider log-in too) or trust
+	AdminsMustEnrol bool   // mfa.admins_must_enrol: administrators need a second factor to use /admin
 }
 
 // Security bounds how long proofs of identity last.
@@ -182,6 +189,7 @@ func newLoader(path string, getenv func(string) string) *loader {
 			RateLimits:  RateLimits{Enabled: true},
 			Signup:      Signup{Local: true, ViaProvider: true, EmailVerification: "optional"},
 			Mail:        Mail{From: defaultMailFrom},
+			MFA:         MFA{ProviderLogins: "require"},
 			Security:    Security{ReauthWindow: defaultReauthWindow, ResetLinkTTL: defaultResetLinkTTL, VerifyLinkTTL: defaultVerifyLinkTTL},
 			Sessions:    Sessions{IdleTimeout: defaultIdleTimeout, AbsoluteTimeout: defaultAbsoluteTimeout},
 			Log:         Log{Level: slog.LevelInfo, Format: defaultLogFormat},
@@ -223,6 +231,7 @@ func (l *loader) topFields() fields {
 			"email_verification":     &c.Signup.EmailVerification,
 		},
 		"mail": fields{"smtp_url": &c.Mail.SMTPURL, "from": &c.Mail.From},
+		"mfa":  fields{"provider_logins": &c.MFA.ProviderLogins, "admins_must_enrol": &c.MFA.AdminsMustEnrol},
 		"security": fields{
 			"reauth_window":   &c.Security.ReauthWindow,
 			"reset_link_ttl":  &c.Security.ResetLinkTTL,

@@ -93,6 +93,8 @@ func TestLoadErrors(t *testing.T) {
 		{"empty database_url", valid + "database_url: ''\n", nil, []string{"database_url: is required"}},
 		{"bad log level", valid + "log: {level: loud}\n", nil, []string{"log.level: must be debug, info, warn or error"}},
 		{"bad log format", valid + "log: {format: xml}\n", nil, []string{"log.format: must be json or text"}},
+		{"bad provider_logins", valid + "mfa: {provider_logins: sometimes}\n", nil, []string{"mfa.provider_logins: must be require or trust"}},
+		{"bad admins_must_enrol", valid + "mfa: {admins_must_enrol: perhaps}\n", nil, []string{"mfa.admins_must_enrol: must be true or false"}},
 		{"bad email_verification", valid + "signup: {email_verification: sometimes}\n", nil, []string{"signup.email_verification: must be optional, required or off"}},
 		{"bad smtp_url scheme", valid + "mail: {smtp_url: 'http://mail.example.com'}\n", nil, []string{"mail.smtp_url: must be smtp://"}},
 		{"smtp_url without host", valid + "mail: {smtp_url: 'smtp://'}\n", nil, []string{"mail.smtp_url: must be smtp://"}},

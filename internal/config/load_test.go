@@ -31,6 +31,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"rate_limits", c.RateLimits, RateLimits{Enabled: true}},
 		{"signup", c.Signup, Signup{Local: true, ViaProvider: true, EmailVerification: "optional"}},
 		{"mail", c.Mail, Mail{From: "Dancecard <no-reply@example.com>"}},
+		{"mfa", c.MFA, MFA{ProviderLogins: "require"}},
 		{"security", c.Security, Security{ReauthWindow: 10 * time.Minute, ResetLinkTTL: time.Hour, VerifyLinkTTL: 72 * time.Hour}},
 		{"sessions", c.Sessions, Sessions{IdleTimeout: 72 * time.Hour, AbsoluteTimeout: 720 * time.Hour}},
 		{"log", c.Log, Log{Level: slog.LevelInfo, Format: "json"}},

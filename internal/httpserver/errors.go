@@ -25,6 +25,9 @@ var (
 	errLoginRequired = errors.New("httpserver: login required")
 	errRateLimited   = errors.New("httpserver: rate limited")
 	errProviderError = errors.New("httpserver: provider error") // stands for any *oauth.ProviderError
+	// errMFAEnrolmentRequired: mfa.admins_must_enrol and the administrator
+	// has no second factor yet.
+	errMFAEnrolmentRequired = errors.New("httpserver: administrator without a second factor")
 )
 
 // errorRow is how one error looks to a person and to a program.
@@ -113,6 +116,10 @@ var errorTable = []errorRow{
 	{events.ErrDeliveryNotFound, http.StatusNotFound, "not_found", "Not found", "There is no such delivery."},
 	{events.ErrDeliveryNotDead, http.StatusConflict, "delivery_not_dead", "Not parked",
 		"That delivery is no longer parked: it was delivered or is already queued again. Nothing was changed."},
+	{errMFAEnrolmentRequired, http.StatusForbidden, "mfa_enrolment_required", "Second factor required",
+		"Administrators here need two-step verification. Set up an authenticator app on the profile page first."},
+	{accounts.ErrNoSealer, http.StatusServiceUnavailable, "unavailable", "Not available",
+		"Two-step verification needs a token key configured on the server (token_keys)."},
 	{accounts.ErrReauthRequired, http.StatusForbidden, "recent_auth_required", "Confirm it's you",
 		"This action needs a recent log-in. Re-authenticate at /reauth in the browser, then repeat the request."},
 	{accounts.ErrEmailUnverified, http.StatusForbidden, "email_unverified", "Email not verified",

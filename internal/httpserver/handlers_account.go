@@ -152,8 +152,11 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		if ck, err := c.Cookie(s.cookies.session); err == nil {
 			old = ck.Value
 		}
-		_, token, err := s.opts.Accounts.LogIn(ctx, form.Email, password, old)
+		u, token, err := s.opts.Accounts.LogIn(ctx, form.Email, password, old)
 		switch {
+		case errors.Is(err, accounts.ErrSecondFactorRequired):
+			s.loginSucceeded(c, email)
+			return s.holdLogin(c, u.ID, "password", "", form.Next)
 		case errors.Is(err, accounts.ErrEmailUnverified):
 			s.metrics.passwordLogin("email_unverified")
 			form.Unverified = true

@@ -20,8 +20,15 @@ import (
 func (s *Server) requireAdmin() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if sess := sessionFrom(c); sess == nil || !sess.User.IsAdmin {
+			sess := sessionFrom(c)
+			if sess == nil || !sess.User.IsAdmin {
 				return echo.ErrForbidden
+			}
+			if enrolled, err := s.adminEnrolled(c); err != nil {
+				return err
+			} else if !enrolled {
+				s.flash(c, "info", "Administrators here need two-step verification. Set up an authenticator app to open the admin pages.")
+				return redirect(c, "/profile")
 			}
 			return next(c)
 		}
@@ -114,6 +121,11 @@ func (s *Server) handleAdminUser() echo.HandlerFunc {
 			return err
 		}
 		v := web.AdminUser{User: u, Self: u.ID == sessionFrom(c).UserID, Back: c.Request().URL.Path}
+		mfa, err := s.opts.Accounts.MFAStatus(ctx, id)
+		if err != nil {
+			return err
+		}
+		v.MFA = web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft}
 		if v.Connections, _, err = s.opts.Admin.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: admin.MaxLimit}); err != nil {
 			return err
 		}
@@ -211,4 +223,30 @@ func eventKinds() []string {
 		out = append(out, string(k))
 	}
 	return out
+}
+
+// adminEnrolled reports whether the session's administrator may use the
+// admin pages and API: always, unless mfa.admins_must_enrol asks for a
+// second factor first. Bearer-token calls are the token's business.
+func (s *Server) adminEnrolled(c echo.Context) (bool, error) {
+	sess := sessionFrom(c)
+	if !s.opts.AdminsMustEnrol || sess == nil || c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+		return true, nil
+	}
+	mfa, err := s.opts.Accounts.MFAStatus(c.Request().Context(), sess.UserID)
+	return mfa.TOTP || mfa.Passkeys > 0, err
+}
+
+// requireAdminEnrolled is adminEnrolled for the admin JSON API.
+func (s *Server) requireAdminEnrolled() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if enrolled, err := s.adminEnrolled(c); err != nil {
+				return err
+			} else if !enrolled {
+				return errMFAEnrolmentRequired
+			}
+			return next(c)
+		}
+	}
 }

@@ -16,7 +16,7 @@ import (
 // /api/v1/admin: the same lists as the console, with the same filters,
 // limits and opaque cursors, for callers with the admin scope.
 func (s *Server) apiAdminRoutes(api *echo.Group) {
-	g := api.Group("/admin", s.requireScope(accounts.ScopeAdmin))
+	g := api.Group("/admin", s.requireScope(accounts.ScopeAdmin), s.requireAdminEnrolled())
 	g.GET("/users", s.handleAPIAdminUsers())
 	g.GET("/connections", s.handleAPIAdminConnections())
 	g.DELETE("/connections/:id", s.handleAPIAdminConnectionDelete())

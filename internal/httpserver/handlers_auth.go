@@ -113,6 +113,9 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 			return s.danceFailed(c, intent, providerName(res, req.Provider), err)
 		}
 		name := providerName(res, req.Provider)
+		if res.Intent == links.IntentLogin && res.SecondStep {
+			return s.holdLogin(c, res.UserID, "provider", req.Provider, safeNext(res.Next))
+		}
 		switch res.Intent {
 		case links.IntentReauth:
 			s.flash(c, "success", "Thanks, confirmed with "+name+". You can go ahead now.")

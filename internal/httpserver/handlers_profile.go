@@ -49,10 +49,15 @@ func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
+	mfa, err := s.opts.Accounts.MFAStatus(c.Request().Context(), sess.UserID)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
 	v := web.Profile{
 		Email:            sess.User.Email,
 		EmailVerified:    sess.User.EmailVerified,
 		PendingEmail:     pending,
+		MFA:              web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft},
 		EmailForm:        f.email,
 		DeleteForm:       f.del,
 		CreatedAt:        sess.User.CreatedAt,

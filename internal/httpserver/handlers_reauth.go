@@ -57,6 +57,11 @@ func (s *Server) backTo(c echo.Context) string {
 func (s *Server) reauthForm(c echo.Context) (web.ReauthForm, error) {
 	sess := sessionFrom(c)
 	f := web.ReauthForm{Next: orDefault(safeNext(c.FormValue("next")), "/profile"), Email: sess.User.Email, HasPassword: sess.User.HasPassword}
+	mfa, err := s.opts.Accounts.MFAStatus(c.Request().Context(), sess.UserID)
+	if err != nil {
+		return f, err
+	}
+	f.HasTOTP = mfa.TOTP
 	conns, err := s.opts.Links.Connections(c.Request().Context(), sess.UserID)
 	if err != nil {
 		return f, err
@@ -97,7 +102,11 @@ func (s *Server) handleReauth() echo.HandlerFunc {
 			f.Error = "Too many attempts. Wait a few minutes and try again."
 			return render(c, http.StatusTooManyRequests, web.Reauth(s.page(c, "Confirm it's you"), f))
 		}
-		err = s.opts.Accounts.Reauthenticate(ctx, *sess, c.FormValue("password"))
+		if code := c.FormValue("code"); code != "" {
+			err = s.opts.Accounts.ReauthenticateWithCode(ctx, *sess, code)
+		} else {
+			err = s.opts.Accounts.Reauthenticate(ctx, *sess, c.FormValue("password"))
+		}
 		var fe *accounts.FieldError
 		if errors.As(err, &fe) {
 			if err := s.loginFailed(c, sess.User.Email); err != nil {

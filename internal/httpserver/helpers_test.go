@@ -42,11 +42,12 @@ type testServer struct {
 
 // setup is what a test can change before the server is built.
 type setup struct {
-	opts      httpserver.Options
-	accounts  accounts.Options
-	providers []config.Provider
-	signup    links.Signup
-	hooks     links.Hooks
+	trustProviders bool // mfa.provider_logins: trust
+	opts           httpserver.Options
+	accounts       accounts.Options
+	providers      []config.Provider
+	signup         links.Signup
+	hooks          links.Hooks
 }
 
 type serverOption func(*setup)
@@ -75,6 +76,12 @@ func withDevMailbox(s *setup) { s.opts.DevMailbox = mail.NewDevMailbox(s.opts.DB
 func withTrustedProxies(s *setup) {
 	s.opts.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 }
+
+// withTrustedProviderLogins is mfa.provider_logins: trust.
+func withTrustedProviderLogins(s *setup) { s.trustProviders = true }
+
+// withAdminsMustEnrol is mfa.admins_must_enrol: true.
+func withAdminsMustEnrol(s *setup) { s.opts.AdminsMustEnrol = true }
 
 func withHooks(h links.Hooks) serverOption { return func(s *setup) { s.hooks = h } }
 
@@ -110,8 +117,9 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 		t.Fatalf("catalog: %v", err)
 	}
 	keys, _ := links.NewKeyring([][]byte{[]byte("0123456789abcdef0123456789abcdef")})
+	accts.SetSecretSealer(keys)
 	lk := links.New(links.Options{DB: db, Accounts: accts, Catalog: catalog, Protocol: oauth.NewClient(oauth.ClientOptions{}),
-		Keys: keys, Signup: st.signup, Hooks: st.hooks, Logger: st.opts.Logger})
+		Keys: keys, Signup: st.signup, Hooks: st.hooks, Logger: st.opts.Logger, SecondFactorAfterLogin: !st.trustProviders})
 	st.opts.Links = lk
 	st.opts.Admin = admin.New(db)
 	for _, p := range catalog.Enabled() {

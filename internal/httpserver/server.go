@@ -44,6 +44,7 @@ type Options struct {
 	DevProvider      http.Handler     // dev mode's built-in provider, mounted at /dev/provider/; nil outside dev mode
 	DevMailbox       *mail.DevMailbox // dev mode without smtp_url: mounted at /dev/mail; nil otherwise
 	MetricsElsewhere bool             // metrics_addr is set: /metrics is served there (MetricsHandler), not here
+	AdminsMustEnrol  bool             // mfa.admins_must_enrol: administrators need a second factor for /admin
 }
 
 // ProviderInfo is what pages show of a provider.

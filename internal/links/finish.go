@@ -36,6 +36,10 @@ type Result struct {
 	Created    bool   // a new connection (or a new user, when logging in)
 	NewUser    bool   // logging in created the user
 	Message    string // a note from the Authorized hook
+	// SecondStep: the user has a second factor and SecondFactorAfterLogin
+	// is set, so no session was started; the caller holds the log-in until
+	// the second step (accounts.HoldLogin).
+	SecondStep bool
 }
 
 // Finish completes a dance from its callback. Every failure is recorded as
@@ -154,6 +158,16 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 		connID := res.Connection.ID
 		if l != nil {
 			connID = l.ID
+		}
+		if s.SecondFactorAfterLogin && !res.NewUser {
+			// The log-in is not done until the second step: no session yet,
+			// and login_completed is recorded when it completes.
+			if res.SecondStep, err = s.Accounts.NeedsSecondFactor(ctx, userID); err != nil {
+				return err
+			}
+			if res.SecondStep {
+				return tx.SendBatch(ctx, b).Close()
+			}
 		}
 		res.Session = s.Accounts.QueueStartSession(ctx, b, userID, oldSession)
 		if err := events.Queue(ctx, b, events.Event{Kind: events.LoginCompleted, UserID: userID, Provider: p.ID,

@@ -85,6 +85,9 @@ type Options struct {
 	// OnRefresh, when set, hears of every refresh asked of a provider, with
 	// its outcome: "ok", "refused" (invalid_grant) or "error". For metrics.
 	OnRefresh func(provider, outcome string)
+	// SecondFactorAfterLogin asks a user with a second factor for it after
+	// a provider log-in too (mfa.provider_logins: require).
+	SecondFactorAfterLogin bool
 }
 
 // Service is the links domain. It is safe for concurrent use and keeps no
