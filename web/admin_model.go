@@ -12,6 +12,7 @@ import (
 // AdminUsers is the users list page.
 type AdminUsers struct {
 	Q, Sort, Dir string
+	MFA          string // "", "on" or "off": the two-step verification filter
 	Error        string // a bad filter, shown above the empty table
 	Rows         []admin.UserRow
 	NextURL      string // "" on the last page

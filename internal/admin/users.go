@@ -12,6 +12,7 @@ import (
 // every user, newest first.
 type UserQuery struct {
 	Q      string // part of the email
+	MFA    string // "" any, "on": with a second factor, "off": without
 	Sort   string // "created" (default) or "email"
 	Desc   bool
 	Cursor string
@@ -82,6 +83,12 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) ([]UserRow, string, e
 		// Both sides have a trigram index, so PostgreSQL ORs two bitmaps.
 		w.add("(u.email ILIKE ? OR u.name ILIKE ?)", pat, pat)
 	}
+	switch uq.MFA {
+	case "on":
+		w.add("EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL)")
+	case "off":
+		w.add("NOT EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL)")
+	}
 	if more {
 		w.keyset(expr, "u.id", uq.Desc, keyArg(c.Key, isTime), c.ID)
 	}
@@ -123,4 +130,13 @@ func keyArg(key string, isTime bool) any {
 		return t
 	}
 	return key
+}
+
+// ParseMFAFilter checks the users list's second-factor filter.
+func ParseMFAFilter(v string) (string, error) {
+	switch v {
+	case "", "on", "off":
+		return v, nil
+	}
+	return "", badFilter("mfa", `Filter two-step verification by "on" or "off".`)
 }

@@ -84,11 +84,14 @@ func cloneValues(q url.Values) url.Values {
 func (s *Server) handleAdminUsers() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
-		v := web.AdminUsers{Q: q.Get("q"), Sort: q.Get("sort"), Dir: q.Get("dir")}
+		v := web.AdminUsers{Q: q.Get("q"), Sort: q.Get("sort"), Dir: q.Get("dir"), MFA: q.Get("mfa")}
 		err := knownParams(c, userParams)
 		var uq admin.UserQuery
 		if err == nil {
 			uq, err = admin.ParseUserQuery(v.Q, v.Sort, v.Dir, q.Get("cursor"), q.Get("limit"))
+		}
+		if err == nil {
+			uq.MFA, err = admin.ParseMFAFilter(v.MFA)
 		}
 		var next string
 		if err == nil {

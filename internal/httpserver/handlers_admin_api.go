@@ -26,7 +26,7 @@ func (s *Server) apiAdminRoutes(api *echo.Group) {
 // The query parameters each admin list understands; anything else is a
 // mistake worth saying out loud rather than a filter silently ignored.
 var (
-	userParams       = []string{"q", "sort", "dir", "cursor", "limit"}
+	userParams       = []string{"q", "mfa", "sort", "dir", "cursor", "limit"}
 	connectionParams = []string{"provider", "status", "q", "sort", "dir", "cursor", "limit"}
 	eventParams      = []string{"kind", "user_id", "provider", "since", "until", "cursor", "limit"}
 )
@@ -61,6 +61,9 @@ func (s *Server) handleAPIAdminUsers() echo.HandlerFunc {
 		}
 		q := c.QueryParams()
 		uq, err := admin.ParseUserQuery(q.Get("q"), q.Get("sort"), q.Get("dir"), q.Get("cursor"), q.Get("limit"))
+		if err == nil {
+			uq.MFA, err = admin.ParseMFAFilter(q.Get("mfa"))
+		}
 		if err != nil {
 			return err
 		}

@@ -194,3 +194,22 @@ func TestAdminsMustEnrol(t *testing.T) {
 		t.Fatal("the reset was not recorded")
 	}
 }
+
+func TestAdminUsersFilterBySecondFactor(t *testing.T) {
+	ts := newTestServer(t)
+	boss := ts.adminBrowser(t, "boss@example.com")
+	enrolTOTP(t, boss)
+	ts.browser(t).signUp("plain@example.com", goodPassword)
+	for filter, want := range map[string][2]bool{"on": {true, false}, "off": {false, true}, "": {true, true}} {
+		p := boss.get("/admin/users?mfa=" + filter)
+		if strings.Contains(p.Body, "boss@example.com</a>") != want[0] || strings.Contains(p.Body, "plain@example.com</a>") != want[1] {
+			t.Errorf("mfa=%q: boss %v plain %v", filter, strings.Contains(p.Body, "boss@example.com</a>"), strings.Contains(p.Body, "plain@example.com</a>"))
+		}
+	}
+	if r := boss.get("/admin/users?mfa=maybe"); r.Status != http.StatusBadRequest {
+		t.Errorf("bad filter: %d", r.Status)
+	}
+	if r := boss.api(apiCall{method: "GET", path: "/api/v1/admin/users?mfa=on"}); r.Status != http.StatusOK || !strings.Contains(r.Body, "boss@example.com") || strings.Contains(r.Body, "plain@example.com") {
+		t.Errorf("API filter: %d %s", r.Status, r.Body)
+	}
+}
