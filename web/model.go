@@ -91,6 +91,7 @@ type Profile struct {
 	Sessions     []Session
 	PasswordForm PasswordForm
 	MFA          MFASection // two-step verification, right after the password
+	Passkeys     []Passkey  // right after two-step verification
 
 	EmailVerified bool
 	EmailForm     EmailForm // change (or, when Email is "", add) the address: POST /profile/email, field "email"

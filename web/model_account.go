@@ -41,6 +41,7 @@ type ReauthForm struct {
 	HasPassword bool             // show the password field (name "password") and button "Confirm"
 	Providers   []ProviderButton // the user's own linked providers: one POST form each to /auth/{ID}/reauth
 	HasTOTP     bool             // also a form with a code from the authenticator app (field "code")
+	HasPasskey  bool             // also the passkey button: a passkey log-in starts a fresh session
 	Error       string
 }
 

@@ -218,6 +218,11 @@ func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *
 	}
 	// TOTP secrets are sealed under the same key ring as provider tokens.
 	accts.SetSecretSealer(keys)
+	rp, err := accounts.NewRelyingParty(cfg.BaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	accts.SetWebAuthn(rp)
 	catalog, err := oauth.NewCatalog(cfg.Providers, cfg.BaseURL)
 	if err != nil {
 		return nil, nil, err
@@ -316,6 +321,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *rateli
 		}
 		if _, err := a.accounts.PruneLoginHolds(ctx); err != nil {
 			log.Warn("prune held log-ins", "err", err)
+		}
+		if _, err := a.accounts.PrunePasskeyCeremonies(ctx); err != nil {
+			log.Warn("prune passkey ceremonies", "err", err)
 		}
 		if n, err := a.accounts.PruneSessions(ctx); err != nil {
 			log.Warn("prune sessions", "err", err)

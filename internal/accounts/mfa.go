@@ -70,34 +70,36 @@ func (s *Service) MFAStatus(ctx context.Context, userID int64) (MFA, error) {
 // one round trip with others; out is set when the batch runs.
 func (s *Service) QueueMFAStatus(b *pgx.Batch, userID int64, out *MFA) {
 	b.Queue(mfaStatusSQL, userID).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&out.TOTP, &out.RecoveryCodesLeft)
+		return row.Scan(&out.TOTP, &out.RecoveryCodesLeft, &out.Passkeys)
 	})
 }
 
 const mfaStatusSQL = `
 	SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND secret IS NOT NULL),
-	       (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)`
+	       (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL),
+	       (SELECT count(*) FROM passkeys WHERE user_id = $1)`
 
 // NeedsSecondFactor reports whether a log-in of userID must pass the second
-// step before a session starts.
+// step before a session starts: an authenticator app or a passkey counts.
 func (s *Service) NeedsSecondFactor(ctx context.Context, userID int64) (bool, error) {
 	return hasSecondFactor(ctx, s.db, userID)
 }
 
 func hasSecondFactor(ctx context.Context, q querier, userID int64) (bool, error) {
 	var has bool
-	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND secret IS NOT NULL)`, userID).Scan(&has)
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND secret IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)`, userID).Scan(&has)
 	if err != nil {
 		return false, fmt.Errorf("second factors: %w", err)
 	}
 	return has, nil
 }
 
-// wipeSecondFactors removes userID's TOTP, recovery codes and held log-ins
+// wipeSecondFactors removes userID's TOTP, recovery codes, passkeys and held log-ins
 // inside tx, for an account handed to someone who never set them up.
 func wipeSecondFactors(ctx context.Context, tx pgx.Tx, userID int64) error {
 	b := &pgx.Batch{}
-	for _, table := range []string{"totp_factors", "recovery_codes", "login_holds"} {
+	for _, table := range []string{"totp_factors", "recovery_codes", "passkeys", "webauthn_ceremonies", "login_holds"} {
 		b.Queue(`DELETE FROM `+table+` WHERE user_id = $1`, userID)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {

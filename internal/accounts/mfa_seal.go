@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dancecard/dancecard/internal/postgres"
@@ -21,8 +22,9 @@ type Sealer interface {
 
 // mfaDeps is what second factors need beyond the database.
 type mfaDeps struct {
-	sealer Sealer
-	now    func() time.Time // picks the TOTP time step; tests move it
+	sealer   Sealer
+	now      func() time.Time   // picks the TOTP time step; tests move it
+	webauthn *webauthn.WebAuthn // the relying party of passkeys; nil turns them off
 }
 
 func (s *Service) mfa() *mfaDeps {

@@ -208,7 +208,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	if err := d.Register(ctx); err != nil {
+	// Registered before Run by the caller; again here in case the table was
+	// changed since, retried while connections die (a database restart).
+	if err := retryWrite(ctx, func() error { return d.Register(ctx) }); err != nil {
 		return err
 	}
 	cfg := d.o.DB.Config().Copy()

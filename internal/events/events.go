@@ -59,6 +59,8 @@ const (
 	MFADisabled      Kind = "mfa_disabled"
 	MFAFailed        Kind = "mfa_failed"
 	RecoveryCodeUsed Kind = "recovery_code_used"
+	PasskeyAdded     Kind = "passkey_added"
+	PasskeyRemoved   Kind = "passkey_removed"
 )
 
 // Kinds lists every kind, in the order of the const block above: for
@@ -71,7 +73,7 @@ func Kinds() []Kind {
 		AdminUserDisabled, AdminUserEnabled, AdminSessionsEnded, AdminConnectionRemoved,
 		TokenCreated, TokenRevoked, AdminDeliveryRetried,
 		EmailVerified, EmailChanged, PasswordReset, Reauthenticated, AccountClaimed, UserDeleted, MailFailed, AdminMailRetried,
-		MFAEnabled, MFADisabled, MFAFailed, RecoveryCodeUsed}
+		MFAEnabled, MFADisabled, MFAFailed, RecoveryCodeUsed, PasskeyAdded, PasskeyRemoved}
 }
 
 // Event is one row of the event log.

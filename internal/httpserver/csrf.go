@@ -18,6 +18,7 @@ type cookieNames struct {
 	session, anon, flash, browser string
 	device                        string // a browser that logged in to an account before
 	mfa                           string // a log-in held for its second step
+	passkey                       string // a passkey ceremony between its options and its answer
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -26,7 +27,8 @@ func newCookieNames(secure bool) cookieNames {
 		prefix = "__Host-"
 	}
 	return cookieNames{secure: secure, session: prefix + "dc_session", anon: prefix + "dc_anon",
-		flash: prefix + "dc_flash", browser: prefix + "dc_browser", device: prefix + "dc_device", mfa: prefix + "dc_mfa"}
+		flash: prefix + "dc_flash", browser: prefix + "dc_browser", device: prefix + "dc_device", mfa: prefix + "dc_mfa",
+		passkey: prefix + "dc_passkey"}
 }
 
 func (s *Server) setCookie(c echo.Context, name, value string, maxAge int) {

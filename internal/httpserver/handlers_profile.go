@@ -53,11 +53,16 @@ func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
+	keys, err := s.passkeyViews(c, sess.UserID)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
 	v := web.Profile{
 		Email:            sess.User.Email,
 		EmailVerified:    sess.User.EmailVerified,
 		PendingEmail:     pending,
 		MFA:              web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft},
+		Passkeys:         keys,
 		EmailForm:        f.email,
 		DeleteForm:       f.del,
 		CreatedAt:        sess.User.CreatedAt,

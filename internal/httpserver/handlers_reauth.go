@@ -62,6 +62,7 @@ func (s *Server) reauthForm(c echo.Context) (web.ReauthForm, error) {
 		return f, err
 	}
 	f.HasTOTP = mfa.TOTP
+	f.HasPasskey = mfa.Passkeys > 0
 	conns, err := s.opts.Links.Connections(c.Request().Context(), sess.UserID)
 	if err != nil {
 		return f, err

@@ -83,6 +83,14 @@ func withTrustedProviderLogins(s *setup) { s.trustProviders = true }
 // withAdminsMustEnrol is mfa.admins_must_enrol: true.
 func withAdminsMustEnrol(s *setup) { s.opts.AdminsMustEnrol = true }
 
+// withLocalhost names the server http://localhost:PORT rather than by its
+// IP address: browsers refuse an IP address as a passkey's relying party.
+func withLocalhost(s *setup) {
+	u := *s.opts.BaseURL
+	u.Host = "localhost:" + u.Port()
+	s.opts.BaseURL = &u
+}
+
 func withHooks(h links.Hooks) serverOption { return func(s *setup) { s.hooks = h } }
 
 // newTestServer boots the whole HTTP stack on its own database. Rate limits
@@ -118,6 +126,11 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	}
 	keys, _ := links.NewKeyring([][]byte{[]byte("0123456789abcdef0123456789abcdef")})
 	accts.SetSecretSealer(keys)
+	rp, err := accounts.NewRelyingParty(st.opts.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts.SetWebAuthn(rp)
 	lk := links.New(links.Options{DB: db, Accounts: accts, Catalog: catalog, Protocol: oauth.NewClient(oauth.ClientOptions{}),
 		Keys: keys, Signup: st.signup, Hooks: st.hooks, Logger: st.opts.Logger, SecondFactorAfterLogin: !st.trustProviders})
 	st.opts.Links = lk

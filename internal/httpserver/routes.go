@@ -49,6 +49,8 @@ func (s *Server) routes() {
 	site.POST("/email/resend", s.handleResendVerificationTo())
 	site.GET("/login/mfa", s.handleMFALoginForm())
 	site.POST("/login/mfa", s.handleMFALogin())
+	site.POST("/login/passkey/options", s.handlePasskeyLoginOptions())
+	site.POST("/login/passkey", s.handlePasskeyLogin())
 	site.POST("/login/unlock-request", s.handleUnlockRequest())
 	site.GET("/login/unlock", s.handleUnlockForm())
 	site.POST("/login/unlock", s.handleUnlock())
@@ -81,6 +83,9 @@ func (s *Server) routes() {
 	recent.POST("/profile/mfa/totp/confirm", s.handleTOTPConfirm())
 	recent.POST("/profile/mfa/totp/delete", s.handleTOTPDisable())
 	recent.POST("/profile/mfa/recovery-codes", s.handleRecoveryCodesRegenerate())
+	recent.POST("/profile/passkeys/options", s.handlePasskeyOptions())
+	recent.POST("/profile/passkeys", s.handlePasskeyCreate())
+	recent.POST("/profile/passkeys/:id/delete", s.handlePasskeyDelete())
 
 	adm := user.Group("/admin", s.requireAdmin())
 	adm.GET("/", s.handleAdminDashboard())
