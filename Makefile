@@ -53,8 +53,11 @@ test: check-generated lint ## Run every test with -race against a real PostgreSQ
 	$(WITH_PG) --db dancecard_test -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
 	@scripts/browser-check.sh
 
-run: build ## Build and serve on http://127.0.0.1:8080 in dev mode (CONFIG=file optional).
-	$(WITH_PG) --db dancecard -- env DANCECARD_DEV=true ./bin/server serve $(if $(CONFIG),-config $(CONFIG))
+# The public URL is http://localhost:8080 (listening on 127.0.0.1:8080): browsers refuse an
+# IP address as a passkey's RP ID, so passkeys need a host name.
+run: build ## Build and serve on http://localhost:8080 in dev mode (CONFIG=file optional).
+	$(WITH_PG) --db dancecard -- env DANCECARD_DEV=true DANCECARD_BASE_URL=$${DANCECARD_BASE_URL:-http://localhost:8080} \
+		./bin/server serve $(if $(CONFIG),-config $(CONFIG))
 
 bench: ## Run the load driver against PostgreSQL (BENCHFLAGS passes flags).
 	$(WITH_PG) --db dancecard_bench -- $(GO) run ./bench/loaddriver $(BENCHFLAGS)
