@@ -527,7 +527,7 @@ func AdminUserPage(p Page, v AdminUser) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.MFA.TOTP {
+			if v.MFA.TOTP || v.MFA.Passkeys > 0 {
 				templ_7745c5c3_Err = adminAction(p.CSRFToken, v.User.ID, "mfa/delete", "", "Reset second factors", "btn-danger").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -15,6 +15,7 @@ import (
 type MFASection struct {
 	TOTP              bool // an authenticator app is enrolled
 	RecoveryCodesLeft int
+	Passkeys          int // registered passkeys, which serve as a second step too
 }
 
 // TOTPEnrolPage shows a new authenticator secret to scan and a form to
@@ -99,8 +100,18 @@ func recoveryCodesClass(n int) string {
 
 // adminMFALabel is the admin user page's one-line summary of second factors.
 func adminMFALabel(m MFASection) string {
-	if !m.TOTP {
+	var parts []string
+	if m.TOTP {
+		parts = append(parts, "authenticator app", recoveryCodesLeft(m.RecoveryCodesLeft))
+	}
+	switch {
+	case m.Passkeys == 1:
+		parts = append(parts, "1 passkey")
+	case m.Passkeys > 1:
+		parts = append(parts, strconv.Itoa(m.Passkeys)+" passkeys")
+	}
+	if len(parts) == 0 {
 		return "off"
 	}
-	return "on (authenticator app, " + recoveryCodesLeft(m.RecoveryCodesLeft) + ")"
+	return "on (" + strings.Join(parts, ", ") + ")"
 }

@@ -85,9 +85,9 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) ([]UserRow, string, e
 	}
 	switch uq.MFA {
 	case "on":
-		w.add("EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL)")
+		w.add("(EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL) OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id))")
 	case "off":
-		w.add("NOT EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL)")
+		w.add("NOT EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)")
 	}
 	if more {
 		w.keyset(expr, "u.id", uq.Desc, keyArg(c.Key, isTime), c.ID)

@@ -128,7 +128,7 @@ func (s *Server) handleAdminUser() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		v.MFA = web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft}
+		v.MFA = web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft, Passkeys: mfa.Passkeys}
 		if v.Connections, _, err = s.opts.Admin.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: admin.MaxLimit}); err != nil {
 			return err
 		}

@@ -61,7 +61,7 @@ func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error
 		Email:            sess.User.Email,
 		EmailVerified:    sess.User.EmailVerified,
 		PendingEmail:     pending,
-		MFA:              web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft},
+		MFA:              web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft, Passkeys: mfa.Passkeys},
 		Passkeys:         keys,
 		EmailForm:        f.email,
 		DeleteForm:       f.del,
