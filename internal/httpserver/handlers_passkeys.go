@@ -164,15 +164,11 @@ func (s *Server) handlePasskeyLogin() echo.HandlerFunc {
 }
 
 // passkeyViews lists userID's passkeys for the profile.
-func (s *Server) passkeyViews(c echo.Context, userID int64) ([]web.Passkey, error) {
-	keys, err := s.opts.Accounts.Passkeys(c.Request().Context(), userID)
-	if err != nil {
-		return nil, err
-	}
+func passkeyViews(keys []accounts.Passkey) []web.Passkey {
 	out := make([]web.Passkey, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, web.Passkey{ID: strconv.FormatInt(k.ID, 10), Name: k.Name, CreatedAt: k.CreatedAt,
 			LastUsedAt: k.LastUsedAt, Synced: k.BackupState})
 	}
-	return out, nil
+	return out
 }

@@ -34,29 +34,24 @@ type profileForms struct {
 // renderProfile draws the profile page with the forms' state.
 func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error {
 	sess := sessionFrom(c)
-	// The page's three lists come back in one round trip.
+	// Everything the page shows comes back in one round trip.
 	var list []accounts.Session
 	var conns []links.Connection
 	var toks []accounts.APIToken
+	var pending string
+	var mfa accounts.MFA
+	var passkeys []accounts.Passkey
 	b := &pgx.Batch{}
 	s.opts.Accounts.QueueSessions(b, sess.UserID, &list)
 	s.opts.Links.QueueConnections(b, sess.UserID, &conns)
 	s.opts.Accounts.QueueTokens(b, sess.UserID, &toks)
+	s.opts.Accounts.QueuePendingEmail(b, sess.UserID, &pending)
+	s.opts.Accounts.QueueMFAStatus(b, sess.UserID, &mfa)
+	s.opts.Accounts.QueuePasskeys(b, sess.UserID, &passkeys)
 	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
-	pending, err := s.opts.Accounts.PendingEmail(c.Request().Context(), sess.UserID)
-	if err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	mfa, err := s.opts.Accounts.MFAStatus(c.Request().Context(), sess.UserID)
-	if err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	keys, err := s.passkeyViews(c, sess.UserID)
-	if err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
+	keys := passkeyViews(passkeys)
 	v := web.Profile{
 		Email:            sess.User.Email,
 		EmailVerified:    sess.User.EmailVerified,
