@@ -14,6 +14,7 @@ type Page struct {
 	Dev          bool   // dev mode: a visible banner on every page
 	AssetVersion string // appended as ?v= to static URLs for cache busting
 	SignupClosed bool   // local sign-up is off: no "Sign up" link in the navigation
+	Passkeys     bool   // passkeys work on this server (base_url has a host name)
 }
 
 // User is the signed-in user as the layout shows them.

@@ -19,3 +19,7 @@ type Passkey struct {
 func passkeyDeleteURL(id string) templ.SafeURL {
 	return templ.URL("/profile/passkeys/" + url.PathEscape(id) + "/delete")
 }
+
+func passkeyRenameURL(id string) templ.SafeURL {
+	return templ.URL("/profile/passkeys/" + url.PathEscape(id) + "/rename")
+}

@@ -419,8 +419,8 @@ func Reauth(p Page, f ReauthForm) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if f.HasPasskey {
-				templ_7745c5c3_Err = passkeyLogin(p, f.Next, "Confirm with a passkey").Render(ctx, templ_7745c5c3_Buffer)
+			if f.HasPasskey && p.Passkeys {
+				templ_7745c5c3_Err = passkeyLogin(p, "/reauth/passkey", f.Next, "Confirm with a passkey", false).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -222,6 +222,10 @@ func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *
 	if err != nil {
 		return nil, nil, err
 	}
+	if rp == nil {
+		log.Warn("passkeys are off: base_url's host is an IP address, and browsers accept only a host name as a passkey's site; use http://localhost:8080 or a real host name",
+			"base_url", cfg.BaseURL.String())
+	}
 	accts.SetWebAuthn(rp)
 	catalog, err := oauth.NewCatalog(cfg.Providers, cfg.BaseURL)
 	if err != nil {

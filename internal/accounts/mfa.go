@@ -95,13 +95,14 @@ func hasSecondFactor(ctx context.Context, q querier, userID int64) (bool, error)
 	return has, nil
 }
 
-// wipeSecondFactors removes userID's TOTP, recovery codes, passkeys and held log-ins
-// inside tx, for an account handed to someone who never set them up.
+// wipeSecondFactors removes userID's TOTP, recovery codes, passkeys (and
+// their user handle) and held log-ins inside tx, for an account handed to someone who never set them up.
 func wipeSecondFactors(ctx context.Context, tx pgx.Tx, userID int64) error {
 	b := &pgx.Batch{}
 	for _, table := range []string{"totp_factors", "recovery_codes", "passkeys", "webauthn_ceremonies", "login_holds"} {
 		b.Queue(`DELETE FROM `+table+` WHERE user_id = $1`, userID)
 	}
+	b.Queue(`UPDATE users SET webauthn_handle = NULL WHERE id = $1`, userID)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("wipe second factors: %w", err)
 	}

@@ -61,6 +61,9 @@ func (s *Service) SetWebAuthn(w *webauthn.WebAuthn) {
 	s.setMFA(func(d *mfaDeps) { d.webauthn = w })
 }
 
+// PasskeysOn reports whether passkeys can be added and used here.
+func (s *Service) PasskeysOn() bool { return s.mfa().webauthn != nil }
+
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	if w := s.mfa().webauthn; w != nil {
 		return w, nil
@@ -81,6 +84,10 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, userID int64, br
 	if err != nil {
 		return nil, "", fmt.Errorf("begin passkey registration: %w", err)
 	}
+	handle, err := userHandle(ctx, s.db, userID, true)
+	if err != nil {
+		return nil, "", err
+	}
 	creds, err := loadCredentials(ctx, s.db, userID, false)
 	if err != nil {
 		return nil, "", err
@@ -89,7 +96,7 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, userID int64, br
 	for _, c := range creds {
 		exclude = append(exclude, c.Descriptor())
 	}
-	creation, session, err := w.BeginRegistration(passkeyUser{u: u, creds: creds},
+	creation, session, err := w.BeginRegistration(passkeyUser{u: u, handle: handle, creds: creds},
 		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
 			ResidentKey: protocol.ResidentKeyRequirementRequired, RequireResidentKey: protocol.ResidentKeyRequired(),
 			UserVerification: protocol.VerificationRequired}),
@@ -137,11 +144,15 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, userID int64, b
 		if err != nil {
 			return err
 		}
+		handle, err := userHandle(ctx, tx, userID, false)
+		if err != nil {
+			return err
+		}
 		creds, err := loadCredentials(ctx, tx, userID, false)
 		if err != nil {
 			return err
 		}
-		cred, err := w.CreateCredential(passkeyUser{u: u, creds: creds}, session, parsed)
+		cred, err := w.CreateCredential(passkeyUser{u: u, handle: handle, creds: creds}, session, parsed)
 		if err != nil {
 			return refused(err)
 		}

@@ -2,7 +2,7 @@ package accounts
 
 import (
 	"context"
-	"encoding/binary"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,17 +21,19 @@ const ceremonyTTL = 5 * time.Minute
 const (
 	ceremonyRegister = "register"
 	ceremonyLogin    = "login"
+	ceremonyReauth   = "reauth"
 )
 
-// passkeyUser is a user as go-webauthn sees one: the user handle is the user
-// id, eight bytes big-endian, so an assertion names its account without a
-// lookup table.
+// passkeyUser is a user as go-webauthn sees one. The user handle is 32
+// random bytes kept in users.webauthn_handle, made with the first passkey,
+// so an authenticator's record tells nothing about the account.
 type passkeyUser struct {
-	u     User
-	creds []webauthn.Credential
+	u      User
+	handle []byte
+	creds  []webauthn.Credential
 }
 
-func (p passkeyUser) WebAuthnID() []byte { return userHandle(p.u.ID) }
+func (p passkeyUser) WebAuthnID() []byte { return p.handle }
 
 func (p passkeyUser) WebAuthnName() string {
 	if p.u.Email != "" {
@@ -44,16 +46,28 @@ func (p passkeyUser) WebAuthnDisplayName() string { return p.WebAuthnName() }
 
 func (p passkeyUser) WebAuthnCredentials() []webauthn.Credential { return p.creds }
 
-func userHandle(id int64) []byte {
-	return binary.BigEndian.AppendUint64(nil, uint64(id))
-}
-
-func userFromHandle(h []byte) (int64, bool) {
-	if len(h) != 8 {
-		return 0, false
+// userHandle returns userID's user handle, making one if makeOne and the
+// user has none yet.
+func userHandle(ctx context.Context, q querier, userID int64, makeOne bool) ([]byte, error) {
+	var handle []byte
+	var err error
+	if makeOne {
+		fresh := make([]byte, 32)
+		if _, err := rand.Read(fresh); err != nil {
+			return nil, err
+		}
+		err = q.QueryRow(ctx, `UPDATE users SET webauthn_handle = coalesce(webauthn_handle, $2) WHERE id = $1
+			RETURNING webauthn_handle`, userID, fresh).Scan(&handle)
+	} else {
+		err = q.QueryRow(ctx, `SELECT webauthn_handle FROM users WHERE id = $1`, userID).Scan(&handle)
 	}
-	id := int64(binary.BigEndian.Uint64(h))
-	return id, id > 0
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("passkey user handle: %w", err)
+	}
+	return handle, nil
 }
 
 // saveCeremony stores session for the browser and returns the token that

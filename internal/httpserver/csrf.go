@@ -18,7 +18,6 @@ type cookieNames struct {
 	session, anon, flash, browser string
 	device                        string // a browser that logged in to an account before
 	mfa                           string // a log-in held for its second step
-	passkey                       string // a passkey ceremony between its options and its answer
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -27,8 +26,7 @@ func newCookieNames(secure bool) cookieNames {
 		prefix = "__Host-"
 	}
 	return cookieNames{secure: secure, session: prefix + "dc_session", anon: prefix + "dc_anon",
-		flash: prefix + "dc_flash", browser: prefix + "dc_browser", device: prefix + "dc_device", mfa: prefix + "dc_mfa",
-		passkey: prefix + "dc_passkey"}
+		flash: prefix + "dc_flash", browser: prefix + "dc_browser", device: prefix + "dc_device", mfa: prefix + "dc_mfa"}
 }
 
 func (s *Server) setCookie(c echo.Context, name, value string, maxAge int) {

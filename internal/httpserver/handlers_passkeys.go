@@ -15,33 +15,36 @@ import (
 	"github.com/dancecard/dancecard/web"
 )
 
-// passkeyLoginPerIP bounds anonymous passkey ceremonies from one address.
-var passkeyLoginPerIP = ratelimit.Rule{Max: 30, Window: 15 * time.Minute}
+// passkeyLoginPerIP bounds the anonymous passkey ceremonies one address
+// begins. The log-in page begins one on every view where the browser offers
+// passkeys in its autofill, so the bound is generous; a passkey answer
+// cannot be guessed, and the bound only keeps the ceremony table small.
+var passkeyLoginPerIP = ratelimit.Rule{Max: 120, Window: 15 * time.Minute}
 
-// passkeyAnswer is the body the passkey script posts: the PublicKeyCredential
-// as JSON, and a name (adding) or the path to go to next (logging in).
+// passkeyAnswer is the body the passkey script posts: the ceremony it
+// answers, the PublicKeyCredential as JSON, and a name (adding) or the path
+// to go to next (logging in).
 type passkeyAnswer struct {
+	Ceremony   string          `json:"ceremony"`
 	Credential json.RawMessage `json:"credential"`
 	Name       string          `json:"name"`
 	Next       string          `json:"next"`
 }
 
-func (s *Server) passkeyToken(c echo.Context) string {
-	if ck, err := c.Cookie(s.cookies.passkey); err == nil && len(ck.Value) <= 128 {
-		return ck.Value
-	}
-	return ""
-}
-
-// passkeyOptions answers the options of a ceremony just begun, keeping its
-// token in an HttpOnly cookie for the answer.
+// passkeyOptions answers the options of a ceremony just begun with the
+// token that finds it again. The token alone finishes nothing: the
+// ceremony is bound to this browser's HttpOnly browser cookie. It travels
+// in the body, not in a cookie of its own, so the autofill's ceremony and
+// a button's can wait side by side on one page.
 func (s *Server) passkeyOptions(c echo.Context, options []byte, token string, err error) error {
 	if err != nil {
 		return s.passkeyError(c, err)
 	}
-	s.setCookie(c, s.cookies.passkey, token, int((5 * time.Minute).Seconds()))
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSONBlob(http.StatusOK, options)
+	return c.JSON(http.StatusOK, struct {
+		Ceremony string          `json:"ceremony"`
+		Options  json.RawMessage `json:"options"`
+	}{token, options})
 }
 
 // passkeyError answers the script with the error table's message as JSON;
@@ -97,15 +100,35 @@ func (s *Server) handlePasskeyCreate() echo.HandlerFunc {
 		if err != nil {
 			return s.passkeyError(c, err)
 		}
-		token := s.passkeyToken(c)
-		s.clearCookie(c, s.cookies.passkey)
 		p, err := s.opts.Accounts.FinishPasskeyRegistration(c.Request().Context(), sessionFrom(c).UserID, s.browserID(c),
-			token, a.Name, a.Credential)
+			a.Ceremony, a.Name, a.Credential)
 		if err != nil {
 			return s.passkeyError(c, err)
 		}
 		s.flash(c, "success", "Passkey “"+p.Name+"” added.")
 		return c.JSON(http.StatusCreated, map[string]any{"id": p.ID, "name": p.Name, "next": "/profile#passkeys"})
+	}
+}
+
+// handlePasskeyRename names one of the user's passkeys; a plain form, no
+// script needed.
+func (s *Server) handlePasskeyRename() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil {
+			return echo.ErrNotFound
+		}
+		err = s.opts.Accounts.RenamePasskey(c.Request().Context(), sessionFrom(c).UserID, id, c.FormValue("name"))
+		var fe *accounts.FieldError
+		switch {
+		case errors.As(err, &fe):
+			s.flash(c, "error", fe.Message)
+		case err != nil:
+			return err
+		default:
+			s.flash(c, "success", "Passkey renamed.")
+		}
+		return redirect(c, "/profile#passkeys")
 	}
 }
 
@@ -148,9 +171,7 @@ func (s *Server) handlePasskeyLogin() echo.HandlerFunc {
 		if ck, err := c.Cookie(s.cookies.session); err == nil {
 			old = ck.Value
 		}
-		token := s.passkeyToken(c)
-		s.clearCookie(c, s.cookies.passkey)
-		_, session, err := s.opts.Accounts.FinishPasskeyLogin(c.Request().Context(), s.browserID(c), token, a.Credential, old)
+		_, session, err := s.opts.Accounts.FinishPasskeyLogin(c.Request().Context(), s.browserID(c), a.Ceremony, a.Credential, old)
 		if err != nil {
 			s.metrics.logins.WithLabelValues("passkey", "", "refused").Inc()
 			return s.passkeyError(c, err)
@@ -159,6 +180,40 @@ func (s *Server) handlePasskeyLogin() echo.HandlerFunc {
 		s.clearCookie(c, s.cookies.mfa)
 		s.setSessionCookie(c, session)
 		s.flash(c, "success", "You are logged in.")
+		return c.JSON(http.StatusOK, map[string]string{"next": orDefault(safeNext(a.Next), "/profile")})
+	}
+}
+
+func (s *Server) handlePasskeyReauthOptions() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		opts, token, err := s.opts.Accounts.BeginPasskeyReauth(c.Request().Context(), *sessionFrom(c), s.browserID(c))
+		return s.passkeyOptions(c, opts, token, err)
+	}
+}
+
+// handlePasskeyReauth counts the session as freshly authenticated when one
+// of its user's own passkeys answers; the session stays the same.
+func (s *Server) handlePasskeyReauth() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		a, err := readPasskeyAnswer(c)
+		if err != nil {
+			return s.passkeyError(c, err)
+		}
+		sess := sessionFrom(c)
+		if verdict, err := s.loginAllowed(c, sess.User.Email); err != nil {
+			return err
+		} else if verdict != loginOK {
+			return s.passkeyError(c, errRateLimited)
+		}
+		if err := s.opts.Accounts.FinishPasskeyReauth(c.Request().Context(), *sess, s.browserID(c), a.Ceremony, a.Credential); err != nil {
+			if errors.Is(err, accounts.ErrPasskeyRefused) {
+				if err := s.loginFailed(c, sess.User.Email); err != nil {
+					return err
+				}
+			}
+			return s.passkeyError(c, err)
+		}
+		s.flash(c, "success", "Thanks. You can go ahead now.")
 		return c.JSON(http.StatusOK, map[string]string{"next": orDefault(safeNext(a.Next), "/profile")})
 	}
 }

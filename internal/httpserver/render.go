@@ -43,6 +43,7 @@ func (s *Server) page(c echo.Context, title string) web.Page {
 		AssetVersion: web.AssetVersion(),
 		Flashes:      s.takeFlashes(c),
 		SignupClosed: !s.opts.SignupLocal,
+		Passkeys:     s.opts.Accounts.PasskeysOn(),
 	}
 	if sess := sessionFrom(c); sess != nil {
 		p.User = &web.User{ID: sess.User.ID, Email: sess.User.Email, IsAdmin: sess.User.IsAdmin}

@@ -68,7 +68,10 @@ func (s *Server) routes() {
 	user.POST("/profile/email/resend", s.handleResendVerification())
 	user.GET("/reauth", s.handleReauthForm())
 	user.POST("/reauth", s.handleReauth())
+	user.POST("/reauth/passkey/options", s.handlePasskeyReauthOptions())
+	user.POST("/reauth/passkey", s.handlePasskeyReauth())
 	user.POST("/auth/:provider/reauth", s.handleDanceStart(links.IntentReauth))
+	user.POST("/profile/passkeys/:id/rename", s.handlePasskeyRename())
 
 	// Sensitive actions: only within security.reauth_window of the last
 	// proof of identity; older sessions are sent to /reauth first.

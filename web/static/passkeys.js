@@ -102,31 +102,63 @@
 
   function register(form) {
     var name = form.querySelector('[name="name"]');
-    return post("/profile/passkeys/options").then(function (opts) {
-      var pk = opts.publicKey;
+    var ceremony;
+    return post("/profile/passkeys/options").then(function (res) {
+      ceremony = res.ceremony;
+      var pk = res.options.publicKey;
       pk.challenge = toBuffer(pk.challenge);
       pk.user.id = toBuffer(pk.user.id);
       pk.excludeCredentials = descriptors(pk.excludeCredentials);
       return navigator.credentials.create({ publicKey: pk });
     }).then(function (cred) {
-      return post("/profile/passkeys", { name: name ? name.value : "", credential: credentialJSON(cred) });
+      return post("/profile/passkeys", { ceremony: ceremony, name: name ? name.value : "", credential: credentialJSON(cred) });
     }).then(function (data) {
       go(data.next);
     });
   }
 
-  function login(form) {
+  // login asks for a passkey and posts the answer to the form's action
+  // (/login/passkey or /reauth/passkey), whose options come from action +
+  // "/options". With mediation "conditional" the browser offers the
+  // passkeys in the email field's autofill instead of a dialog, and the
+  // request waits until one is picked or signal aborts it.
+  function login(form, mediation, signal) {
     var next = form.querySelector('[name="next"]');
-    return post("/login/passkey/options").then(function (opts) {
-      var pk = opts.publicKey;
+    var action = form.getAttribute("action");
+    var ceremony;
+    return post(action + "/options").then(function (res) {
+      ceremony = res.ceremony;
+      var pk = res.options.publicKey;
       pk.challenge = toBuffer(pk.challenge);
       pk.allowCredentials = descriptors(pk.allowCredentials);
-      return navigator.credentials.get({ publicKey: pk });
+      var req = { publicKey: pk };
+      if (mediation) {
+        req.mediation = mediation;
+        req.signal = signal;
+      }
+      return navigator.credentials.get(req);
     }).then(function (cred) {
-      return post("/login/passkey", { next: next ? next.value : "", credential: credentialJSON(cred) });
+      return post(action, { ceremony: ceremony, next: next ? next.value : "", credential: credentialJSON(cred) });
     }).then(function (data) {
       go(data.next);
     });
+  }
+
+  // autofill starts a conditional request for a form marked
+  // data-passkey-autofill, where the browser supports one; it returns the
+  // controller that cancels it, so the button's own request can take over.
+  function autofill(form) {
+    var controller = new AbortController();
+    var pkc = window.PublicKeyCredential;
+    if (!pkc || !pkc.isConditionalMediationAvailable) return controller;
+    pkc.isConditionalMediationAvailable().then(function (ok) {
+      if (!ok || controller.signal.aborted) return;
+      login(form, "conditional", controller.signal).catch(function (err) {
+        if (controller.signal.aborted || (err && err.name === "AbortError")) return;
+        showError(form, err);
+      });
+    });
+    return controller;
   }
 
   function wire(selector, run) {
@@ -136,8 +168,13 @@
         busy(form, true);
         return;
       }
+      var pending = form.hasAttribute("data-passkey-autofill") ? autofill(form) : null;
       form.addEventListener("submit", function (ev) {
         ev.preventDefault();
+        if (pending) {
+          pending.abort();
+          pending = null;
+        }
         busy(form, true);
         run(form).catch(function (err) {
           busy(form, false);
@@ -149,7 +186,7 @@
 
   function init() {
     wire("form[data-passkey-register]", register);
-    wire("form[data-passkey-login]", login);
+    wire("form[data-passkey-login]", function (form) { return login(form); });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
