@@ -115,3 +115,6 @@ func adminMFALabel(m MFASection) string {
 	}
 	return "on (" + strings.Join(parts, ", ") + ")"
 }
+
+// recoveryCodesText is the codes one per line, as the copy button copies them.
+func recoveryCodesText(codes []string) string { return strings.Join(codes, "\n") }

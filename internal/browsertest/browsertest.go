@@ -178,6 +178,17 @@ func (c *Browser) Eval(expr string) int {
 	return n
 }
 
+// Await evaluates expr, waits for the promise it gives, and returns its
+// value, which must be a string.
+func (c *Browser) Await(expr string) string {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		c.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
 // Screenshot captures the whole page as a PNG into the test's temporary
 // directory and checks that it decodes to a page-sized image.
 func (c *Browser) Screenshot() {
