@@ -18,9 +18,10 @@ import (
 
 // addVirtualAuthenticator gives the browser's tab Chromium's virtual
 // authenticator: a platform authenticator that keeps discoverable passkeys
-// and verifies its user at once. It returns a switch for the user's
-// presence: off, every request waits as if nobody touched the key.
-func addVirtualAuthenticator(b *browsertest.Browser) (presence func(on bool)) {
+// and verifies its user at once. It returns the authenticator's id, for the
+// WebAuthn domain's commands on its credentials, and a switch for the
+// user's presence: off, every request waits as if nobody touched the key.
+func addVirtualAuthenticator(b *browsertest.Browser) (cdpwebauthn.AuthenticatorID, func(on bool)) {
 	var id cdpwebauthn.AuthenticatorID
 	b.Do("add a virtual authenticator", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
@@ -40,7 +41,7 @@ func addVirtualAuthenticator(b *browsertest.Browser) (presence func(on bool)) {
 		}
 		return err
 	}))
-	return func(on bool) {
+	return id, func(on bool) {
 		b.Do("set the user's presence", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			_, err := cdp.Call(ctx, t, cdpwebauthn.SetAutomaticPresenceSimulation,
 				cdpwebauthn.SetAutomaticPresenceSimulationParams{AuthenticatorID: id, Enabled: on})
@@ -58,7 +59,7 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	t.Cleanup(cancel)
 	u, _ := url.Parse(ts.URL)
 	b := browsertest.New(t, ctx, "http://localhost:"+u.Port())
-	presence := addVirtualAuthenticator(b)
+	_, presence := addVirtualAuthenticator(b)
 
 	const email = "pat@example.com"
 	b.Open("/signup", `form[action="/signup"]`)
