@@ -3,18 +3,19 @@ package web
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/dancecard/dancecard/internal/admin"
 )
 
-// The dashboard's charts are plain SVG drawn here, so the page needs no
-// JavaScript. Each shape carries a <title> with its exact number, which
-// browsers show on hover and screen readers read.
+// The dashboard's charts need no JavaScript: bars and grid lines are SVG
+// drawn here, stretched to the width they get, and every number and date
+// is HTML beside them, so text keeps its size on a phone. Each bar carries
+// a <title> with its exact number, which browsers show on hover.
 
-const (
-	chartW, chartH = 600.0, 160.0
-	chartPad       = 24.0 // room under the bars for the axis labels
-)
+// chartPlotH is the height of the log-in chart's drawing in its own units;
+// the page sets how tall it is shown.
+const chartPlotH = 100.0
 
 // bar is one rectangle of a chart.
 type bar struct {
@@ -23,78 +24,110 @@ type bar struct {
 	Title      string
 }
 
-// axisLabel is a piece of text on a chart.
-type axisLabel struct {
-	X, Y, Text string
-	Anchor     string // text-anchor: start, middle or end
+// tick is one value on a y-axis, at height Y of the drawing.
+type tick struct{ Label, Y string }
+
+// xLabel is one cell under the bars: a date, or empty.
+type xLabel struct{ Text, Class string }
+
+// loginChartView is the log-in chart, ready to draw.
+type loginChartView struct {
+	ViewBox, Width string
+	Ticks          []tick // top to bottom
+	Bars           []bar
+	Labels         []xLabel // one per day
 }
 
-func num(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+func num(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
-// loginBars draws each day's successful and failed log-ins side by side,
-// scaled to the busiest day.
-func loginBars(days []admin.DayCount) ([]bar, []axisLabel) {
-	var top int64 = 1
+// niceScale is the top of a y-axis for a largest value of top, and the step
+// between its ticks: a step of 1, 2 or 5 times a power of ten, four or
+// five ticks above zero.
+func niceScale(top int64) (int64, int64) {
+	if top <= 0 {
+		return 1, 1
+	}
+	for p := int64(1); ; p *= 10 {
+		for _, m := range []int64{1, 2, 5} {
+			if step := m * p; top <= 5*step {
+				return (top + step - 1) / step * step, step
+			}
+		}
+	}
+}
+
+// loginChartOf lays out each day's successful and failed log-ins side by
+// side against a y-axis scaled to the busiest day, with a date under the
+// first and last days and about one a week between them.
+func loginChartOf(days []admin.DayCount) loginChartView {
+	const slot = 10.0
+	v := loginChartView{Width: num(slot * float64(len(days)))}
+	v.ViewBox = "0 0 " + v.Width + " " + num(chartPlotH)
+	var top int64
 	for _, d := range days {
 		top = max(top, d.OK, d.Failed)
 	}
-	if len(days) == 0 {
-		return nil, nil
+	axisTop, step := niceScale(top)
+	for t := axisTop; t >= 0; t -= step {
+		v.Ticks = append(v.Ticks, tick{Label: groupDigits(t), Y: num(chartPlotH - chartPlotH*float64(t)/float64(axisTop))})
 	}
-	slot := chartW / float64(len(days))
-	w := slot * 0.4
-	plot := chartH - chartPad
-	var bars []bar
-	var labels []axisLabel
 	for i, d := range days {
 		x := float64(i) * slot
 		day := d.Day.UTC().Format("2 Jan")
-		for j, v := range []struct {
-			n     int64
-			class string
-			what  string
+		for j, s := range []struct {
+			n           int64
+			class, what string
 		}{{d.OK, "chart-ok", "succeeded"}, {d.Failed, "chart-failed", "failed"}} {
-			h := plot * float64(v.n) / float64(top)
-			bars = append(bars, bar{X: num(x + slot*0.1 + float64(j)*w), Y: num(plot - h), W: num(w), H: num(h),
-				Class: v.class, Title: day + ": " + strconv.FormatInt(v.n, 10) + " log-ins " + v.what})
+			h := chartPlotH * float64(s.n) / float64(axisTop)
+			v.Bars = append(v.Bars, bar{X: num(x + 1.5 + float64(j)*3.5), Y: num(chartPlotH - h), W: "3.50", H: num(h),
+				Class: s.class, Title: day + ": " + groupDigits(s.n) + " " + s.what})
 		}
-		// A label a week, and the last day's, kept inside the chart.
+		l := xLabel{}
 		switch {
 		case i == 0:
-			labels = append(labels, axisLabel{X: num(x), Y: num(chartH - 6), Text: day, Anchor: "start"})
+			l = xLabel{Text: day, Class: "chart-x-first"}
 		case i == len(days)-1:
-			labels = append(labels, axisLabel{X: num(x + slot), Y: num(chartH - 6), Text: day, Anchor: "end"})
+			l = xLabel{Text: day, Class: "chart-x-last"}
 		case i%7 == 0 && i < len(days)-4:
-			labels = append(labels, axisLabel{X: num(x + slot/2), Y: num(chartH - 6), Text: day, Anchor: "middle"})
+			l = xLabel{Text: day}
 		}
+		v.Labels = append(v.Labels, l)
 	}
-	return bars, labels
+	return v
 }
 
-// providerBars draws one horizontal bar per provider, the part needing
-// re-authorisation in a warning colour.
-func providerBars(ps []admin.ProviderCount) ([]bar, []axisLabel, string) {
-	const rowH, labelW = 26.0, 120.0
+// providerBar is one provider's row of the connections chart: widths in
+// percent of the largest provider's count.
+type providerBar struct {
+	ID, Name, Value string
+	Full, Part      string
+}
+
+// providerBarsOf lays out one bar per provider, the part that needs
+// reconnecting drawn over it.
+func providerBarsOf(ps []admin.ProviderCount, names ProviderNames) []providerBar {
 	var top int64 = 1
 	for _, p := range ps {
 		top = max(top, p.Count)
 	}
-	var bars []bar
-	var labels []axisLabel
-	for i, p := range ps {
-		y := float64(i) * rowH
-		full := (chartW - labelW - 70) * float64(p.Count) / float64(top)
-		reauth := (chartW - labelW - 70) * float64(p.NeedsReauth) / float64(top)
-		bars = append(bars,
-			bar{X: num(labelW), Y: num(y + 4), W: num(full), H: num(rowH - 8), Class: "chart-ok",
-				Title: p.Provider + ": " + strconv.FormatInt(p.Count, 10) + " connections"},
-			bar{X: num(labelW), Y: num(y + 4), W: num(reauth), H: num(rowH - 8), Class: "chart-failed",
-				Title: p.Provider + ": " + strconv.FormatInt(p.NeedsReauth, 10) + " need re-authorisation"})
-		labels = append(labels,
-			axisLabel{X: num(labelW - 8), Y: num(y + rowH/2 + 4), Text: p.Provider, Anchor: "end"},
-			axisLabel{X: num(labelW + full + 6), Y: num(y + rowH/2 + 4), Text: strconv.FormatInt(p.Count, 10), Anchor: "start"})
+	var out []providerBar
+	for _, p := range ps {
+		value := groupDigits(p.Count)
+		if p.NeedsReauth > 0 {
+			value += " (" + groupDigits(p.NeedsReauth) + " " + lowerFirst(connectionStatusLabel("needs_reauth")) + ")"
+		}
+		out = append(out, providerBar{ID: p.Provider, Name: names.Of(p.Provider), Value: value,
+			Full: num(100 * float64(p.Count) / float64(top)), Part: num(100 * float64(p.NeedsReauth) / float64(top))})
 	}
-	return bars, labels, num(max(rowH, float64(len(ps))*rowH))
+	return out
+}
+
+// lowerFirst lower-cases the first letter of a label used mid-sentence.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // eventPayload is an event's full record as indented JSON, for reading.

@@ -5,14 +5,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
 )
-
-// dateLayout is how the profile page writes calendar dates.
-const dateLayout = "2 Jan 2006"
 
 // maxDeviceLen keeps long user-agent strings from stretching the sessions table.
 const maxDeviceLen = 60
@@ -215,24 +211,6 @@ func firstMatch(ua string, names [][2]string) string {
 	return ""
 }
 
-// formatDate writes a calendar date such as "2 Jan 2006".
-func formatDate(t time.Time) string {
-	return t.Format(dateLayout)
-}
-
-// formatDateTime writes a date and time with its zone, such as "2 Jan 2006, 15:04 UTC".
-func formatDateTime(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.Format(dateLayout + ", 15:04 MST")
-}
-
-// machineTime is the datetime attribute of a <time> element.
-func machineTime(t time.Time) string {
-	return t.Format(time.RFC3339)
-}
-
 // fieldErrorID and fieldHelpID name the elements aria-describedby points at.
 func fieldErrorID(name string) string { return name + "-error" }
 func fieldHelpID(name string) string  { return name + "-help" }
@@ -277,4 +255,22 @@ func statusOptions(statuses []string) [][2]string {
 		out = append(out, [2]string{s, connectionStatusLabel(s)})
 	}
 	return out
+}
+
+// newTokenID is the id of the i-th new token's secret, which its copy
+// button copies.
+func newTokenID(i int) string {
+	if i == 0 {
+		return "new-token-secret"
+	}
+	return "new-token-secret-" + strconv.Itoa(i+1)
+}
+
+// countOf writes a count with the noun (or verb) that agrees with it: "1
+// session", "0 sessions", "2 sessions".
+func countOf(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }

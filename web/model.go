@@ -105,6 +105,14 @@ type Profile struct {
 	IsAdmin   bool // may create admin-scoped tokens
 	Tokens    []APIToken
 	TokenForm TokenForm
+	NewTokens []NewToken // just created: shown at the top of this one page view
+}
+
+// NewToken is a token just created, with its secret, which the profile
+// shows once, at the top, after the create form redirects there.
+type NewToken struct {
+	Name, Scope, Secret string
+	ExpiresAt           *time.Time
 }
 
 // APIToken is a personal access token as the profile lists it: never the secret.
@@ -114,13 +122,13 @@ type APIToken struct {
 	ExpiresAt, LastUsedAt   *time.Time
 }
 
-// TokenForm is the create-token form's state: its errors, or the token just
-// created, whose secret is shown this once.
+// TokenForm is the create-token form's state after it was refused: its
+// errors and what was chosen, to choose again.
 type TokenForm struct {
-	Errors      map[string]string // "name", "scope", "expires_at"
-	Name        string
-	NewToken    string // the secret of the token just created
-	NewTokenFor string // its name
+	Errors        map[string]string // "name", "scope", "expires_at"
+	Name          string
+	Scope         string // "" picks the default, proxy
+	ExpiresInDays string // "" picks the default, 90
 }
 
 // Connection is one linked provider account as the profile page shows it. It never carries tokens.

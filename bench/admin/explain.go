@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -55,22 +56,38 @@ func callService(ctx context.Context, svc *admin.Service, path string) error {
 	switch {
 	case u.Path == "/admin/":
 		_, err = svc.Dashboard(ctx)
+	case strings.HasPrefix(u.Path, "/admin/users/"):
+		id, perr := strconv.ParseInt(strings.TrimPrefix(u.Path, "/admin/users/"), 10, 64)
+		if perr != nil {
+			return perr
+		}
+		if _, err = svc.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: admin.MaxLimit}); err == nil {
+			_, err = svc.Events(ctx, admin.EventQuery{UserID: id, Limit: 20})
+		}
 	case strings.HasSuffix(u.Path, "/users"):
 		var uq admin.UserQuery
-		if uq, err = admin.ParseUserQuery(q.Get("q"), q.Get("sort"), q.Get("dir"), q.Get("cursor"), q.Get("limit")); err == nil {
-			_, _, err = svc.Users(ctx, uq)
+		if uq, err = admin.ParseUserQuery(q.Get); err == nil {
+			_, err = svc.Users(ctx, uq)
 		}
 	case strings.HasSuffix(u.Path, "/connections"):
 		var cq admin.ConnectionQuery
-		if cq, err = admin.ParseConnectionQuery(q.Get("provider"), q.Get("status"), q.Get("q"), q.Get("sort"), q.Get("dir"),
-			q.Get("cursor"), q.Get("limit")); err == nil {
-			_, _, err = svc.Connections(ctx, cq)
+		if cq, err = admin.ParseConnectionQuery(q.Get); err == nil {
+			_, err = svc.Connections(ctx, cq)
 		}
 	case strings.HasSuffix(u.Path, "/events"):
 		var eq admin.EventQuery
-		if eq, err = admin.ParseEventQuery(q.Get("kind"), q.Get("user_id"), q.Get("provider"), q.Get("since"), q.Get("until"),
-			q.Get("cursor"), q.Get("limit")); err == nil {
-			_, _, err = svc.Events(ctx, eq)
+		if eq, err = admin.ParseEventQuery(q.Get); err == nil {
+			_, err = svc.Events(ctx, eq)
+		}
+	case strings.HasSuffix(u.Path, "/deliveries"):
+		var dq admin.DeliveryQuery
+		if dq, err = admin.ParseDeliveryQuery(q.Get); err == nil {
+			_, err = svc.DeadDeliveries(ctx, dq)
+		}
+	case strings.HasSuffix(u.Path, "/mail"):
+		var mq admin.MailQuery
+		if mq, err = admin.ParseMailQuery(q.Get); err == nil {
+			_, err = svc.FailedMail(ctx, mq)
 		}
 	default:
 		err = fmt.Errorf("no admin query for %s", u.Path)
@@ -87,15 +104,9 @@ func writePlans(ctx context.Context, env *benchEnv, file string) error {
 		if c.JSON {
 			continue
 		}
-		path := c.Path
-		for i := 0; i < c.Deep; i++ { // walk the same way through the service
-			body, err := env.get(ctx, env.browser, path, "")
-			if err != nil {
-				return err
-			}
-			if path, err = next(c, path, body); err != nil {
-				return err
-			}
+		path, err := walk(ctx, env, c, env.browser, "") // the same way as measured
+		if err != nil {
+			return err
 		}
 		env.tracer.take()
 		if err := callService(ctx, env.svc, path); err != nil {
@@ -103,6 +114,9 @@ func writePlans(ctx context.Context, env *benchEnv, file string) error {
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n`%s`\n", c.Name, path)
 		for _, t := range env.tracer.take() {
+			if !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(t.sql)), "SELECT") {
+				continue // the count's BEGIN, SET LOCAL and COMMIT
+			}
 			b.WriteString("\n")
 			if err := writeBlock(ctx, env, &b, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+t.sql, t.args...); err != nil {
 				return fmt.Errorf("explain %s: %w", c.Name, err)

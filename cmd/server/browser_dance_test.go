@@ -85,8 +85,13 @@ func TestBrowserDanceJourney(t *testing.T) {
 	b.Contains("#account-title + .details dd", email)
 	count(1, `SELECT count(*) FROM users`+notDemo)
 
-	// 5. Disconnect devbird.
-	b.Click(`button[aria-label="Disconnect DevBird account @grace"]`, "/profile", ".flash-success")
+	// 5. Disconnect devbird: the dialog names the account and says that
+	// OAuth 1.0a offers no revocation; confirming disconnects it.
+	b.Do("ask to disconnect devbird", chromedp.Click(chromedp.CSS(`button[aria-label="Disconnect DevBird account @grace"]`)),
+		chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")))
+	b.Contains("dialog.confirm-dialog[open]", "Disconnect your DevBird account @grace?")
+	b.Contains("dialog.confirm-dialog[open]", "DevBird gives Dancecard no way to revoke its access")
+	b.Click(`//dialog[@open]//button[@value="confirm"]`, "/profile", ".flash-success")
 	b.Contains(".flash-success", "The account was disconnected.")
 	b.Lacks(".connection-list", "DevBird")
 	b.Contains(".connection-list", "@ada")

@@ -195,7 +195,8 @@ func quietTriggers(ctx context.Context, tx pgx.Tx, w io.Writer) error {
 	return err
 }
 
-// recount sets the dashboard's counters (migration 000014) from the tables.
+// recount sets the dashboard's counters (migration 000014) and the last
+// log-ins (000027) from the tables.
 func recount(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `
 		DELETE FROM connection_counts;
@@ -204,7 +205,10 @@ func recount(ctx context.Context, tx pgx.Tx) error {
 		INSERT INTO user_counts SELECT 0, count(*), count(*) FILTER (WHERE is_admin), count(*) FILTER (WHERE disabled_at IS NOT NULL) FROM users;
 		DELETE FROM login_counts;
 		INSERT INTO login_counts SELECT (created_at AT TIME ZONE 'UTC')::date, kind, 0, count(*) FROM events
-		    WHERE kind IN ('login_completed', 'login_failed') GROUP BY 1, 2`)
+		    WHERE kind IN ('login_completed', 'login_failed') GROUP BY 1, 2;
+		INSERT INTO last_logins SELECT user_id, max(created_at) FROM events
+		    WHERE kind = 'login_completed' AND user_id IS NOT NULL GROUP BY 1
+		    ON CONFLICT (user_id) DO UPDATE SET at = greatest(last_logins.at, excluded.at)`)
 	if err != nil {
 		return fmt.Errorf("recount the dashboard's counters: %w", err)
 	}

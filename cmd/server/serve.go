@@ -329,6 +329,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, a *app, limiter *rateli
 		if _, err := a.accounts.PrunePasskeyCeremonies(ctx); err != nil {
 			log.Warn("prune passkey ceremonies", "err", err)
 		}
+		if _, err := a.accounts.PruneTokenHandOffs(ctx); err != nil {
+			log.Warn("prune token hand-offs", "err", err)
+		}
 		if n, err := a.accounts.PruneSessions(ctx); err != nil {
 			log.Warn("prune sessions", "err", err)
 		} else if n > 0 {

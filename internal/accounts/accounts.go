@@ -46,6 +46,31 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
+// FieldErrors lists every *FieldError in err's tree, in order. Checks that
+// find several problems join them (errors.Join), so a form can show them
+// all at once instead of one per submission; errors.As still finds the
+// first.
+func FieldErrors(err error) []*FieldError {
+	var out []*FieldError
+	var walk func(error)
+	walk = func(e error) {
+		if fe, ok := e.(*FieldError); ok {
+			out = append(out, fe)
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
 // User is a local account.
 type User struct {
 	ID            int64
@@ -133,11 +158,8 @@ func NormalizeEmail(raw string) (string, error) {
 // caller answers "check your mail" either way, so SignUp mails the owner that
 // someone tried, in place of the link.
 func (s *Service) SignUp(ctx context.Context, rawEmail, password string) (User, error) {
-	email, err := NormalizeEmail(rawEmail)
+	email, err := CheckSignUp(rawEmail, password)
 	if err != nil {
-		return User{}, err
-	}
-	if err := CheckPassword("password", password, email); err != nil {
 		return User{}, err
 	}
 	hash, err := s.hasher.hash(ctx, password)
@@ -166,6 +188,22 @@ func (s *Service) SignUp(ctx context.Context, rawEmail, password string) (User, 
 		return User{}, ErrEmailTaken
 	}
 	return u, err
+}
+
+// CheckSignUp normalises the email of a sign-up and checks its password,
+// returning the address or every *FieldError found, joined.
+func CheckSignUp(rawEmail, password string) (string, error) {
+	email, emailErr := NormalizeEmail(rawEmail)
+	// An address that does not parse still keeps "ann" from being the
+	// password of "ann@example"; one that does is compared as normalised.
+	compare := email
+	if emailErr != nil {
+		compare = strings.ToLower(strings.TrimSpace(rawEmail))
+	}
+	if err := errors.Join(emailErr, CheckPassword("password", password, compare)); err != nil {
+		return "", err
+	}
+	return email, nil
 }
 
 // Authenticate checks an email and password. Unknown emails and wrong
@@ -218,20 +256,8 @@ func (s *Service) recordLoginFailed(ctx context.Context, userID int64, reason st
 // every other session, since a password change is how people evict someone
 // who learned the old one.
 func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID int64, current, newPassword string) error {
-	u, hash, err := userWithHash(ctx, s.db, userID)
+	u, err := s.checkPasswordChange(ctx, userID, current, newPassword)
 	if err != nil {
-		return err
-	}
-	if hash != "" {
-		ok, err := s.hasher.verify(ctx, current, hash)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return &FieldError{Field: "current_password", Message: "The current password is wrong."}
-		}
-	}
-	if err := CheckPassword("new_password", newPassword, u.Email); err != nil {
 		return err
 	}
 	newHash, err := s.hasher.hash(ctx, newPassword)
@@ -254,6 +280,32 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID int6
 		}
 		return events.Record(ctx, tx, events.Event{Kind: events.PasswordChanged, UserID: userID})
 	})
+}
+
+// CheckPasswordChange reports what ChangePassword would refuse, changing
+// nothing: a wrong current password and a new one the policy refuses come
+// together, joined, so a form whose own checks failed can show them too.
+func (s *Service) CheckPasswordChange(ctx context.Context, userID int64, current, newPassword string) error {
+	_, err := s.checkPasswordChange(ctx, userID, current, newPassword)
+	return err
+}
+
+func (s *Service) checkPasswordChange(ctx context.Context, userID int64, current, newPassword string) (User, error) {
+	u, hash, err := userWithHash(ctx, s.db, userID)
+	if err != nil {
+		return User{}, err
+	}
+	var wrong error
+	if hash != "" {
+		ok, err := s.hasher.verify(ctx, current, hash)
+		if err != nil {
+			return User{}, err
+		}
+		if !ok {
+			wrong = &FieldError{Field: "current_password", Message: "The current password is wrong."}
+		}
+	}
+	return u, errors.Join(wrong, CheckPassword("new_password", newPassword, u.Email))
 }
 
 // CreateAdmin creates an administrator; the email must be new.

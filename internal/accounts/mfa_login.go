@@ -103,7 +103,13 @@ func (s *Service) CompleteLogin(ctx context.Context, token, browser, code, oldSe
 		if u.Disabled || !has {
 			outcome = ErrNoPending
 			if u.Disabled {
+				// Disabled between the two steps: the refusal is recorded
+				// on the account, as a password log-in's is.
 				outcome = ErrAccountDisabled
+				if err := events.Record(ctx, tx, events.Event{Kind: events.LoginFailed, UserID: u.ID, Provider: p.Provider,
+					Reason: "account disabled", Data: map[string]any{"method": p.Method}}); err != nil {
+					return err
+				}
 			}
 			return deleteHold(ctx, tx, token)
 		}

@@ -62,48 +62,18 @@ type NewToken struct {
 }
 
 // CreateToken creates a personal access token for user and returns it with
-// its secret, which is shown this once and stored only as a hash.
+// its secret, which is shown this once and stored only as a hash. A refused
+// token is every *FieldError at once, joined (see FieldErrors).
 func (s *Service) CreateToken(ctx context.Context, user User, nt NewToken) (APIToken, string, error) {
 	nt.Name = strings.TrimSpace(nt.Name)
-	switch {
-	case nt.Name == "":
-		return APIToken{}, "", &FieldError{"name", "Give the token a name, so you can tell it apart later."}
-	case !utf8.ValidString(nt.Name) || utf8.RuneCountInString(nt.Name) > 100 || strings.ContainsFunc(nt.Name, isControl):
-		return APIToken{}, "", &FieldError{"name", "The name must be at most 100 printable characters."}
-	case scopeRank[nt.Scope] == 0:
-		return APIToken{}, "", &FieldError{"scope", "The scope must be read, proxy or admin."}
-	case nt.Scope == ScopeAdmin && !user.IsAdmin:
-		return APIToken{}, "", &FieldError{"scope", "Only administrators may create admin tokens."}
-	case nt.ExpiresAt != nil && !nt.ExpiresAt.After(time.Now()):
-		return APIToken{}, "", &FieldError{"expires_at", "The expiry must be in the future."}
-	case nt.ExpiresAt != nil && nt.ExpiresAt.After(time.Now().AddDate(5, 0, 0)):
-		return APIToken{}, "", &FieldError{"expires_at", "The expiry must be within five years."}
+	if err := CheckNewToken(user, nt); err != nil {
+		return APIToken{}, "", err
 	}
-	secret := tokenPrefix + randomToken()
-	t := APIToken{UserID: user.ID, Name: nt.Name, Scope: nt.Scope, Prefix: secret[:len(tokenPrefix)+6], ExpiresAt: nt.ExpiresAt}
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		// Counting under the user's row lock keeps concurrent creations
-		// from passing the limit together.
-		var n int
-		if err := tx.QueryRow(ctx, `
-			SELECT count(*) FROM api_tokens WHERE user_id = (SELECT id FROM users WHERE id = $1 FOR UPDATE)`,
-			user.ID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= maxTokensPerUser {
-			return &FieldError{"name", fmt.Sprintf("You already have %d tokens; revoke one first.", n)}
-		}
-		if err := tx.QueryRow(ctx, `
-			INSERT INTO api_tokens (user_id, name, scope, token_hash, prefix, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
-			user.ID, t.Name, t.Scope, hashToken(secret), t.Prefix, t.ExpiresAt).Scan(&t.ID, &t.CreatedAt); err != nil {
-			return err
-		}
-		if err := notify(ctx, tx, user, "token_created", map[string]string{"token_name": t.Name, "scope": string(t.Scope)}); err != nil {
-			return err
-		}
-		return events.Record(ctx, tx, events.Event{Kind: events.TokenCreated, UserID: user.ID,
-			Data: map[string]any{"token_id": t.ID, "name": t.Name, "scope": t.Scope}})
+	var t APIToken
+	var secret string
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) (err error) {
+		t, secret, err = insertToken(ctx, tx, user, nt)
+		return err
 	})
 	if err != nil {
 		if fe := (*FieldError)(nil); errors.As(err, &fe) {
@@ -112,6 +82,61 @@ func (s *Service) CreateToken(ctx context.Context, user User, nt NewToken) (APIT
 		return APIToken{}, "", fmt.Errorf("create token: %w", err)
 	}
 	return t, secret, nil
+}
+
+// CheckNewToken returns every reason nt would be refused for user, joined,
+// or nil; the name is taken as trimmed.
+func CheckNewToken(user User, nt NewToken) error {
+	var errs []error
+	name := strings.TrimSpace(nt.Name)
+	switch {
+	case name == "":
+		errs = append(errs, &FieldError{"name", "Give the token a name, so you can tell it apart later."})
+	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, isControl):
+		errs = append(errs, &FieldError{"name", "The name must be at most 100 printable characters."})
+	}
+	switch {
+	case scopeRank[nt.Scope] == 0:
+		errs = append(errs, &FieldError{"scope", "The scope must be read, proxy or admin."})
+	case nt.Scope == ScopeAdmin && !user.IsAdmin:
+		errs = append(errs, &FieldError{"scope", "Only administrators may create admin tokens."})
+	}
+	switch {
+	case nt.ExpiresAt != nil && !nt.ExpiresAt.After(time.Now()):
+		errs = append(errs, &FieldError{"expires_at", "The expiry must be in the future."})
+	case nt.ExpiresAt != nil && nt.ExpiresAt.After(time.Now().AddDate(5, 0, 0)):
+		errs = append(errs, &FieldError{"expires_at", "The expiry must be within five years."})
+	}
+	return errors.Join(errs...)
+}
+
+// insertToken stores a checked new token inside tx and returns it with its
+// secret.
+func insertToken(ctx context.Context, tx pgx.Tx, user User, nt NewToken) (APIToken, string, error) {
+	secret := tokenPrefix + randomToken()
+	t := APIToken{UserID: user.ID, Name: nt.Name, Scope: nt.Scope, Prefix: secret[:len(tokenPrefix)+6], ExpiresAt: nt.ExpiresAt}
+	// Counting under the user's row lock keeps concurrent creations from
+	// passing the limit together.
+	var n int
+	if err := tx.QueryRow(ctx, `
+		SELECT count(*) FROM api_tokens WHERE user_id = (SELECT id FROM users WHERE id = $1 FOR UPDATE)`,
+		user.ID).Scan(&n); err != nil {
+		return APIToken{}, "", err
+	}
+	if n >= maxTokensPerUser {
+		return APIToken{}, "", &FieldError{"name", fmt.Sprintf("You already have %d tokens; revoke one first.", n)}
+	}
+	if err := tx.QueryRow(ctx, `
+		INSERT INTO api_tokens (user_id, name, scope, token_hash, prefix, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
+		user.ID, t.Name, t.Scope, hashToken(secret), t.Prefix, t.ExpiresAt).Scan(&t.ID, &t.CreatedAt); err != nil {
+		return APIToken{}, "", err
+	}
+	if err := notify(ctx, tx, user, "token_created", map[string]string{"token_name": t.Name, "scope": string(t.Scope)}); err != nil {
+		return APIToken{}, "", err
+	}
+	return t, secret, events.Record(ctx, tx, events.Event{Kind: events.TokenCreated, UserID: user.ID,
+		Data: map[string]any{"token_id": t.ID, "name": t.Name, "scope": t.Scope}})
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
@@ -159,94 +184,34 @@ func (s *Service) RevokeToken(ctx context.Context, userID, id int64) error {
 	})
 }
 
-// Bearer authenticates a personal access token: Result returns the token
-// and its user, or ErrTokenInvalid for an unknown, revoked or expired
-// token or a disabled account. Its query is either sent alone (LookUp) or
-// queued on a batch another package sends (Queue), so that authenticating
-// a call costs no round trip of its own: the provider proxy picks the
-// connection in the same one.
-type Bearer struct {
-	svc   *Service
-	hash  []byte // nil: the secret cannot be a token
-	token APIToken
-	user  User
-	err   error
-}
-
-// errNotLookedUp is a Bearer whose batch has not run, or failed.
-var errNotLookedUp = errors.New("accounts: token not looked up")
-
-// Bearer prepares the authentication of secret.
-func (s *Service) Bearer(secret string) *Bearer {
+// AuthenticateToken returns the personal access token secret names and its
+// user, or ErrTokenInvalid for an unknown, revoked or expired token or a
+// disabled account. It records the token's last use at most once a minute,
+// so a busy API client costs no write per request.
+func (s *Service) AuthenticateToken(ctx context.Context, secret string) (APIToken, User, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
-		return &Bearer{svc: s, err: ErrTokenInvalid}
+		return APIToken{}, User{}, ErrTokenInvalid
 	}
-	return &Bearer{svc: s, hash: hashToken(secret), err: errNotLookedUp}
-}
-
-// Queue queues the token's lookup on b; Result reads it once b has run.
-func (bt *Bearer) Queue(b *pgx.Batch) {
-	if bt.hash == nil {
-		return
-	}
-	b.Queue(`
+	var t APIToken
+	u, err := scanUser(s.db.QueryRow(ctx, `
 		SELECT u.id, coalesce(u.email, ''), u.email_verified_at IS NOT NULL, u.is_admin, u.password_hash IS NOT NULL, u.disabled_at IS NOT NULL, u.created_at,
 		       t.id, t.name, t.scope, t.prefix, t.created_at, t.expires_at, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())`, bt.hash).
-		QueryRow(func(row pgx.Row) error {
-			t := &bt.token
-			u, err := scanUser(row, &t.ID, &t.Name, &t.Scope, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
-			switch {
-			case errors.Is(err, ErrNotFound) || (err == nil && u.Disabled):
-				bt.err = ErrTokenInvalid
-			case err != nil:
-				// The batch goes on: the error is the token's, not its own.
-				bt.err = fmt.Errorf("look up token: %w", err)
-			default:
-				bt.user, bt.err = u, nil
-				t.UserID = u.ID
-			}
-			return nil
-		})
-}
-
-// LookUp sends the token's lookup alone.
-func (bt *Bearer) LookUp(ctx context.Context) error {
-	if bt.hash == nil {
-		return nil
+		WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())`, hashToken(secret)),
+		&t.ID, &t.Name, &t.Scope, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
+	switch {
+	case errors.Is(err, ErrNotFound) || (err == nil && u.Disabled):
+		return APIToken{}, User{}, ErrTokenInvalid
+	case err != nil:
+		return APIToken{}, User{}, fmt.Errorf("look up token: %w", err)
 	}
-	b := &pgx.Batch{}
-	bt.Queue(b)
-	if err := bt.svc.db.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("look up token: %w", err)
-	}
-	return nil
-}
-
-// OwnerSQL is an SQL expression for the id of the token's user, NULL for
-// an unknown token, with the token's hash as the parameter it names ($n).
-// It lets a query queued after Queue select the user's rows before Result
-// has said whether the token is good; such rows must not be used unless
-// it is.
-func (bt *Bearer) OwnerSQL(n int) (string, []byte) {
-	return fmt.Sprintf("(SELECT user_id FROM api_tokens WHERE token_hash = $%d)", n), bt.hash
-}
-
-// Result returns the token and its user, or ErrTokenInvalid, once the
-// lookup has run. It records the token's last use at most once a minute,
-// so a busy API client costs no write per request.
-func (bt *Bearer) Result(ctx context.Context) (APIToken, User, error) {
-	if bt.err != nil {
-		return APIToken{}, User{}, bt.err
-	}
-	t := bt.token
+	t.UserID = u.ID
 	if t.LastUsedAt == nil || time.Since(*t.LastUsedAt) > touchInterval {
-		if _, err := bt.svc.db.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, t.ID); err != nil {
+		if _, err := s.db.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, t.ID); err != nil {
 			return APIToken{}, User{}, fmt.Errorf("touch token: %w", err)
 		}
 	}
-	return t, bt.user, nil
+	return t, u, nil
 }
 
 // RevokeAllTokens revokes every API token of userID, as "log out

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -56,10 +57,11 @@ var Statuses = []string{"active", "expiring", "needs_reauth", "revoked"}
 
 var providerID = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 
-// ParseConnectionQuery checks the raw query-string values of the
-// connections list.
-func ParseConnectionQuery(provider, status, q, sort, dir, cur, limit string) (ConnectionQuery, error) {
-	cq := ConnectionQuery{Provider: provider, Status: status, Q: q, Sort: sort, Cursor: cur}
+// ParseConnectionQuery checks the connections list's query-string values,
+// read by get (url.Values.Get): provider, status, q, sort, dir, cursor and
+// limit.
+func ParseConnectionQuery(get func(string) string) (ConnectionQuery, error) {
+	cq := ConnectionQuery{Provider: get("provider"), Status: get("status"), Q: get("q"), Sort: get("sort"), Cursor: get("cursor")}
 	if cq.Sort == "" {
 		cq.Sort = "created"
 	}
@@ -67,10 +69,10 @@ func ParseConnectionQuery(provider, status, q, sort, dir, cur, limit string) (Co
 		return ConnectionQuery{}, err
 	}
 	var err error
-	if cq.Desc, err = parseDir(dir); err != nil {
+	if cq.Desc, err = parseDir(get("dir")); err != nil {
 		return ConnectionQuery{}, err
 	}
-	if cq.Limit, err = Limit(limit); err != nil {
+	if cq.Limit, err = Limit(get("limit")); err != nil {
 		return ConnectionQuery{}, err
 	}
 	return cq, nil
@@ -89,20 +91,10 @@ func (cq ConnectionQuery) check() error {
 	return nil
 }
 
-// connectionSQL builds the list query for cq: no LIMIT, so the CSV export
-// can stream every row of the same filter.
-func connectionSQL(cq ConnectionQuery) (string, []any, string, error) {
-	if cq.Sort == "" {
-		cq.Sort = "created"
-	}
+// connectionWhere is the filters of cq as conditions.
+func connectionWhere(cq ConnectionQuery) (where, error) {
 	if err := cq.check(); err != nil {
-		return "", nil, "", err
-	}
-	expr := connectionSorts[cq.Sort]
-	sortID := cq.Sort + direction(cq.Desc)
-	c, more, err := decodeCursor(cq.Cursor, sortID, true)
-	if err != nil {
-		return "", nil, "", err
+		return where{}, err
 	}
 	var w where
 	if cq.UserID != 0 {
@@ -115,77 +107,75 @@ func connectionSQL(cq ConnectionQuery) (string, []any, string, error) {
 		w.add("c.status = ?", cq.Status)
 	}
 	if cq.Q != "" {
-		pat, err := searchPattern(cq.Q)
-		if err != nil {
-			return "", nil, "", err
+		if err := w.addSearch(connectionSearchExpr+" ILIKE ?", cq.Q); err != nil {
+			return where{}, err
 		}
-		w.add(connectionSearchExpr+" ILIKE ?", pat)
 	}
-	if more {
-		w.keyset(expr, "c.id", cq.Desc, keyArg(c.Key, true), c.ID)
-	}
-	sql := `SELECT c.id, c.user_id, coalesce(u.email, ''), c.provider, c.provider_user_id, c.username, c.name,
-	        c.email, c.status, c.scopes, c.expires_at, c.created_at, c.last_used_at, ` + expr + `
-	        FROM connections c JOIN users u ON u.id = c.user_id` + w.sql() +
-		` ORDER BY ` + expr + direction(cq.Desc) + `, c.id` + direction(cq.Desc)
-	return sql, w.args, sortID, nil
+	return w, nil
 }
 
-func scanConnectionRow(r pgx.Rows) (ConnectionRow, time.Time, error) {
+// connectionCols are a ConnectionRow's columns, as scanConnection reads them.
+const connectionCols = `c.id, c.user_id, coalesce((SELECT u.email FROM users u WHERE u.id = c.user_id), ''), c.provider,
+	c.provider_user_id, c.username, c.name, c.email, c.status, c.scopes, c.expires_at, c.created_at, c.last_used_at`
+
+func scanConnection(r pgx.Rows, more ...any) (ConnectionRow, error) {
 	var cr ConnectionRow
-	var key time.Time
-	err := r.Scan(&cr.ID, &cr.UserID, &cr.UserEmail, &cr.Provider, &cr.ProviderUserID, &cr.Username, &cr.Name,
-		&cr.Email, &cr.Status, &cr.Scopes, &cr.ExpiresAt, &cr.CreatedAt, &cr.LastUsedAt, &key)
-	return cr, key, err
+	err := r.Scan(append([]any{&cr.ID, &cr.UserID, &cr.UserEmail, &cr.Provider, &cr.ProviderUserID, &cr.Username, &cr.Name,
+		&cr.Email, &cr.Status, &cr.Scopes, &cr.ExpiresAt, &cr.CreatedAt, &cr.LastUsedAt}, more...)...)
+	return cr, err
 }
 
-// Connections answers one page of connections and the next page's cursor
-// ("" on the last one).
-func (s *Service) Connections(ctx context.Context, cq ConnectionQuery) ([]ConnectionRow, string, error) {
-	sql, args, sortID, err := connectionSQL(cq)
+// Connections answers one page of connections.
+func (s *Service) Connections(ctx context.Context, cq ConnectionQuery) (Page[ConnectionRow], error) {
+	cq.Sort = cmp.Or(cq.Sort, "created")
+	w, err := connectionWhere(cq)
 	if err != nil {
-		return nil, "", err
+		return Page[ConnectionRow]{}, err
 	}
-	limit := limitOf(cq.Limit)
-	rows, err := s.db.Query(ctx, sql+fmt.Sprintf(" LIMIT %d", limit+1), customPlan(args)...)
+	l := list{cols: connectionCols, from: "connections c", sortKey: connectionSorts[cq.Sort], id: "c.id", desc: cq.Desc,
+		sortID: cq.Sort + direction(cq.Desc), isTime: true, where: w, limit: limitOf(cq.Limit)}
+	p, err := listPage(ctx, s, l, cq.Cursor, func(r pgx.Rows, key any) (ConnectionRow, int64, error) {
+		cr, err := scanConnection(r, key)
+		return cr, cr.ID, err
+	}, func(ctx context.Context) (Total, error) { return s.connectionTotal(ctx, cq, w) })
 	if err != nil {
-		return nil, "", fmt.Errorf("list connections: %w", err)
+		return Page[ConnectionRow]{}, wrapList("list connections", err)
 	}
-	defer rows.Close()
-	var list []ConnectionRow
-	var keys []time.Time
-	for rows.Next() {
-		cr, key, err := scanConnectionRow(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list connections: %w", err)
-		}
-		list, keys = append(list, cr), append(keys, key)
+	return p, nil
+}
+
+// connectionTotal counts the connections cq selects. Provider and status
+// (alone, together or neither) are read from the counters the triggers of
+// migration 000014 keep, exact at any size; a search or one user's
+// connections are counted.
+func (s *Service) connectionTotal(ctx context.Context, cq ConnectionQuery, w where) (Total, error) {
+	if cq.Q != "" || cq.UserID != 0 {
+		return s.count(ctx, "connections c", w)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list connections: %w", err)
-	}
-	if len(list) <= limit {
-		return list, "", nil
-	}
-	list = list[:limit]
-	return list, cursor{Sort: sortID, Key: timeKey(keys[limit-1]), ID: list[limit-1].ID}.encode(), nil
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM connection_counts WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR status = $2)`,
+		cq.Provider, cq.Status).Scan(&n)
+	return exact(n), err
 }
 
 // EachConnection calls fn for every connection matching cq (its cursor and
-// limit ignored), streaming rows from one query, for the CSV export.
+// limit ignored), in the list's order, streaming rows from one query, for
+// the CSV export.
 func (s *Service) EachConnection(ctx context.Context, cq ConnectionQuery, fn func(ConnectionRow) error) error {
-	cq.Cursor = ""
-	sql, args, _, err := connectionSQL(cq)
+	cq.Sort = cmp.Or(cq.Sort, "created")
+	w, err := connectionWhere(cq)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.Query(ctx, sql, customPlan(args)...)
+	expr := connectionSorts[cq.Sort]
+	rows, err := s.db.Query(ctx, "SELECT "+connectionCols+" FROM connections c"+w.sql()+
+		" ORDER BY "+expr+direction(cq.Desc)+", c.id"+direction(cq.Desc), customPlan(w.args)...)
 	if err != nil {
 		return fmt.Errorf("export connections: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		cr, _, err := scanConnectionRow(rows)
+		cr, err := scanConnection(rows)
 		if err != nil {
 			return fmt.Errorf("export connections: %w", err)
 		}

@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -30,6 +29,7 @@ type EventRow struct {
 	ID             int64           `json:"id"`
 	Kind           string          `json:"kind"`
 	UserID         *int64          `json:"user_id"`
+	UserEmail      string          `json:"-"` // the account's address now, "" when it has none or is gone
 	Provider       string          `json:"provider"`
 	ProviderUserID string          `json:"provider_user_id"`
 	ConnectionID   *int64          `json:"connection_id"`
@@ -43,12 +43,14 @@ type EventRow struct {
 
 const eventSort = "created_desc"
 
-// ParseEventQuery checks the raw query-string values of the event list.
-// Times are RFC 3339 ("2026-01-02T15:04:05Z") or a date ("2026-01-02",
-// midnight UTC); the browser's datetime-local ("2026-01-02T15:04") is read
-// as UTC.
-func ParseEventQuery(kind, userID, provider, since, until, cur, limit string) (EventQuery, error) {
-	eq := EventQuery{Kind: kind, Provider: provider, Cursor: cur}
+// ParseEventQuery checks the event list's query-string values, read by get
+// (url.Values.Get): kind, user_id, provider, since, until, cursor and
+// limit. Times are RFC 3339 ("2026-01-02T15:04:05Z") or a date
+// ("2026-01-02", midnight UTC); the browser's datetime-local
+// ("2026-01-02T15:04") is read as UTC.
+func ParseEventQuery(get func(string) string) (EventQuery, error) {
+	kind, userID, provider := get("kind"), get("user_id"), get("provider")
+	eq := EventQuery{Kind: kind, Provider: provider, Cursor: get("cursor")}
 	if kind != "" && !slices.Contains(events.Kinds(), events.Kind(kind)) {
 		return EventQuery{}, badFilter("kind", "There is no event kind "+strconv.Quote(clip(kind))+".")
 	}
@@ -63,16 +65,16 @@ func ParseEventQuery(kind, userID, provider, since, until, cur, limit string) (E
 		eq.UserID = id
 	}
 	var err error
-	if eq.Since, err = parseTime("since", since); err != nil {
+	if eq.Since, err = parseTime("since", get("since")); err != nil {
 		return EventQuery{}, err
 	}
-	if eq.Until, err = parseTime("until", until); err != nil {
+	if eq.Until, err = parseTime("until", get("until")); err != nil {
 		return EventQuery{}, err
 	}
 	if !eq.Since.IsZero() && !eq.Until.IsZero() && !eq.Since.Before(eq.Until) {
 		return EventQuery{}, badFilter("since", "The start of the time range must be before its end.")
 	}
-	if eq.Limit, err = Limit(limit); err != nil {
+	if eq.Limit, err = Limit(get("limit")); err != nil {
 		return EventQuery{}, err
 	}
 	return eq, nil
@@ -98,54 +100,40 @@ func clip(s string) string {
 	return events.Clip(s, 40)
 }
 
-// Events answers one page of events, newest first, and the next page's
-// cursor ("" on the last one).
-func (s *Service) Events(ctx context.Context, eq EventQuery) ([]EventRow, string, error) {
-	c, more, err := decodeCursor(eq.Cursor, eventSort, true)
-	if err != nil {
-		return nil, "", err
-	}
+// Events answers one page of events, newest first. Each carries its
+// account's email as it is now, read by id for the page's rows only.
+func (s *Service) Events(ctx context.Context, eq EventQuery) (Page[EventRow], error) {
 	var w where
 	if eq.Kind != "" {
-		w.add("kind = ?", eq.Kind)
+		w.add("e.kind = ?", eq.Kind)
 	}
 	if eq.UserID != 0 {
-		w.add("user_id = ?", eq.UserID)
+		w.add("e.user_id = ?", eq.UserID)
 	}
 	if eq.Provider != "" {
-		w.add("provider = ?", eq.Provider)
+		w.add("e.provider = ?", eq.Provider)
 	}
 	if !eq.Since.IsZero() {
-		w.add("created_at >= ?", eq.Since)
+		w.add("e.created_at >= ?", eq.Since)
 	}
 	if !eq.Until.IsZero() {
-		w.add("created_at < ?", eq.Until)
+		w.add("e.created_at < ?", eq.Until)
 	}
-	if more {
-		w.keyset("created_at", "id", true, keyArg(c.Key, true), c.ID)
-	}
-	limit := limitOf(eq.Limit)
-	rows, err := s.db.Query(ctx, `SELECT id, kind, user_id, coalesce(provider, ''), coalesce(provider_user_id, ''),
-		connection_id, reason, request_id, ip, user_agent, data, created_at FROM events`+w.sql()+
-		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", limit+1), customPlan(w.args)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list events: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (EventRow, error) {
+	l := list{cols: `e.id, e.kind, e.user_id, coalesce((SELECT u.email FROM users u WHERE u.id = e.user_id), ''),
+		coalesce(e.provider, ''), coalesce(e.provider_user_id, ''), e.connection_id, e.reason, e.request_id, e.ip,
+		e.user_agent, e.data, e.created_at`,
+		from: "events e", sortKey: "e.created_at", id: "e.id", desc: true, sortID: eventSort, isTime: true, where: w,
+		limit: limitOf(eq.Limit)}
+	p, err := listPage(ctx, s, l, eq.Cursor, func(r pgx.Rows, key any) (EventRow, int64, error) {
 		var e EventRow
-		err := r.Scan(&e.ID, &e.Kind, &e.UserID, &e.Provider, &e.ProviderUserID, &e.ConnectionID, &e.Reason,
-			&e.RequestID, &e.IP, &e.UserAgent, &e.Data, &e.CreatedAt)
-		return e, err
-	})
+		err := r.Scan(&e.ID, &e.Kind, &e.UserID, &e.UserEmail, &e.Provider, &e.ProviderUserID, &e.ConnectionID, &e.Reason,
+			&e.RequestID, &e.IP, &e.UserAgent, &e.Data, &e.CreatedAt, key)
+		return e, e.ID, err
+	}, func(ctx context.Context) (Total, error) { return s.count(ctx, "events e", w) })
 	if err != nil {
-		return nil, "", fmt.Errorf("list events: %w", err)
+		return Page[EventRow]{}, wrapList("list events", err)
 	}
-	if len(list) <= limit {
-		return list, "", nil
-	}
-	list = list[:limit]
-	last := list[limit-1]
-	return list, cursor{Sort: eventSort, Key: timeKey(last.CreatedAt), ID: last.ID}.encode(), nil
+	return p, nil
 }
 
 // MarshalJSON writes the event as every consumer sees it (events.Wire):

@@ -13,8 +13,9 @@ import (
 // wildcards literally.
 func FuzzListInput(f *testing.F) {
 	good := cursor{Sort: "created_desc", Key: "2026-01-02T15:04:05Z", ID: 7}.encode()
+	back := cursor{Sort: "created_desc", Key: "2026-01-02T15:04:05Z", ID: 7, Back: true}.encode()
 	for _, s := range []string{"", "ada", "a_b%c\\", "ada%lovelace_x\\yz", "  lovelace  ", "é🙂x", "2026-01-02", "2026-01-02T15:04", "-1", "200", "201",
-		good, good + "x", "e30", "eyJzIjoiY3JlYXRlZF9kZXNjIiwiayI6IngiLCJpIjoxfQ", "\x00", "\xff"} {
+		good, good + "x", back, "admin", "disabled", "yes", "on", "e30", "eyJzIjoiY3JlYXRlZF9kZXNjIiwiayI6IngiLCJpIjoxfQ", "\x00", "\xff"} {
 		f.Add(s, s)
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
@@ -24,17 +25,33 @@ func FuzzListInput(f *testing.F) {
 				t.Fatalf("%s: %v is not a FilterError with a field and a message", what, err)
 			}
 		}
-		uq, err := ParseUserQuery(a, b, b, a, b)
-		checkFilterErr("users", err)
-		if err == nil && (uq.Limit < 1 || uq.Limit > MaxLimit) {
-			t.Fatalf("users: limit %d", uq.Limit)
-		}
-		_, err = ParseConnectionQuery(a, b, a, b, a, b, a)
-		checkFilterErr("connections", err)
-		eq, err := ParseEventQuery(a, b, a, a, b, b, a)
-		checkFilterErr("events", err)
-		if err == nil && !eq.Since.IsZero() && !eq.Until.IsZero() && !eq.Since.Before(eq.Until) {
-			t.Fatalf("events: since %v is not before until %v", eq.Since, eq.Until)
+		// Each parameter takes a or b, split two ways so every pair of
+		// parameters meets both as equals and as different values.
+		for _, get := range []func(string) string{
+			func(k string) string { return map[bool]string{true: a, false: b}[len(k)%2 == 0] },
+			func(k string) string { return map[bool]string{true: a, false: b}[k[0] < 'm'] },
+		} {
+			uq, err := ParseUserQuery(get)
+			checkFilterErr("users", err)
+			if err == nil && (uq.Limit < 1 || uq.Limit > MaxLimit) {
+				t.Fatalf("users: limit %d", uq.Limit)
+			}
+			if err == nil {
+				if _, err := userWhere(uq); err != nil {
+					t.Fatalf("users: accepted %+v but cannot filter by it: %v", uq, err)
+				}
+			}
+			_, err = ParseConnectionQuery(get)
+			checkFilterErr("connections", err)
+			eq, err := ParseEventQuery(get)
+			checkFilterErr("events", err)
+			if err == nil && !eq.Since.IsZero() && !eq.Until.IsZero() && !eq.Since.Before(eq.Until) {
+				t.Fatalf("events: since %v is not before until %v", eq.Since, eq.Until)
+			}
+			_, err = ParseDeliveryQuery(get)
+			checkFilterErr("deliveries", err)
+			_, err = ParseMailQuery(get)
+			checkFilterErr("mail", err)
 		}
 		for _, timeKey := range []bool{false, true} {
 			c, ok, err := decodeCursor(a, b, timeKey)

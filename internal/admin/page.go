@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,13 +31,17 @@ func (e *FilterError) Error() string { return "admin: " + e.Field + ": " + e.Mes
 
 func badFilter(field, msg string) error { return &FilterError{Field: field, Message: msg} }
 
-// cursor is where a page ends: the sort it was made for, the last row's
-// sort key and id. It travels as unpadded base64url JSON; clients treat it
-// as opaque and the server checks every part of it on the way back in.
+// cursor is where a page starts: the sort it was made for, the sort key
+// and id of the row next to it, and which way it reads. A next page's
+// cursor holds the last row shown and reads on past it; a previous page's
+// (Back) holds the first row shown and reads back from it. It travels as
+// unpadded base64url JSON; clients treat it as opaque and the server
+// checks every part of it on the way back in.
 type cursor struct {
 	Sort string `json:"s"`
 	Key  string `json:"k"`
 	ID   int64  `json:"i"`
+	Back bool   `json:"b,omitempty"`
 }
 
 func (c cursor) encode() string {
@@ -135,8 +140,26 @@ func customPlan(args []any) []any {
 
 // where collects a query's conditions and their arguments.
 type where struct {
-	conds []string
-	args  []any
+	conds  []string
+	args   []any
+	search *where // the substring search among the conditions, alone (see addSearch)
+}
+
+// addSearch adds a substring search: cond, with its ? placeholders all
+// taking the ILIKE pattern of q.
+func (w *where) addSearch(cond, q string) error {
+	pat, err := searchPattern(q)
+	if err != nil {
+		return err
+	}
+	args := make([]any, strings.Count(cond, "?"))
+	for i := range args {
+		args[i] = pat
+	}
+	w.add(cond, args...)
+	w.search = &where{}
+	w.search.add(cond, args...)
+	return nil
 }
 
 // add appends a condition whose placeholders are written as ? in order.
@@ -146,6 +169,12 @@ func (w *where) add(cond string, args ...any) {
 		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
 	}
 	w.conds = append(w.conds, cond)
+}
+
+// clone copies w, so a list's filters can serve both its page query and
+// its count.
+func (w where) clone() where {
+	return where{conds: slices.Clone(w.conds), args: slices.Clone(w.args), search: w.search}
 }
 
 func (w *where) sql() string {

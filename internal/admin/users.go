@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,25 +13,29 @@ import (
 // UserQuery selects a page of users. The zero value is the first page of
 // every user, newest first.
 type UserQuery struct {
-	Q      string // part of the email
-	MFA    string // "" any, "on": with a second factor, "off": without
-	Sort   string // "created" (default) or "email"
-	Desc   bool
-	Cursor string
-	Limit  int
+	Q        string // part of the email or display name
+	Role     string // "" any, "admin" or "user"
+	State    string // "" any, "active" or "disabled"
+	Verified string // "" any, "yes": a proven address, "no": none proven (or none at all)
+	MFA      string // "" any, "on": with a second factor, "off": without
+	Sort     string // "created" (default) or "email"
+	Desc     bool
+	Cursor   string
+	Limit    int
 }
 
 // UserRow is one user in the list.
 type UserRow struct {
-	ID            int64     `json:"id"`
-	Email         string    `json:"email"`
-	EmailVerified bool      `json:"email_verified"`
-	Name          string    `json:"name"` // from the first linked account that has one
-	IsAdmin       bool      `json:"is_admin"`
-	Disabled      bool      `json:"disabled"`
-	HasPassword   bool      `json:"has_password"`
-	Connections   int64     `json:"connections"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            int64      `json:"id"`
+	Email         string     `json:"email"`
+	EmailVerified bool       `json:"email_verified"`
+	Name          string     `json:"name"` // from the first linked account that has one
+	IsAdmin       bool       `json:"is_admin"`
+	Disabled      bool       `json:"disabled"`
+	HasPassword   bool       `json:"has_password"`
+	Connections   int64      `json:"connections"`
+	CreatedAt     time.Time  `json:"created_at"`
+	LastLoginAt   *time.Time `json:"last_login_at"` // the last completed log-in, nil when never
 }
 
 // userSorts maps a sort name to its key expression; each has an index.
@@ -38,89 +44,129 @@ var userSorts = map[string]string{
 	"email":   "coalesce(u.email, '')",
 }
 
-// ParseUserQuery checks the raw query-string values of the users list.
-func ParseUserQuery(q, sort, dir, cur, limit string) (UserQuery, error) {
-	uq := UserQuery{Q: q, Sort: sort, Cursor: cur}
+// The users list's filters: each value's condition. Every condition has an
+// index for its rare side (migrations 000014 and 000027), and the common
+// side is read along the sort's index.
+var userFilters = map[string]map[string]string{
+	"role":     {"admin": "u.is_admin", "user": "NOT u.is_admin"},
+	"state":    {"active": "u.disabled_at IS NULL", "disabled": "u.disabled_at IS NOT NULL"},
+	"verified": {"yes": "u.email_verified_at IS NOT NULL", "no": "u.email_verified_at IS NULL"},
+	// Few accounts have a second factor where it is optional: the IN lets
+	// PostgreSQL start from those few instead of testing every account.
+	"mfa": {"on": "u.id IN (SELECT f.user_id FROM totp_factors f WHERE f.secret IS NOT NULL UNION ALL SELECT p.user_id FROM passkeys p)",
+		"off": "NOT EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)"},
+}
+
+// userFilterMessages say what each filter takes.
+var userFilterMessages = map[string]string{
+	"role":     `Filter the role by "admin" or "user".`,
+	"state":    `Filter the state by "active" or "disabled".`,
+	"verified": `Filter the address by "yes" (verified) or "no" (not verified).`,
+	"mfa":      `Filter two-step verification by "on" or "off".`,
+}
+
+// ParseUserQuery checks the users list's query-string values, read by get
+// (url.Values.Get): q, role, state, verified, mfa, sort, dir, cursor and
+// limit.
+func ParseUserQuery(get func(string) string) (UserQuery, error) {
+	uq := UserQuery{Q: get("q"), Role: get("role"), State: get("state"), Verified: get("verified"), MFA: get("mfa"),
+		Sort: get("sort"), Cursor: get("cursor")}
 	if uq.Sort == "" {
 		uq.Sort = "created"
 	}
 	if _, ok := userSorts[uq.Sort]; !ok {
 		return UserQuery{}, badFilter("sort", `Sort users by "created" or "email".`)
 	}
+	for field, v := range map[string]string{"role": uq.Role, "state": uq.State, "verified": uq.Verified, "mfa": uq.MFA} {
+		if _, ok := userFilters[field][v]; v != "" && !ok {
+			return UserQuery{}, badFilter(field, userFilterMessages[field])
+		}
+	}
 	var err error
-	if uq.Desc, err = parseDir(dir); err != nil {
+	if uq.Desc, err = parseDir(get("dir")); err != nil {
 		return UserQuery{}, err
 	}
-	if uq.Limit, err = Limit(limit); err != nil {
+	if uq.Limit, err = Limit(get("limit")); err != nil {
 		return UserQuery{}, err
 	}
 	return uq, nil
 }
 
-// Users answers one page of users and the cursor of the next page ("" on
-// the last one).
-func (s *Service) Users(ctx context.Context, uq UserQuery) ([]UserRow, string, error) {
-	sortKey := uq.Sort
-	if sortKey == "" {
-		sortKey = "created"
-	}
-	expr, ok := userSorts[sortKey]
-	if !ok {
-		return nil, "", badFilter("sort", `Sort users by "created" or "email".`)
-	}
-	sortID := sortKey + direction(uq.Desc)
-	isTime := sortKey == "created"
-	c, more, err := decodeCursor(uq.Cursor, sortID, isTime)
-	if err != nil {
-		return nil, "", err
-	}
+// userWhere is the filters of uq as conditions.
+func userWhere(uq UserQuery) (where, error) {
 	var w where
 	if uq.Q != "" {
-		pat, err := searchPattern(uq.Q)
-		if err != nil {
-			return nil, "", err
-		}
 		// Both sides have a trigram index, so PostgreSQL ORs two bitmaps.
-		w.add("(u.email ILIKE ? OR u.name ILIKE ?)", pat, pat)
+		if err := w.addSearch("(u.email ILIKE ? OR u.name ILIKE ?)", uq.Q); err != nil {
+			return where{}, err
+		}
 	}
-	switch uq.MFA {
-	case "on":
-		w.add("(EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL) OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id))")
-	case "off":
-		w.add("NOT EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.secret IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)")
+	fields := []string{"role", "state", "verified", "mfa"}
+	values := []string{uq.Role, uq.State, uq.Verified, uq.MFA}
+	for i, field := range fields {
+		if values[i] == "" {
+			continue
+		}
+		cond, ok := userFilters[field][values[i]]
+		if !ok {
+			return where{}, badFilter(field, userFilterMessages[field])
+		}
+		w.add(cond)
 	}
-	if more {
-		w.keyset(expr, "u.id", uq.Desc, keyArg(c.Key, isTime), c.ID)
+	return w, nil
+}
+
+// Users answers one page of users.
+func (s *Service) Users(ctx context.Context, uq UserQuery) (Page[UserRow], error) {
+	sortKey := cmp.Or(uq.Sort, "created")
+	expr, ok := userSorts[sortKey]
+	if !ok {
+		return Page[UserRow]{}, badFilter("sort", `Sort users by "created" or "email".`)
 	}
-	limit := limitOf(uq.Limit)
-	sql := `SELECT u.id, coalesce(u.email, ''), u.email_verified_at IS NOT NULL, u.name, u.is_admin, u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL,
-	        (SELECT count(*) FROM connections c WHERE c.user_id = u.id), u.created_at, ` + expr + `::text
-	        FROM users u` + w.sql() + ` ORDER BY ` + expr + direction(uq.Desc) + `, u.id` + direction(uq.Desc) +
-		fmt.Sprintf(" LIMIT %d", limit+1)
-	rows, err := s.db.Query(ctx, sql, customPlan(w.args)...)
+	w, err := userWhere(uq)
 	if err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
+		return Page[UserRow]{}, err
 	}
-	var keys []string
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UserRow, error) {
+	l := list{
+		cols: `u.id, coalesce(u.email, ''), u.email_verified_at IS NOT NULL, u.name, u.is_admin, u.disabled_at IS NOT NULL,
+		       u.password_hash IS NOT NULL, (SELECT count(*) FROM connections c WHERE c.user_id = u.id), u.created_at,
+		       (SELECT l.at FROM last_logins l WHERE l.user_id = u.id)`,
+		from: "users u", sortKey: expr, id: "u.id", desc: uq.Desc, sortID: sortKey + direction(uq.Desc),
+		isTime: sortKey == "created", where: w, limit: limitOf(uq.Limit),
+	}
+	p, err := listPage(ctx, s, l, uq.Cursor, func(r pgx.Rows, key any) (UserRow, int64, error) {
 		var u UserRow
-		var k string
-		err := r.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.IsAdmin, &u.Disabled, &u.HasPassword, &u.Connections, &u.CreatedAt, &k)
-		keys = append(keys, k)
-		return u, err
-	})
+		err := r.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.IsAdmin, &u.Disabled, &u.HasPassword, &u.Connections,
+			&u.CreatedAt, &u.LastLoginAt, key)
+		return u, u.ID, err
+	}, func(ctx context.Context) (Total, error) { return s.userTotal(ctx, uq, w) })
 	if err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
+		return Page[UserRow]{}, wrapList("list users", err)
 	}
-	if len(list) <= limit {
-		return list, "", nil
+	return p, nil
+}
+
+// userTotal counts the users uq selects. Role or state alone (or no filter
+// at all) is read from the counters the triggers of migration 000014 keep,
+// exact however many accounts there are; anything else is counted.
+func (s *Service) userTotal(ctx context.Context, uq UserQuery, w where) (Total, error) {
+	if uq.Q != "" || uq.Verified != "" || uq.MFA != "" || (uq.Role != "" && uq.State != "") {
+		return s.count(ctx, "users u", w)
 	}
-	list = list[:limit]
-	key := keys[limit-1]
-	if isTime {
-		key = timeKey(list[limit-1].CreatedAt)
+	var users, admins, disabled int64
+	err := s.db.QueryRow(ctx, `SELECT coalesce(sum(users), 0), coalesce(sum(admins), 0), coalesce(sum(disabled), 0) FROM user_counts`).
+		Scan(&users, &admins, &disabled)
+	switch {
+	case uq.Role == "admin":
+		return exact(admins), err
+	case uq.Role == "user":
+		return exact(users - admins), err
+	case uq.State == "disabled":
+		return exact(disabled), err
+	case uq.State == "active":
+		return exact(users - disabled), err
 	}
-	return list, cursor{Sort: sortID, Key: key, ID: list[limit-1].ID}.encode(), nil
+	return exact(users), err
 }
 
 // keyArg is a cursor key as a query argument of the sort column's type.
@@ -132,11 +178,22 @@ func keyArg(key string, isTime bool) any {
 	return key
 }
 
-// ParseMFAFilter checks the users list's second-factor filter.
-func ParseMFAFilter(v string) (string, error) {
-	switch v {
-	case "", "on", "off":
-		return v, nil
+// wrapList names the list in an error, leaving a FilterError as it is.
+func wrapList(what string, err error) error {
+	var fe *FilterError
+	if errors.As(err, &fe) {
+		return err
 	}
-	return "", badFilter("mfa", `Filter two-step verification by "on" or "off".`)
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// LastLogin is when the user last completed a log-in, nil when never (or
+// not since migration 000027 began keeping it for events already pruned).
+func (s *Service) LastLogin(ctx context.Context, userID int64) (*time.Time, error) {
+	var at *time.Time
+	err := s.db.QueryRow(ctx, `SELECT (SELECT at FROM last_logins WHERE user_id = $1)`, userID).Scan(&at)
+	if err != nil {
+		return nil, fmt.Errorf("last log-in: %w", err)
+	}
+	return at, nil
 }

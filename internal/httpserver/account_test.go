@@ -134,13 +134,13 @@ func TestEndSessions(t *testing.T) {
 	if err := ts.DB.QueryRow(t.Context(), `SELECT max(id) - 1 FROM sessions`).Scan(&bID); err != nil {
 		t.Fatal(err)
 	}
-	if r := a.post("/profile/sessions/"+itoa(bID)+"/delete", nil); r.Status != http.StatusSeeOther {
+	if r := a.postConfirmed("/profile/sessions/"+itoa(bID)+"/delete", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("end one session: %d", r.Status)
 	}
 	if r := b.get("/profile"); r.Status != http.StatusSeeOther {
 		t.Fatal("ended session still works")
 	}
-	if r := a.post("/profile/sessions/delete", url.Values{"scope": {"others"}}); r.Status != http.StatusSeeOther {
+	if r := a.postConfirmed("/profile/sessions/delete", url.Values{"scope": {"others"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("end others: %d", r.Status)
 	}
 	if r := c.get("/profile"); r.Status != http.StatusSeeOther {
@@ -149,7 +149,7 @@ func TestEndSessions(t *testing.T) {
 	if r := a.get("/profile"); r.Status != http.StatusOK {
 		t.Fatal("current session ended by 'log out other sessions'")
 	}
-	if r := a.post("/profile/sessions/delete", url.Values{"scope": {"all"}}); r.Location != "/login" {
+	if r := a.postConfirmed("/profile/sessions/delete", url.Values{"scope": {"all"}}); r.Location != "/login" {
 		t.Fatalf("end all: %d %q", r.Status, r.Location)
 	}
 	if n := ts.count(t, `SELECT count(*) FROM sessions`); n != 0 {

@@ -50,7 +50,7 @@ func TestBrowserAdminConsole(t *testing.T) {
 	b.Lacks("#connections-table", "pid-1<")
 
 	// Disconnect the first one; the page comes back with the same filter.
-	b.Click(`(//table[@id="connections-table"]//button[normalize-space()="Disconnect"])[1]`, "/admin/connections", ".flash-success")
+	confirmInDialog(b, `(//table[@id="connections-table"]//button[normalize-space()="Disconnect"])[1]`, "/admin/connections", ".flash-success")
 	b.Contains(".flash-success", "connection was removed")
 	if n := b.Eval(`document.querySelectorAll("#connections-table tbody tr").length`); n != 1 {
 		t.Fatalf("rows after disconnect = %d, want 1", n)
@@ -61,11 +61,61 @@ func TestBrowserAdminConsole(t *testing.T) {
 	// Disable the victim from their user page; their session ends.
 	b.Open("/admin/users?q=victim", "#users-table")
 	b.Click(`//table[@id="users-table"]//a[normalize-space()="victim@example.com"]`, "", "#actions-title")
-	b.Submit("Disable account", "", ".flash-success")
+	confirmInDialog(b, `//button[normalize-space()="Disable account"]`, "", ".flash-success")
 	b.Contains(".flash-success", "disabled and logged out everywhere")
-	b.Contains(".page-head", "Disabled")
+	b.Contains(".user-summary", "Disabled")
 	victim.Open("/profile", `form[action="/login"]`)
 	victim.At("/login")
 	wantCount(t, ts, 1, `SELECT count(*) FROM users WHERE email = 'victim@example.com' AND disabled_at IS NOT NULL`)
 	wantCount(t, ts, 1, `SELECT count(*) FROM events WHERE kind = 'admin_user_disabled'`)
+}
+
+// TestBrowserAdminOnAPhone opens every admin page at 390 px: none is wider
+// than the screen, each has the tab strip, and the dashboard's numbers are
+// grouped and its chart's axis labels stay at least 11 px tall.
+func TestBrowserAdminOnAPhone(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedList(t, 1234)
+	parkDelivery(t, ts)
+	if _, err := ts.DB.Exec(t.Context(), `INSERT INTO events (kind, user_id, created_at)
+		SELECT CASE WHEN i % 9 = 0 THEN 'login_failed' ELSE 'login_completed' END, 1 + i % 1234, now() - make_interval(hours => i % 700)
+		FROM generate_series(1, 3000) i`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	if _, _, err := ts.Accounts.EnsureAdmin(ctx, "boss@example.com", goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.New(t, ctx, ts.URL)
+	logIn(b, "boss@example.com", goodPassword, true)
+	b.Viewport(390, 844, true)
+
+	b.Open("/admin/", "#logins-chart")
+	b.Contains("#stat-users", "1,235")
+	b.Contains("#stat-connections", "1,234")
+	if n := b.Eval(`document.querySelectorAll("#logins-chart .chart-y span").length`); n < 3 {
+		t.Fatalf("the log-in chart's y-axis has %d values", n)
+	}
+	sizes := b.Ints(`[...document.querySelectorAll("#logins-chart .chart-y span, #logins-chart .chart-x span:not(:empty), #providers-chart .bar-name")]
+		.map(e => Math.round(e.offsetParent && e.getBoundingClientRect().width > 0 ? parseFloat(getComputedStyle(e).fontSize) : 0))`)
+	if len(sizes) < 6 {
+		t.Fatalf("chart labels: %v", sizes)
+	}
+	for _, px := range sizes {
+		if px < 11 {
+			t.Fatalf("a chart label is %d px on a phone (all: %v)", px, sizes)
+		}
+	}
+	b.Screenshot()
+	for _, path := range []string{"/admin/", "/admin/users", "/admin/users/1", "/admin/connections", "/admin/events",
+		"/admin/deliveries", "/admin/mail"} {
+		b.Open(path, ".admin-nav")
+		if n := b.Eval(`document.querySelectorAll('.admin-nav [aria-current="page"]').length`); n != 1 {
+			t.Errorf("%s: %d current tabs", path, n)
+		}
+		if scroll, client := b.Widths(); scroll > client {
+			t.Errorf("%s is %d px wide at 390 px: %v", path, scroll, b.Overflowing())
+		}
+	}
 }

@@ -67,7 +67,7 @@ func TestAdminDeliveriesRetry(t *testing.T) {
 	boss.logIn("boss@example.com", goodPassword)
 	r := boss.get("/admin/deliveries")
 	for _, want := range []string{"Event deliveries", "webhook:https://hooks.example.com/dc", "connection_created",
-		"#42", "answered 500 &lt;b&gt;Internal&lt;/b&gt;", `action="/admin/deliveries/` + strconv.FormatInt(id, 10) + `/retry"`} {
+		"User 42", "answered 500 &lt;b&gt;Internal&lt;/b&gt;", `action="/admin/deliveries/` + strconv.FormatInt(id, 10) + `/retry"`} {
 		if !strings.Contains(r.Body, want) {
 			t.Fatalf("page lacks %q: %d\n%.3000s", want, r.Status, r.Body)
 		}

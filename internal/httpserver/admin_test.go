@@ -110,7 +110,7 @@ func TestAdminRoutesAuthorisation(t *testing.T) {
 	}
 	// The administrator's own actions answer with a redirect to the user.
 	for _, p := range posts[:4] {
-		if r := boss.post(p, url.Values{"admin": {"true"}}); r.Status != http.StatusSeeOther || r.Location != "/admin/users/"+uid {
+		if r := boss.postConfirmed(p, url.Values{"admin": {"true"}}); r.Status != http.StatusSeeOther || r.Location != "/admin/users/"+uid {
 			t.Errorf("admin POST %s: %d %q", p, r.Status, r.Location)
 		}
 	}
@@ -274,7 +274,7 @@ func TestAdminDisableEnableAndDisconnect(t *testing.T) {
 	ts.DB.QueryRow(t.Context(), `SELECT id::text FROM users WHERE email = 'boss@example.com'`).Scan(&bossID)
 	ts.DB.QueryRow(t.Context(), `SELECT id::text FROM connections`).Scan(&cid)
 
-	if r := boss.post("/admin/users/"+uid+"/disable", nil); r.Status != http.StatusSeeOther {
+	if r := boss.postConfirmed("/admin/users/"+uid+"/disable", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("disable: %d", r.Status)
 	}
 	if p := boss.get("/admin/users/" + uid); !strings.Contains(p.Body, "disabled and logged out everywhere") || !strings.Contains(p.Body, "Disabled") {
@@ -309,7 +309,7 @@ func TestAdminDisableEnableAndDisconnect(t *testing.T) {
 	}
 	// Removing the account's connection deletes it, records both events
 	// and revokes the token at the provider.
-	r := boss.post("/admin/connections/"+cid+"/delete", url.Values{"back": {"/admin/users/" + uid}})
+	r := boss.postConfirmed("/admin/connections/"+cid+"/delete", url.Values{"back": {"/admin/users/" + uid}})
 	if r.Status != http.StatusSeeOther || r.Location != "/admin/users/"+uid {
 		t.Fatalf("admin disconnect: %d %q", r.Status, r.Location)
 	}

@@ -59,11 +59,6 @@ func callerFrom(c echo.Context) *caller {
 // CSRF token: browsers never attach Authorization headers on their own.
 // Failed token attempts count against the client's IP; past the limit they
 // get 429 instead of 401.
-//
-// The provider proxy's routes (ownAuthRoutes) look the token up
-// themselves, in the round trip that picks the connection: for them a
-// bearer request leaves here with only the token's Bearer in the context
-// (bearerFrom), and no caller.
 func (s *Server) apiAuth() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -72,15 +67,7 @@ func (s *Server) apiAuth() echo.MiddlewareFunc {
 				if !strings.EqualFold(scheme, "Bearer") {
 					return errUnauthenticated
 				}
-				bt := s.opts.Accounts.Bearer(strings.TrimSpace(secret))
-				if s.ownAuthRoutes[c.Path()] {
-					c.Set(ctxBearer, bt)
-					return next(c)
-				}
-				if err := bt.LookUp(c.Request().Context()); err != nil {
-					return err
-				}
-				if err := s.setBearerCaller(c, bt); err != nil {
+				if err := s.setBearerCaller(c, strings.TrimSpace(secret)); err != nil {
 					return err
 				}
 				return next(c)
@@ -111,20 +98,12 @@ func (s *Server) apiAuth() echo.MiddlewareFunc {
 	}
 }
 
-// ctxBearer holds the bearer token a route authenticates itself.
-const ctxBearer = "dancecard.bearer"
-
-func bearerFrom(c echo.Context) *accounts.Bearer {
-	bt, _ := c.Get(ctxBearer).(*accounts.Bearer)
-	return bt
-}
-
-// setBearerCaller makes a looked-up token the request's caller. An invalid
-// one counts against the client's IP: only failures do, so a valid token
-// costs no rate-limit query on the hot path.
-func (s *Server) setBearerCaller(c echo.Context, bt *accounts.Bearer) error {
+// setBearerCaller makes the token secret names the request's caller. An
+// invalid one counts against the client's IP: only failures do, so a valid
+// token costs no rate-limit query on the hot path.
+func (s *Server) setBearerCaller(c echo.Context, secret string) error {
 	ctx := c.Request().Context()
-	tok, u, err := bt.Result(ctx)
+	tok, u, err := s.opts.Accounts.AuthenticateToken(ctx, secret)
 	if errors.Is(err, accounts.ErrTokenInvalid) {
 		ok, _, herr := s.opts.Limiter.Hit(ctx, "api-token-ip:"+c.RealIP(), apiTokenFailureLimit)
 		if herr != nil {

@@ -425,16 +425,20 @@ func stripRequestID(body string) string {
 	return string(out)
 }
 
-var newTokenRe = regexp.MustCompile(`id="new-token">(dct_[A-Za-z0-9_-]+)<`)
+var newTokenRe = regexp.MustCompile(`id="new-token-secret">(dct_[A-Za-z0-9_-]+)<`)
 
 func TestProfileTokens(t *testing.T) {
 	ts := newTestServer(t)
 	b := ts.browser(t)
 	b.signUp("page@example.com", goodPassword)
 	r := b.post("/profile/tokens", url.Values{"name": {"nightly sync"}, "scope": {"read"}, "expires_in_days": {"30"}})
-	m := newTokenRe.FindStringSubmatch(r.Body)
-	if r.Status != http.StatusCreated || m == nil {
+	if r.Status != http.StatusSeeOther || newTokenRe.MatchString(r.Body) {
 		t.Fatalf("create: %d\n%.1000s", r.Status, r.Body)
+	}
+	r = b.get(r.Location)
+	m := newTokenRe.FindStringSubmatch(r.Body)
+	if m == nil {
+		t.Fatalf("the profile after creating does not show the token:\n%.1000s", r.Body)
 	}
 	if p := b.get("/profile"); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "nightly sync") {
 		t.Fatal("the profile shows the secret again, or not the token's name")
@@ -459,7 +463,7 @@ func TestProfileTokens(t *testing.T) {
 	}
 	var id string
 	ts.DB.QueryRow(t.Context(), `SELECT id::text FROM api_tokens`).Scan(&id)
-	if r := b.post("/profile/tokens/"+id+"/delete", nil); r.Status != http.StatusSeeOther {
+	if r := b.postConfirmed("/profile/tokens/"+id+"/delete", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", r.Status)
 	}
 	wantProblem(t, ts.browser(t).api(apiCall{method: "GET", path: "/api/v1/me", bearer: m[1]}), 401, "unauthenticated")

@@ -72,7 +72,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 	b.Screenshot()
 
 	// "Log out everywhere" ends both sessions.
-	b.Submit("Log out everywhere", "/login", `form[action="/login"]`)
+	confirmInDialog(b, `//button[normalize-space()="Log out everywhere"]`, "/login", `form[action="/login"]`)
 	b.Contains(".flash-info", "You have been logged out everywhere.")
 	b2.Open("/profile", `form[action="/login"]`)
 	b2.At("/login")

@@ -125,7 +125,7 @@ func TestConnectLogInAndDisconnectEveryProtocol(t *testing.T) {
 	// Disconnect the OAuth 2 one: its token is revoked at the provider.
 	var id string
 	ts.DB.QueryRow(t.Context(), `SELECT id::text FROM connections WHERE provider = 'hub'`).Scan(&id)
-	if r := b.post("/connections/"+id+"/delete", nil); r.Status != http.StatusSeeOther {
+	if r := b.postConfirmed("/connections/"+id+"/delete", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("disconnect: %d", r.Status)
 	}
 	if hub.Counts().Revocations != 1 {
@@ -192,7 +192,7 @@ func TestLoginWithProviderSignupRules(t *testing.T) {
 	// The only way in is the connection: disconnecting it is refused.
 	var id string
 	ts.DB.QueryRow(t.Context(), `SELECT id::text FROM connections`).Scan(&id)
-	r = b.post("/connections/"+id+"/delete", nil)
+	r = b.postConfirmed("/connections/"+id+"/delete", nil)
 	if p := b.get("/profile"); !strings.Contains(p.Body, "last way to log in") {
 		t.Fatalf("last login method removed: %d", r.Status)
 	}

@@ -49,6 +49,8 @@ func (s *Server) handleSignup() echo.HandlerFunc {
 		}
 		if password != c.FormValue("password_confirm") {
 			form.Errors["password_confirm"] = "The two passwords do not match."
+			_, err := accounts.CheckSignUp(form.Email, password) // the other fields' problems too
+			addFieldErrors(form.Errors, err)
 			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, "Sign up"), form))
 		}
 		mode := s.opts.Accounts.Verification()
@@ -61,10 +63,8 @@ func (s *Server) handleSignup() echo.HandlerFunc {
 			}
 		}
 		u, err := s.opts.Accounts.SignUp(c.Request().Context(), form.Email, password)
-		var fe *accounts.FieldError
 		switch {
-		case errors.As(err, &fe):
-			form.Errors[fe.Field] = fe.Message
+		case addFieldErrors(form.Errors, err):
 			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, "Sign up"), form))
 		case mode == accounts.VerifyRequired && (err == nil || errors.Is(err, accounts.ErrEmailTaken)):
 			// The same answer whether or not the address had an account:

@@ -41,7 +41,7 @@ func (s *Server) handleAdminDashboard() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, web.AdminDashboard(s.page(c, "Administration"), st))
+		return render(c, http.StatusOK, web.AdminDashboard(s.page(c, "Administration"), web.AdminOverview{Stats: st, Names: s.providerNames()}))
 	}
 }
 
@@ -55,20 +55,34 @@ func filterMessage(err error) (string, error) {
 	return "", err
 }
 
-// pageURLs returns the first- and next-page links of a list at path with
-// query q: "" where there is no such page.
-func pageURLs(path string, q url.Values, next string) (first, nextURL string) {
-	if q.Get("cursor") != "" {
-		f := cloneValues(q)
-		f.Del("cursor")
-		first = path + "?" + f.Encode()
+// pagerOf is a list page's pager: its total, and links to the first,
+// previous and next pages that keep the request's filters. The first page
+// is offered from any page reached by a cursor that is not the first.
+func pagerOf[T any](c echo.Context, p admin.Page[T], one, many string) web.Pager {
+	q := c.QueryParams()
+	path := c.Request().URL.Path
+	at := func(cursor string) string {
+		v := cloneValues(q)
+		v.Del("cursor")
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		if enc := v.Encode(); enc != "" {
+			return path + "?" + enc
+		}
+		return path
 	}
-	if next != "" {
-		n := cloneValues(q)
-		n.Set("cursor", next)
-		nextURL = path + "?" + n.Encode()
+	pg := web.Pager{Total: p.Total, One: one, Many: many}
+	if q.Get("cursor") != "" && (p.Prev != "" || len(p.Rows) == 0) {
+		pg.FirstURL = at("")
 	}
-	return first, nextURL
+	if p.Prev != "" {
+		pg.PrevURL = at(p.Prev)
+	}
+	if p.Next != "" {
+		pg.NextURL = at(p.Next)
+	}
+	return pg
 }
 
 func cloneValues(q url.Values) url.Values {
@@ -84,23 +98,22 @@ func cloneValues(q url.Values) url.Values {
 func (s *Server) handleAdminUsers() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
-		v := web.AdminUsers{Q: q.Get("q"), Sort: q.Get("sort"), Dir: q.Get("dir"), MFA: q.Get("mfa")}
+		v := web.AdminUsers{Q: q.Get("q"), Sort: q.Get("sort"), Dir: q.Get("dir"), Role: q.Get("role"), State: q.Get("state"),
+			Verified: q.Get("verified"), MFA: q.Get("mfa")}
 		err := knownParams(c, userParams)
 		var uq admin.UserQuery
 		if err == nil {
-			uq, err = admin.ParseUserQuery(v.Q, v.Sort, v.Dir, q.Get("cursor"), q.Get("limit"))
+			uq, err = admin.ParseUserQuery(q.Get)
 		}
+		var page admin.Page[admin.UserRow]
 		if err == nil {
-			uq.MFA, err = admin.ParseMFAFilter(v.MFA)
-		}
-		var next string
-		if err == nil {
-			v.Rows, next, err = s.opts.Admin.Users(c.Request().Context(), uq)
+			page, err = s.opts.Admin.Users(c.Request().Context(), uq)
 		}
 		if v.Error, err = filterMessage(err); err != nil {
 			return err
 		}
-		v.FirstURL, v.NextURL = pageURLs("/admin/users", q, next)
+		v.Rows = page.Rows
+		v.Pager = pagerOf(c, page, "user", "users")
 		return render(c, statusFor(v.Error), web.AdminUsersPage(s.page(c, "Users"), v))
 	}
 }
@@ -123,18 +136,25 @@ func (s *Server) handleAdminUser() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		v := web.AdminUser{User: u, Self: u.ID == sessionFrom(c).UserID, Back: c.Request().URL.Path}
+		v := web.AdminUser{User: u, Self: u.ID == sessionFrom(c).UserID, Names: s.providerNames(), Back: c.Request().URL.Path}
 		mfa, err := s.opts.Accounts.MFAStatus(ctx, id)
 		if err != nil {
 			return err
 		}
 		v.MFA = web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft, Passkeys: mfa.Passkeys}
-		if v.Connections, _, err = s.opts.Admin.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: admin.MaxLimit}); err != nil {
+		if v.LastLoginAt, err = s.opts.Admin.LastLogin(ctx, id); err != nil {
 			return err
 		}
-		if v.Events, _, err = s.opts.Admin.Events(ctx, admin.EventQuery{UserID: id, Limit: 20}); err != nil {
+		conns, err := s.opts.Admin.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: admin.MaxLimit})
+		if err != nil {
 			return err
 		}
+		v.Connections = conns.Rows
+		evs, err := s.opts.Admin.Events(ctx, admin.EventQuery{UserID: id, Limit: 20})
+		if err != nil {
+			return err
+		}
+		v.Events, v.EventsTotal = evs.Rows, evs.Total
 		list, err := s.opts.Accounts.Sessions(ctx, id)
 		if err != nil {
 			return err
@@ -191,7 +211,7 @@ func (s *Server) adminEnable(c echo.Context, adminID, userID int64) (string, err
 
 func (s *Server) adminEndSessions(c echo.Context, adminID, userID int64) (string, error) {
 	n, err := s.opts.Accounts.EndAllSessions(c.Request().Context(), adminID, userID)
-	return "Ended " + strconv.FormatInt(n, 10) + " sessions.", err
+	return "Ended " + plural(n, "session") + ".", err
 }
 
 // handleAdminConnectionDelete removes any user's connection and returns to
@@ -206,7 +226,7 @@ func (s *Server) handleAdminConnectionDelete() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		s.flash(c, "success", "The "+conn.Provider+" connection was removed.")
+		s.flash(c, "success", "The "+s.providerDisplayName(conn.Provider)+" connection was removed.")
 		return redirect(c, adminBack(c.FormValue("back")))
 	}
 }

@@ -26,7 +26,7 @@ func (s *Server) apiAdminRoutes(api *echo.Group) {
 // The query parameters each admin list understands; anything else is a
 // mistake worth saying out loud rather than a filter silently ignored.
 var (
-	userParams       = []string{"q", "mfa", "sort", "dir", "cursor", "limit"}
+	userParams       = []string{"q", "role", "state", "verified", "mfa", "sort", "dir", "cursor", "limit"}
 	connectionParams = []string{"provider", "status", "q", "sort", "dir", "cursor", "limit"}
 	eventParams      = []string{"kind", "user_id", "provider", "since", "until", "cursor", "limit"}
 )
@@ -54,24 +54,37 @@ func clipParam(k string) string {
 	return `"` + k + `"`
 }
 
+// adminList is one page of an admin list: its items, the cursors of the
+// pages before and after it (absent at either end) and how many items the
+// whole list holds with the same filters.
+type adminList[T any] struct {
+	Items      []T         `json:"items"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+	PrevCursor string      `json:"prev_cursor,omitempty"`
+	Total      admin.Total `json:"total"`
+}
+
+func writeAdminList[T any](c echo.Context, p admin.Page[T]) error {
+	if p.Rows == nil {
+		p.Rows = []T{}
+	}
+	return c.JSON(http.StatusOK, adminList[T]{Items: p.Rows, NextCursor: p.Next, PrevCursor: p.Prev, Total: p.Total})
+}
+
 func (s *Server) handleAPIAdminUsers() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := knownParams(c, userParams); err != nil {
 			return err
 		}
-		q := c.QueryParams()
-		uq, err := admin.ParseUserQuery(q.Get("q"), q.Get("sort"), q.Get("dir"), q.Get("cursor"), q.Get("limit"))
-		if err == nil {
-			uq.MFA, err = admin.ParseMFAFilter(q.Get("mfa"))
-		}
+		uq, err := admin.ParseUserQuery(c.QueryParams().Get)
 		if err != nil {
 			return err
 		}
-		rows, next, err := s.opts.Admin.Users(c.Request().Context(), uq)
+		p, err := s.opts.Admin.Users(c.Request().Context(), uq)
 		if err != nil {
 			return err
 		}
-		return writeList(c, rows, next)
+		return writeAdminList(c, p)
 	}
 }
 
@@ -81,11 +94,11 @@ func (s *Server) handleAPIAdminConnections() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		rows, next, err := s.opts.Admin.Connections(c.Request().Context(), cq)
+		p, err := s.opts.Admin.Connections(c.Request().Context(), cq)
 		if err != nil {
 			return err
 		}
-		return writeList(c, rows, next)
+		return writeAdminList(c, p)
 	}
 }
 
@@ -109,16 +122,14 @@ func (s *Server) handleAPIAdminEvents() echo.HandlerFunc {
 		if err := knownParams(c, eventParams); err != nil {
 			return err
 		}
-		q := c.QueryParams()
-		eq, err := admin.ParseEventQuery(q.Get("kind"), q.Get("user_id"), q.Get("provider"), q.Get("since"), q.Get("until"),
-			q.Get("cursor"), q.Get("limit"))
+		eq, err := admin.ParseEventQuery(c.QueryParams().Get)
 		if err != nil {
 			return err
 		}
-		rows, next, err := s.opts.Admin.Events(c.Request().Context(), eq)
+		p, err := s.opts.Admin.Events(c.Request().Context(), eq)
 		if err != nil {
 			return err
 		}
-		return writeList(c, rows, next)
+		return writeAdminList(c, p)
 	}
 }

@@ -1,20 +1,20 @@
 package httpserver
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/web"
 )
 
-// deadListLimit bounds the dead deliveries one page lists.
-const deadListLimit = 200
+// deliveryParams are the query parameters of the deliveries page.
+var deliveryParams = []string{"subscriber", "cursor", "limit"}
 
-// handleAdminDeliveries shows each subscriber's backlog and the parked
-// deliveries administrators can retry.
+// handleAdminDeliveries shows each subscriber's backlog and a page of the
+// parked deliveries administrators can retry.
 func (s *Server) handleAdminDeliveries() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -22,21 +22,26 @@ func (s *Server) handleAdminDeliveries() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		dead, err := s.opts.Deliveries.Dead(ctx, deadListLimit)
-		if err != nil {
-			return err
-		}
-		v := web.AdminDeliveriesView{Limit: deadListLimit}
+		v := web.AdminDeliveriesView{Subscriber: c.QueryParam("subscriber"), Names: s.providerNames()}
 		for _, st := range stats {
 			v.Queues = append(v.Queues, web.DeliveryQueue{Subscriber: st.Subscriber, Pending: st.Pending, Dead: st.Dead,
 				Lag: st.Lag, Owner: st.Owner})
 		}
-		for _, d := range dead {
-			v.Dead = append(v.Dead, web.DeadDelivery{ID: d.ID, Subscriber: d.Subscriber, Attempts: d.Attempts,
-				LastError: d.LastError, DeadAt: d.DeadAt, EventID: d.Event.ID, Kind: string(d.Event.Kind),
-				UserID: d.Event.UserID, CreatedAt: d.Event.CreatedAt})
+		err = knownParams(c, deliveryParams)
+		var dq admin.DeliveryQuery
+		if err == nil {
+			dq, err = admin.ParseDeliveryQuery(c.QueryParams().Get)
 		}
-		return render(c, http.StatusOK, web.AdminDeliveries(s.page(c, "Event deliveries"), v))
+		var page admin.Page[admin.DeliveryRow]
+		if err == nil {
+			page, err = s.opts.Admin.DeadDeliveries(ctx, dq)
+		}
+		if v.Error, err = filterMessage(err); err != nil {
+			return err
+		}
+		v.Dead = page.Rows
+		v.Pager = pagerOf(c, page, "dead delivery", "dead deliveries")
+		return render(c, statusFor(v.Error), web.AdminDeliveries(s.page(c, "Event deliveries"), v))
 	}
 }
 

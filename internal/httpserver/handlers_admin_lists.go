@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/web"
 )
@@ -19,9 +21,7 @@ func connectionQuery(c echo.Context) (admin.ConnectionQuery, error) {
 	if err := knownParams(c, connectionParams); err != nil {
 		return admin.ConnectionQuery{}, err
 	}
-	q := c.QueryParams()
-	return admin.ParseConnectionQuery(q.Get("provider"), q.Get("status"), q.Get("q"), q.Get("sort"), q.Get("dir"),
-		q.Get("cursor"), q.Get("limit"))
+	return admin.ParseConnectionQuery(c.QueryParams().Get)
 }
 
 // providerIDs are the connection filter's choices: every configured
@@ -38,24 +38,35 @@ func (s *Server) providerIDs(c echo.Context) ([]string, error) {
 	return slices.Compact(ids), nil
 }
 
+// providerNames are the display names of the configured providers; the
+// admin pages show those instead of ids.
+func (s *Server) providerNames() web.ProviderNames {
+	names := make(web.ProviderNames, len(s.opts.Providers))
+	for _, p := range s.opts.Providers {
+		names[p.ID] = p.Name
+	}
+	return names
+}
+
 func (s *Server) handleAdminConnections() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
 		v := web.AdminConnections{Provider: q.Get("provider"), Status: q.Get("status"), Q: q.Get("q"), Sort: q.Get("sort"),
-			Dir: q.Get("dir"), Statuses: admin.Statuses, Back: c.Request().URL.RequestURI()}
+			Dir: q.Get("dir"), Statuses: admin.Statuses, Names: s.providerNames(), Back: c.Request().URL.RequestURI()}
 		var err error
 		if v.Providers, err = s.providerIDs(c); err != nil {
 			return err
 		}
 		cq, err := connectionQuery(c)
-		var next string
+		var page admin.Page[admin.ConnectionRow]
 		if err == nil {
-			v.Rows, next, err = s.opts.Admin.Connections(c.Request().Context(), cq)
+			page, err = s.opts.Admin.Connections(c.Request().Context(), cq)
 		}
 		if v.Error, err = filterMessage(err); err != nil {
 			return err
 		}
-		v.FirstURL, v.NextURL = pageURLs("/admin/connections", q, next)
+		v.Rows = page.Rows
+		v.Pager = pagerOf(c, page, "connection", "connections")
 		csvQ := cloneValues(q)
 		csvQ.Del("cursor")
 		csvQ.Del("limit")
@@ -130,22 +141,37 @@ func csvTime(t *time.Time) string {
 
 func (s *Server) handleAdminEvents() echo.HandlerFunc {
 	return func(c echo.Context) error {
+		ctx := c.Request().Context()
 		q := c.QueryParams()
 		v := web.AdminEvents{Kind: q.Get("kind"), UserID: q.Get("user_id"), Provider: q.Get("provider"),
-			Since: q.Get("since"), Until: q.Get("until"), Kinds: eventKinds()}
-		err := knownParams(c, eventParams)
+			Since: q.Get("since"), Until: q.Get("until"), Kinds: eventKinds(), Names: s.providerNames()}
+		var err error
+		if v.Providers, err = s.providerIDs(c); err != nil {
+			return err
+		}
+		err = knownParams(c, eventParams)
 		var eq admin.EventQuery
 		if err == nil {
-			eq, err = admin.ParseEventQuery(v.Kind, v.UserID, v.Provider, v.Since, v.Until, q.Get("cursor"), q.Get("limit"))
+			eq, err = admin.ParseEventQuery(q.Get)
 		}
-		var next string
+		var page admin.Page[admin.EventRow]
 		if err == nil {
-			v.Rows, next, err = s.opts.Admin.Events(c.Request().Context(), eq)
+			page, err = s.opts.Admin.Events(ctx, eq)
 		}
 		if v.Error, err = filterMessage(err); err != nil {
 			return err
 		}
-		v.FirstURL, v.NextURL = pageURLs("/admin/events", q, next)
+		if eq.UserID != 0 && v.Error == "" {
+			// Name the account the list is filtered by, even when it has no
+			// events (yet), or is gone and only its events are left.
+			if u, err := s.opts.Accounts.User(ctx, eq.UserID); err == nil {
+				v.UserEmail = u.Email
+			} else if !errors.Is(err, accounts.ErrNotFound) {
+				return err
+			}
+		}
+		v.Rows = page.Rows
+		v.Pager = pagerOf(c, page, "event", "events")
 		return render(c, statusFor(v.Error), web.AdminEventsPage(s.page(c, "Events"), v))
 	}
 }

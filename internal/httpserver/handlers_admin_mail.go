@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/web"
 )
@@ -34,24 +35,29 @@ func (s *Server) adminResendVerification(c echo.Context, adminID, userID int64) 
 	return "A new verification link is on its way to the user's address.", err
 }
 
-// handleAdminMail lists mail parked as dead after its last attempt failed.
+// mailParams are the query parameters of the failed mail page.
+var mailParams = []string{"cursor", "limit"}
+
+// handleAdminMail lists a page of mail parked as dead after its last
+// attempt failed.
 func (s *Server) handleAdminMail() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ctx := c.Request().Context()
-		failed, err := mail.ListFailed(ctx, s.opts.DB, 100)
-		if err != nil {
+		err := knownParams(c, mailParams)
+		var mq admin.MailQuery
+		if err == nil {
+			mq, err = admin.ParseMailQuery(c.QueryParams().Get)
+		}
+		var page admin.Page[admin.MailRow]
+		if err == nil {
+			page, err = s.opts.Admin.FailedMail(c.Request().Context(), mq)
+		}
+		var v web.AdminMailPage
+		if v.Error, err = filterMessage(err); err != nil {
 			return err
 		}
-		total, err := mail.CountFailed(ctx, s.opts.DB)
-		if err != nil {
-			return err
-		}
-		v := web.AdminMailPage{Total: total}
-		for _, f := range failed {
-			v.Failed = append(v.Failed, web.AdminFailedMail{ID: f.ID, UserID: f.UserID, To: f.To, Kind: f.Kind,
-				LastError: f.LastError, Attempts: f.Attempts, CreatedAt: f.CreatedAt, DeadAt: f.DeadAt})
-		}
-		return render(c, http.StatusOK, web.AdminMail(s.page(c, "Failed mail"), v))
+		v.Failed = page.Rows
+		v.Pager = pagerOf(c, page, "mail", "mails")
+		return render(c, statusFor(v.Error), web.AdminMail(s.page(c, "Failed mail"), v))
 	}
 }
 

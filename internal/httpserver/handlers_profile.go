@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -41,6 +40,7 @@ func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error
 	var pending string
 	var mfa accounts.MFA
 	var passkeys []accounts.Passkey
+	var handed []accounts.ShownToken
 	b := &pgx.Batch{}
 	s.opts.Accounts.QueueSessions(b, sess.UserID, &list)
 	s.opts.Links.QueueConnections(b, sess.UserID, &conns)
@@ -48,6 +48,8 @@ func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error
 	s.opts.Accounts.QueuePendingEmail(b, sess.UserID, &pending)
 	s.opts.Accounts.QueueMFAStatus(b, sess.UserID, &mfa)
 	s.opts.Accounts.QueuePasskeys(b, sess.UserID, &passkeys)
+	// A token just created on this browser: shown on this view only.
+	s.opts.Accounts.QueueTokenHandOffs(b, sess.UserID, s.browserID(c), &handed)
 	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
@@ -68,6 +70,9 @@ func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error
 		Sessions:         make([]web.Session, 0, len(list)),
 		Connections:      s.connectionViews(conns),
 		ConnectProviders: s.providerButtons(),
+	}
+	for _, t := range handed {
+		v.NewTokens = append(v.NewTokens, web.NewToken{Name: t.Name, Scope: string(t.Scope), Secret: t.Secret, ExpiresAt: t.ExpiresAt})
 	}
 	for _, t := range toks {
 		v.Tokens = append(v.Tokens, web.APIToken{ID: strconv.FormatInt(t.ID, 10), Name: t.Name, Scope: string(t.Scope),
@@ -97,15 +102,15 @@ func (s *Server) handlePasswordChange() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess := sessionFrom(c)
 		pf := web.PasswordForm{Errors: map[string]string{}}
-		newPassword := c.FormValue("new_password")
+		ctx, current, newPassword := c.Request().Context(), c.FormValue("current_password"), c.FormValue("new_password")
+		var err error
 		if newPassword != c.FormValue("new_password_confirm") {
 			pf.Errors["new_password_confirm"] = "The two passwords do not match."
-			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{password: pf})
+			err = s.opts.Accounts.CheckPasswordChange(ctx, sess.UserID, current, newPassword) // the other fields' problems too
+		} else {
+			err = s.opts.Accounts.ChangePassword(ctx, sess.UserID, sess.ID, current, newPassword)
 		}
-		err := s.opts.Accounts.ChangePassword(c.Request().Context(), sess.UserID, sess.ID, c.FormValue("current_password"), newPassword)
-		var fe *accounts.FieldError
-		if errors.As(err, &fe) {
-			pf.Errors[fe.Field] = fe.Message
+		if addFieldErrors(pf.Errors, err) || len(pf.Errors) > 0 {
 			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{password: pf})
 		}
 		if err != nil {
@@ -200,32 +205,36 @@ func (s *Server) connectionViews(conns []links.Connection) []web.Connection {
 	return out
 }
 
-// handleTokenCreate creates a personal access token and renders the profile
-// with its secret, shown this once: never redirected through a cookie or URL.
+// handleTokenCreate creates a personal access token and redirects to the
+// profile (post/redirect/get), which shows the secret once at its top: the
+// secret waits server-side, sealed and bound to this user and browser, for
+// that one page view, so it is never in a URL, a cookie or a log, and a
+// reload neither shows it again nor creates another token.
 func (s *Server) handleTokenCreate() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess := sessionFrom(c)
-		tf := web.TokenForm{Errors: map[string]string{}, Name: c.FormValue("name")}
-		nt := accounts.NewToken{Name: tf.Name, Scope: accounts.Scope(c.FormValue("scope"))}
-		days, err := strconv.Atoi(c.FormValue("expires_in_days"))
-		if err != nil || days < 0 || days > 5*365 {
+		tf := web.TokenForm{Errors: map[string]string{}, Name: c.FormValue("name"),
+			Scope: c.FormValue("scope"), ExpiresInDays: c.FormValue("expires_in_days")}
+		nt := accounts.NewToken{Name: tf.Name, Scope: accounts.Scope(tf.Scope)}
+		if days, err := strconv.Atoi(tf.ExpiresInDays); err != nil || days < 0 || days > 5*365 {
 			tf.Errors["expires_at"] = "Choose when the token expires."
-			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{token: tf})
-		}
-		if days > 0 {
+		} else if days > 0 {
 			at := time.Now().AddDate(0, 0, days)
 			nt.ExpiresAt = &at
 		}
-		t, secret, err := s.opts.Accounts.CreateToken(c.Request().Context(), sess.User, nt)
-		if fe := (*accounts.FieldError)(nil); errors.As(err, &fe) {
-			tf.Errors[fe.Field] = fe.Message
+		var err error
+		if len(tf.Errors) > 0 {
+			err = accounts.CheckNewToken(sess.User, nt) // the other fields' problems too
+		} else {
+			_, err = s.opts.Accounts.CreateTokenHandOff(c.Request().Context(), sess.User, s.browserID(c), nt)
+		}
+		if addFieldErrors(tf.Errors, err) || len(tf.Errors) > 0 {
 			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{token: tf})
 		}
 		if err != nil {
 			return err
 		}
-		c.Response().Header().Set("Cache-Control", "no-store")
-		return s.renderProfile(c, http.StatusCreated, profileForms{token: web.TokenForm{NewToken: secret, NewTokenFor: t.Name}})
+		return redirect(c, "/profile#new-token")
 	}
 }
 

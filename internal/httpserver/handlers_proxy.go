@@ -1,8 +1,6 @@
 package httpserver
 
 import (
-	"cmp"
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -35,21 +33,9 @@ var proxyMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, ht
 // proxyRoutes registers the provider proxy: the caller's own connections
 // (scope proxy) and, for backend programs acting for a user, any user's
 // (scope admin). Both sit in the /api/v1 group, behind its authentication.
-// A bearer token is looked up in the round trip that picks the connection
-// (links.APICall.Bearer), so the handler checks the scope itself.
 func (s *Server) proxyRoutes(api *echo.Group) {
-	for _, admin := range []bool{false, true} {
-		path := "/providers/:provider/api/*"
-		if admin {
-			path = "/admin/users/:id/providers/:provider/api/*"
-		}
-		for _, r := range api.Match(proxyMethods, path, s.handleProviderCall(admin)) {
-			if s.ownAuthRoutes == nil {
-				s.ownAuthRoutes = map[string]bool{}
-			}
-			s.ownAuthRoutes[r.Path] = true
-		}
-	}
+	api.Match(proxyMethods, "/providers/:provider/api/*", s.handleProviderCall(false))
+	api.Match(proxyMethods, "/admin/users/:id/providers/:provider/api/*", s.handleProviderCall(true))
 }
 
 // handleProviderCall passes a call through to the provider's API as the
@@ -66,19 +52,10 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 		if admin {
 			want = accounts.ScopeAdmin
 		}
-		call := links.APICall{Bearer: bearerFrom(c)}
-		if call.Bearer != nil {
-			// The token is looked up with the connection; nothing about the
-			// call is said before it has passed.
-			call.Authorize = func(context.Context) error {
-				if err := s.setBearerCaller(c, call.Bearer); err != nil {
-					return err
-				}
-				return checkScope(callerFrom(c), want)
-			}
-		} else if err := checkScope(callerFrom(c), want); err != nil {
+		if err := checkScope(callerFrom(c), want); err != nil {
 			return err
 		}
+		var call links.APICall
 		var query string
 		target, err := parseProxyPath(c, admin)
 		if err == nil {
@@ -88,13 +65,11 @@ func (s *Server) handleProviderCall(admin bool) echo.HandlerFunc {
 			err = errProxyTooLarge
 		}
 		if err != nil {
-			return cmp.Or(call.Authenticate(r.Context()), err)
+			return err
 		}
-		switch {
-		case admin:
+		call.UserID = callerFrom(c).UserID
+		if admin {
 			call.UserID = target.userID
-		case call.Bearer == nil:
-			call.UserID = callerFrom(c).UserID
 		}
 		var body io.Reader
 		if r.ContentLength != 0 {

@@ -67,14 +67,14 @@ func (s *Server) handleReset() echo.HandlerFunc {
 		if info, err := s.opts.Accounts.PeekLink(c.Request().Context(), f.Token, mail.PurposePasswordReset); err == nil {
 			f.Email = info.Email
 		}
+		var err error
 		if password != c.FormValue("password_confirm") {
 			f.Errors["password_confirm"] = "The two passwords do not match."
-			return render(c, http.StatusUnprocessableEntity, web.ResetPassword(s.page(c, title), f))
+			err = accounts.CheckPassword("password", password, f.Email) // the password's own problems too
+		} else {
+			_, err = s.opts.Accounts.ResetPassword(c.Request().Context(), f.Token, password)
 		}
-		_, err := s.opts.Accounts.ResetPassword(c.Request().Context(), f.Token, password)
-		var fe *accounts.FieldError
-		if errors.As(err, &fe) {
-			f.Errors[fe.Field] = fe.Message
+		if addFieldErrors(f.Errors, err) || len(f.Errors) > 0 {
 			return render(c, http.StatusUnprocessableEntity, web.ResetPassword(s.page(c, title), f))
 		}
 		if err != nil {

@@ -36,7 +36,7 @@ func enrolTOTP(t *testing.T, b *browser) (string, []string) {
 	list := r.Body
 	if i := strings.Index(list, `class="recovery-codes"`); i >= 0 {
 		list = list[i:]
-		list = list[:strings.Index(list, "</ol>")]
+		list = list[strings.Index(list, ">")+1 : strings.Index(list, "</ol>")] // the items, not the tag's data-copy-text
 	}
 	codes := recoveryCode.FindAllString(list, -1)
 	if r.Status != http.StatusOK || len(codes) != 10 {
@@ -122,7 +122,7 @@ func TestTOTPChangesNeedRecentAuthAndReauthTakesACode(t *testing.T) {
 	if r := b.post("/reauth", url.Values{"code": {nextCode(secret, 1)}, "next": {"/profile"}}); r.Status != http.StatusSeeOther || r.Location != "/profile" {
 		t.Fatalf("reauth with a code: %d %q", r.Status, r.Location)
 	}
-	if r := b.post("/profile/mfa/totp/delete", nil); r.Status != http.StatusSeeOther {
+	if r := b.postConfirmed("/profile/mfa/totp/delete", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("turn off: %d", r.Status)
 	}
 	b.post("/logout", nil)
@@ -184,7 +184,7 @@ func TestAdminsMustEnrol(t *testing.T) {
 	enrolTOTP(t, pat)
 	var id string
 	ts.DB.QueryRow(t.Context(), `SELECT id::text FROM users WHERE email = 'pat@example.com'`).Scan(&id)
-	if r := boss.post("/admin/users/"+id+"/mfa/delete", nil); r.Status != http.StatusSeeOther {
+	if r := boss.postConfirmed("/admin/users/"+id+"/mfa/delete", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("reset: %d", r.Status)
 	}
 	if n := ts.count(t, `SELECT count(*) FROM totp_factors WHERE user_id = $1::bigint`, id); n != 0 {

@@ -141,7 +141,7 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	wantCount(t, ts, 1, `SELECT count(*) FROM sessions WHERE authenticated_at > now() - interval '1 minute'`)
 
 	// Remove it.
-	b.Submit("Remove", "/profile", "#passkeys-empty")
+	confirmInDialog(b, `//button[normalize-space()="Remove"]`, "/profile", "#passkeys-empty")
 	b.Contains(".flash-success", "Passkey removed.")
 	wantCount(t, ts, 0, `SELECT count(*) FROM passkeys`)
 	wantCount(t, ts, 1, `SELECT count(*) FROM events WHERE kind = 'passkey_removed'`)

@@ -89,7 +89,7 @@ func TestSensitiveActionsNeedRecentAuthentication(t *testing.T) {
 	if r := b.post("/reauth", url.Values{"password": {goodPassword}, "next": {"https://evil.example/"}}); r.Status != http.StatusSeeOther || r.Location != "/profile" {
 		t.Fatalf("reauth: %d %q", r.Status, r.Location)
 	}
-	if r := b.post("/profile/tokens", url.Values{"name": {"x"}, "scope": {"read"}, "expires_in_days": {"0"}}); r.Status != http.StatusCreated {
+	if r := b.post("/profile/tokens", url.Values{"name": {"x"}, "scope": {"read"}, "expires_in_days": {"0"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("token after reauth: %d", r.Status)
 	}
 	if n := ts.count(t, `SELECT count(*) FROM events WHERE kind = 'reauthenticated'`); n != 1 {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -53,12 +54,19 @@ func (s *Server) page(c echo.Context, title string) web.Page {
 
 // flash queues a message for the next page this browser renders. Flashes
 // travel in a signed cookie, so they work before log-in and across replicas.
+// A message already waiting is not queued twice: a request repeated before
+// the next page (confirm.js posts again after asking) says it once.
 func (s *Server) flash(c echo.Context, kind, message string) {
 	pending, _ := c.Get("dancecard.flashes").([]web.Flash)
 	if len(pending) == 0 {
 		pending = s.readFlashes(c)
 	}
-	pending = append(pending, web.Flash{Kind: kind, Message: message})
+	f := web.Flash{Kind: kind, Message: message}
+	if slices.Contains(pending, f) {
+		c.Set("dancecard.flashes", pending)
+		return
+	}
+	pending = append(pending, f)
 	c.Set("dancecard.flashes", pending)
 	raw, _ := json.Marshal(pending)
 	value := base64.RawURLEncoding.EncodeToString(raw)

@@ -58,9 +58,6 @@ type Server struct {
 	cookies cookieNames
 	metrics *httpMetrics
 
-	// ownAuthRoutes are the /api/v1 routes that authenticate a bearer
-	// token themselves (see apiAuth); written only while routes are set up.
-	ownAuthRoutes map[string]bool
 	// routesBy lists the real routes' patterns by method (methods.go).
 	routesBy map[string][][]string
 }

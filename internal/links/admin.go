@@ -74,6 +74,12 @@ func (s *Service) RemoveByAdmin(ctx context.Context, adminID, connectionID int64
 	return c, nil
 }
 
+// Connection returns any user's connection by id, for an administrator
+// about to remove it; ErrNotFound when there is none.
+func (s *Service) Connection(ctx context.Context, id int64) (Connection, error) {
+	return scanConnection(s.DB.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, id))
+}
+
 // notFound turns "no rows" into ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {

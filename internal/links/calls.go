@@ -2,7 +2,6 @@ package links
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/oauth"
 )
 
@@ -52,18 +50,10 @@ const maxReplay = 64 << 10
 
 // APICall is a call to a provider's API on a user's behalf.
 type APICall struct {
-	UserID       int64 // with Bearer, 0 means the token's user
+	UserID       int64
 	Provider     string
 	ConnectionID int64 // 0: the user's highest-ranked connection to Provider (lowest rank, then id)
 	Request      oauth.APIRequest
-
-	// Bearer, when set, is looked up in the round trip that picks the
-	// connection, and Authorize then decides from its Result whether the
-	// call may go ahead, before anything else is said about the call (an
-	// unknown provider or connection included) and before the provider
-	// hears of it. A call authenticated otherwise leaves both nil.
-	Bearer    *accounts.Bearer
-	Authorize func(context.Context) error
 }
 
 // CallAPI sends a call with the chosen connection's credentials and returns
@@ -80,17 +70,13 @@ type APICall struct {
 // Unknown providers are ErrUnknownProvider; an unknown connection, or
 // another user's, is ErrNotFound.
 func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, error) {
-	if call.Bearer != nil && call.Authorize == nil {
-		// A looked-up token nobody judges would let anyone through.
-		return nil, errors.New("links: a call with a Bearer needs Authorize")
-	}
 	p, ok := s.Catalog.Get(call.Provider)
 	if !ok {
-		return nil, cmp.Or(call.Authenticate(ctx), ErrUnknownProvider)
+		return nil, ErrUnknownProvider
 	}
 	// A path that leaves the API is refused before any connection is read.
 	if _, err := oauth.APIURL(p, call.Request.Path, call.Request.RawQuery); err != nil {
-		return nil, cmp.Or(call.Authenticate(ctx), err)
+		return nil, err
 	}
 	c, tok, err := s.pick(ctx, call)
 	if err != nil {
@@ -179,61 +165,25 @@ func (r errReader) Read([]byte) (int, error) {
 	return 0, io.EOF
 }
 
-// Authenticate looks the call's Bearer up alone and runs Authorize, for a
-// call refused before its connection is read: why it was refused is said
-// only to a caller who passes.
-func (call APICall) Authenticate(ctx context.Context) error {
-	if call.Bearer != nil {
-		if err := call.Bearer.LookUp(ctx); err != nil {
-			return err
-		}
-	}
-	if call.Authorize != nil {
-		return call.Authorize(ctx)
-	}
-	return nil
-}
-
 // pick finds the call's connection and opens its tokens, without locking
 // (most calls need no refresh) and reading only what a call needs: this
-// runs on every call, in one round trip with the bearer token's lookup.
+// runs on every call.
 func (s *Service) pick(ctx context.Context, call APICall) (Connection, oauth.Token, error) {
 	var access, secret, refresh []byte
 	var tokenType string
-	var disabled, found bool
+	var disabled bool
 	c := Connection{UserID: call.UserID, Provider: call.Provider}
-	b := &pgx.Batch{}
-	user, args := "$1", []any{call.UserID, call.Provider, call.ConnectionID}
-	if call.Bearer != nil {
-		call.Bearer.Queue(b)
-		if call.UserID == 0 {
-			user, args[0] = call.Bearer.OwnerSQL(1)
-		}
-	}
-	b.Queue(`SELECT id, user_id, provider_user_id, status, expires_at, updated_at, access_token, token_secret, refresh_token,
+	err := s.DB.QueryRow(ctx, `
+		SELECT id, provider_user_id, status, expires_at, updated_at, access_token, token_secret, refresh_token,
 		    token_type, (SELECT disabled_at IS NOT NULL FROM users WHERE users.id = connections.user_id)
-		FROM connections WHERE user_id = `+user+` AND provider = $2 AND ($3::bigint = 0 OR id = $3)
-		ORDER BY rank, id LIMIT 1`, args...).
-		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&c.ID, &c.UserID, &c.ProviderUserID, &c.Status, &c.ExpiresAt, &c.UpdatedAt,
-				&access, &secret, &refresh, &tokenType, &disabled)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
-			}
-			found = err == nil
-			return err
-		})
-	if err := s.DB.SendBatch(ctx, b).Close(); err != nil {
-		return Connection{}, oauth.Token{}, fmt.Errorf("links: pick connection: %w", err)
-	}
-	if call.Authorize != nil {
-		if err := call.Authorize(ctx); err != nil {
-			return Connection{}, oauth.Token{}, err
-		}
-	}
+		FROM connections WHERE user_id = $1 AND provider = $2 AND ($3::bigint = 0 OR id = $3)
+		ORDER BY rank, id LIMIT 1`, call.UserID, call.Provider, call.ConnectionID).
+		Scan(&c.ID, &c.ProviderUserID, &c.Status, &c.ExpiresAt, &c.UpdatedAt, &access, &secret, &refresh, &tokenType, &disabled)
 	switch {
-	case !found:
+	case errors.Is(err, pgx.ErrNoRows):
 		return Connection{}, oauth.Token{}, ErrNotFound
+	case err != nil:
+		return Connection{}, oauth.Token{}, fmt.Errorf("links: pick connection: %w", err)
 	case disabled:
 		return Connection{}, oauth.Token{}, ErrAccountDisabled
 	}

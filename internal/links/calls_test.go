@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -226,62 +225,5 @@ func TestLastUsedIsCoalesced(t *testing.T) {
 	<-done
 	if n, _ := e.svc.FlushUsage(ctx); n != 0 {
 		t.Fatalf("the flusher left %d behind at shutdown", n)
-	}
-}
-
-// A refresh that brings an expiring connection back records the change.
-// A body too large to keep cannot be sent twice: the 401 comes back, but
-// the token is refreshed for the caller's retry.
-
-// A call authenticated by a bearer token picks the token's user's
-// connection in the same round trip, and goes ahead only when Authorize
-// says so; a Bearer without Authorize is refused outright.
-func TestCallAPIWithBearer(t *testing.T) {
-	t.Parallel()
-	e := newCallEnv(t, oauthtest.Knobs{})
-	ctx := context.Background()
-	u, err := e.accts.User(ctx, e.userID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, secret, err := e.accts.CreateToken(ctx, u, accounts.NewToken{Name: "ci", Scope: accounts.ScopeProxy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := e.fake.Counts().APICalls
-	if _, _, err := call(t, e.svc, links.APICall{Provider: "hub", Bearer: e.accts.Bearer(secret)}); err == nil {
-		t.Fatal("a Bearer without Authorize was let through")
-	}
-	refused := errors.New("refused")
-	if _, _, err := call(t, e.svc, links.APICall{Provider: "hub", Bearer: e.accts.Bearer(secret),
-		Authorize: func(context.Context) error { return refused }}); !errors.Is(err, refused) {
-		t.Fatalf("Authorize's refusal: %v", err)
-	}
-	if n := e.fake.Counts().APICalls; n != before {
-		t.Fatalf("refused calls reached the provider %d times", n-before)
-	}
-	bt := e.accts.Bearer(secret)
-	status, got, err := call(t, e.svc, links.APICall{Provider: "hub", Bearer: bt, Authorize: func(ctx context.Context) error {
-		tok, owner, err := bt.Result(ctx)
-		if err == nil && (owner.ID != e.userID || tok.Scope != accounts.ScopeProxy) {
-			err = fmt.Errorf("token %+v of user %d", tok, owner.ID)
-		}
-		return err
-	}})
-	if err != nil || status != 200 || got.User != "42" {
-		t.Fatalf("call as the token's user: %d %+v %v", status, got, err)
-	}
-	// Another user's token finds none of this user's connections.
-	other, err := e.accts.SignUp(ctx, "other@example.com", "correct horse battery staple")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, otherSecret, err := e.accts.CreateToken(ctx, other, accounts.NewToken{Name: "x", Scope: accounts.ScopeProxy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := call(t, e.svc, links.APICall{Provider: "hub", Bearer: e.accts.Bearer(otherSecret),
-		Authorize: func(context.Context) error { return nil }}); !errors.Is(err, links.ErrNotFound) {
-		t.Fatalf("another user's token: %v", err)
 	}
 }

@@ -32,6 +32,15 @@ func (s *Service) readWithToken(ctx context.Context, tx pgx.Tx, userID, id int64
 	return c, tok, err
 }
 
+// Revokes reports whether removing a connection at provider asks the
+// provider to revoke its token: OAuth 2 with a revocation endpoint, or
+// OpenID Connect, whose discovery document may name one. OAuth 1 providers
+// offer no such endpoint.
+func (s *Service) Revokes(provider string) bool {
+	p, ok := s.Catalog.Get(provider)
+	return ok && (p.Protocol == oauth.OIDC || p.Protocol == oauth.OAuth2 && p.RevokeURL != "")
+}
+
 // revoke asks the provider to revoke a removed connection's token. It is
 // best effort: the outcome is logged, never shown as a failure.
 func (s *Service) revoke(ctx context.Context, c Connection, tok oauth.Token) {
