@@ -20,7 +20,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dancecard/dancecard/bench/internal/benchkit"
+	"github.com/dancecard/dancecard/bench/internal/seed"
 	"github.com/dancecard/dancecard/internal/admin"
+	"github.com/dancecard/dancecard/internal/postgres"
 )
 
 // The bench's administrator; the database is a throwaway one on loopback.
@@ -63,7 +65,7 @@ func prepare(ctx context.Context, o options) (*benchEnv, error) {
 		env.close()
 		return nil, err
 	}
-	if err := env.seed(ctx, o, bin); err != nil {
+	if err := env.seed(ctx, o); err != nil {
 		env.close()
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func prepare(ctx context.Context, o options) (*benchEnv, error) {
 
 // seed makes a fresh database and fills it, unless it already holds the
 // asked-for number of connections and -reseed is off.
-func (env *benchEnv) seed(ctx context.Context, o options, bin string) error {
+func (env *benchEnv) seed(ctx context.Context, o options) error {
 	if !o.reseed {
 		if conn, err := pgx.Connect(ctx, env.dbURL); err == nil {
 			var n int64
@@ -125,11 +127,22 @@ func (env *benchEnv) seed(ctx context.Context, o options, bin string) error {
 	}
 	fmt.Fprintf(os.Stderr, "seeding %d users and %d connections into %s\n", o.users, o.conns, o.dbName)
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, bin, "admin", "seed", "--users", strconv.Itoa(o.users), "--connections", strconv.Itoa(o.conns))
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+env.dbURL, "DANCECARD_DEV=true", "DANCECARD_LOG_LEVEL=warn")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("seed: %w", err)
+	if err := postgres.Migrate(env.dbURL); err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, env.dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// The server runs in dev mode without token_keys: it opens tokens with
+	// the key it keeps in the database, so the seed seals under that one.
+	keys, err := seed.DevKeys(ctx, db)
+	if err != nil {
+		return err
+	}
+	if err := seed.Run(ctx, db, keys, o.users, o.conns, os.Stderr); err != nil {
+		return err
 	}
 	env.seedTime = time.Since(start).Round(time.Second)
 	return nil

@@ -65,12 +65,9 @@ func cmdMigrate(args []string, getenv func(string) string, stdout io.Writer) err
 	return err
 }
 
-// cmdAdmin runs admin seed (cmdSeed) or admin create --email E, reading the password from the first
+// cmdAdmin runs admin create --email E, reading the password from the first
 // line of stdin so it never appears in the process list or shell history.
 func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "seed" {
-		return cmdSeed(ctx, args[1:], getenv, stdout)
-	}
 	fs, path := newFlagSet("admin", stdout)
 	email := fs.String("email", "", "the administrator's email")
 	pos, err := parseInterleaved(fs, args)
@@ -78,7 +75,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if len(pos) != 1 || pos[0] != "create" {
-		return fmt.Errorf("admin: want: admin create --email E, or admin seed --users N --connections M; %w", errUsage)
+		return fmt.Errorf("admin: want: admin create --email E; %w", errUsage)
 	}
 	if *email == "" {
 		return errors.New("admin create: --email is required")

@@ -19,9 +19,6 @@ commands:
   migrate down N            roll back N migrations
   migrate version           print the schema version
   admin create --email E    create an administrator; the password is the first line of stdin
-  admin seed --users N --connections M
-                            fill an empty (or dev-mode) database with realistic users,
-                            connections and events for benchmarks (tokens are fake)
   keys rotate               re-encrypt every stored token under the first of token_keys
 
 The configuration comes from -config FILE or DANCECARD_CONFIG, with

@@ -1,8 +1,7 @@
-package main
+package seed
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -12,22 +11,21 @@ import (
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
 )
 
-func TestAdminSeed(t *testing.T) {
-	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // base64 of 32 bytes
+func TestSeed(t *testing.T) {
 	url := pgtest.NewURL(t)
-	env := map[string]string{"DATABASE_URL": url, "DANCECARD_BASE_URL": "https://dancecard.example", "DANCECARD_TOKEN_KEYS": key}
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"admin", "seed", "--users", "40", "--connections", "100"}, envMap(env), nil, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "seeded 40 users and 100 connections") {
-		t.Fatalf("output %q", out.String())
-	}
 	db, err := postgres.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	ring, _ := links.NewKeyring([][]byte{[]byte("0123456789abcdef0123456789abcdef")})
+	var out bytes.Buffer
+	if err := Run(t.Context(), db, ring, 40, 100, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "seeded 40 users and 100 connections") {
+		t.Fatalf("output %q", out.String())
+	}
 	count := func(sql string) int {
 		var n int
 		if err := db.QueryRow(t.Context(), sql).Scan(&n); err != nil {
@@ -49,9 +47,8 @@ func TestAdminSeed(t *testing.T) {
 			t.Errorf("%s = %d, want %d", sql, got, want)
 		}
 	}
-	// Tokens are sealed with the configured key and open to a value that is
+	// Tokens are sealed with the key given and open to a value that is
 	// plainly not a credential.
-	ring, _ := links.NewKeyring([][]byte{[]byte("0123456789abcdef0123456789abcdef")})
 	var provider, puid string
 	var sealed []byte
 	db.QueryRow(t.Context(), `SELECT provider, provider_user_id, access_token FROM connections LIMIT 1`).Scan(&provider, &puid, &sealed)
@@ -61,22 +58,17 @@ func TestAdminSeed(t *testing.T) {
 	if bytes.Contains(sealed, []byte(seedPlaintext)) {
 		t.Fatal("seeded token stored in plaintext")
 	}
-	// A database with users is refused outside dev mode, and seeded again in it.
-	err = run(context.Background(), []string{"admin", "seed", "--users", "5", "--connections", "5"}, envMap(env), nil, &out)
-	if err == nil || !strings.Contains(err.Error(), "already has users") {
-		t.Fatalf("second seed outside dev mode: %v", err)
-	}
-	// In dev mode it seeds again; a running server's event subscribers are
-	// not sent the seeded history, and the dashboard's counters still match.
-	env["DANCECARD_DEV"] = "true"
+	// Seeding again adds to what is there; a running server's event
+	// subscribers are not sent the seeded history, and the dashboard's
+	// counters still match.
 	if _, err := db.Exec(t.Context(), `INSERT INTO event_subscribers (name) VALUES ('log')`); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(context.Background(), []string{"admin", "seed", "--users", "5", "--connections", "5"}, envMap(env), nil, &out); err != nil {
-		t.Fatalf("second seed in dev mode: %v", err)
+	if err := Run(t.Context(), db, ring, 5, 5, &out); err != nil {
+		t.Fatalf("second seed: %v", err)
 	}
 	if count(`SELECT count(*) FROM users`) != 45 {
-		t.Fatal("dev-mode seed did not add users")
+		t.Fatal("the second seed did not add users")
 	}
 	if n := count(`SELECT count(*) FROM events e JOIN event_subscribers s ON (e.tx, e.id) > (s.cursor_tx, s.cursor_id)`); n != 0 {
 		t.Fatalf("%d seeded events are past the subscriber's cursor, to be delivered", n)
@@ -86,9 +78,9 @@ func TestAdminSeed(t *testing.T) {
 		st.LoginsOK30d+st.LoginsFailed30d != 45 {
 		t.Fatalf("dashboard after seeding: %+v, %v", st, err)
 	}
-	for _, bad := range [][]string{{"admin", "seed", "--users", "0"}, {"admin", "seed", "--connections", "-1"}, {"admin", "seed", "extra"}} {
-		if err := run(context.Background(), bad, envMap(env), nil, &out); err == nil {
-			t.Errorf("%v: no error", bad)
+	for _, bad := range [][2]int{{0, 5}, {5, -1}} {
+		if err := Run(t.Context(), db, ring, bad[0], bad[1], &out); err == nil {
+			t.Errorf("seed %d users, %d connections: no error", bad[0], bad[1])
 		}
 	}
 }

@@ -1,8 +1,11 @@
-package main
+// Package seed fills a Dancecard database with benchmark data: users,
+// connections with sealed tokens, their events and last log-ins, written
+// with COPY. bench/admin seeds its database with it, and bench/seed is its
+// command line.
+package seed
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/postgres"
@@ -35,72 +39,49 @@ var (
 // credential, so nobody mistakes a seeded database for a real one.
 const seedPlaintext = "seed:not-a-real-token"
 
-// cmdSeed runs admin seed --users N --connections M: it fills the database
-// with realistic users, connections and events for benchmarks, through
-// COPY in one transaction (all or nothing). It refuses a database that
-// already has users unless dev mode is on.
-func cmdSeed(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs, path := newFlagSet("admin seed", stdout)
-	users := fs.Int("users", 1000, "how many users to create")
-	conns := fs.Int("connections", 5000, "how many connections to spread over them")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 || *users < 1 || *conns < 0 || *users > 10_000_000 || *conns > 50_000_000 {
-		return fmt.Errorf("admin seed: want --users N (1 to 10,000,000) --connections M (0 to 50,000,000); %w", errUsage)
-	}
-	cfg, db, err := openMigrated(ctx, *path, getenv)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var has bool
-	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&has); err != nil {
-		return err
-	}
-	if has && !cfg.Dev {
-		return errors.New("admin seed: refusing: this database already has users and dev mode is off; seed an empty database, or a dev one")
-	}
-	keys, err := tokenKeys(ctx, cfg, db)
-	if err != nil {
-		return err
+// Run fills db, a migrated Dancecard database, with users realistic users
+// and conns connections spread over them, with their events and last
+// log-ins, for benchmarks: through COPY in one transaction (all or
+// nothing), tokens sealed under keys. It reports each phase's time on w.
+func Run(ctx context.Context, db *pgxpool.Pool, keys *links.Keyring, users, conns int, w io.Writer) error {
+	if users < 1 || conns < 0 || users > 10_000_000 || conns > 50_000_000 {
+		return fmt.Errorf("seed: want 1 to 10,000,000 users and 0 to 50,000,000 connections, not %d and %d", users, conns)
 	}
 	start := time.Now()
 	s := seeder{keys: keys, rnd: rand.New(rand.NewPCG(uint64(start.UnixNano()), 42)), now: start.UTC(), run: strconv.FormatInt(start.UnixNano()%1e12, 36)}
-	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		if err := quietTriggers(ctx, tx, stdout); err != nil {
+	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+		if err := quietTriggers(ctx, tx, w); err != nil {
 			return err
 		}
 		err := withoutIndexes(ctx, tx, []string{"users", "connections", "events"}, func() error {
-			ids, err := s.users(ctx, tx, *users)
+			ids, err := s.users(ctx, tx, users)
 			if err != nil {
 				return err
 			}
-			s.phase(stdout, "users")
-			if err := s.connections(ctx, tx, ids, *conns); err != nil {
+			s.phase(w, "users")
+			if err := s.connections(ctx, tx, ids, conns); err != nil {
 				return err
 			}
-			s.phase(stdout, "connections")
+			s.phase(w, "connections")
 			if err := s.logins(ctx, tx, ids); err != nil {
 				return err
 			}
-			s.phase(stdout, "log-in events")
+			s.phase(w, "log-in events")
 			return nil
 		})
-		s.phase(stdout, "indexes")
+		s.phase(w, "indexes")
 		if err != nil {
 			return err
 		}
 		return recount(ctx, tx)
 	})
 	if err != nil {
-		return fmt.Errorf("admin seed: %w", err)
+		return fmt.Errorf("seed: %w", err)
 	}
-	if _, err := db.Exec(ctx, `ANALYZE users; ANALYZE connections; ANALYZE events`); err != nil {
-		return fmt.Errorf("admin seed: analyze: %w", err)
+	if _, err := db.Exec(ctx, `ANALYZE users; ANALYZE connections; ANALYZE events; ANALYZE last_logins`); err != nil {
+		return fmt.Errorf("seed: analyze: %w", err)
 	}
-	_, err = fmt.Fprintf(stdout, "seeded %d users and %d connections in %s\n", *users, *conns, time.Since(start).Round(time.Millisecond))
+	_, err = fmt.Fprintf(w, "seeded %d users and %d connections in %s\n", users, conns, time.Since(start).Round(time.Millisecond))
 	return err
 }
 
@@ -177,4 +158,14 @@ func (s *seeder) users(ctx context.Context, tx pgx.Tx, n int) ([]seededUser, err
 			return []any{"user_created", u.id, []byte(`{"method": "seed"}`), u.created, historyTx}, nil
 		}))
 	return out, err
+}
+
+// DevKeys is the key ring a server in dev mode without token_keys seals
+// tokens under: the key it keeps in the database.
+func DevKeys(ctx context.Context, db *pgxpool.Pool) (*links.Keyring, error) {
+	k, err := postgres.Secret(ctx, db, "dev-token-key")
+	if err != nil {
+		return nil, err
+	}
+	return links.NewKeyring([][]byte{k})
 }
