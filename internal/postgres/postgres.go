@@ -1,6 +1,7 @@
 // Package postgres holds the database plumbing every other package shares:
-// the connection pool, the one transaction helper and schema migration.
-// It knows no table but the migration bookkeeping.
+// the connection pool, the one transaction helper, schema migration and the
+// server's own generated secrets (Secret). The only tables it knows are the
+// migration bookkeeping and app_secrets.
 package postgres
 
 import (
