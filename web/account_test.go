@@ -38,8 +38,9 @@ func accountPages(t *testing.T, p Page) map[string]string {
 		"signup-taken": render(t, Signup(p, SignupForm{
 			Email: evilEmail, EmailTaken: true, Errors: map[string]string{"password": "Too short."},
 		})),
-		"profile-no-email": render(t, ProfilePage(p, profileWithoutEmail())),
-		"devmail-empty":    render(t, DevMailList(p, DevMailbox{})),
+		"profile-no-email":          render(t, ProfileAccountPage(p, profileWithoutEmail())),
+		"profile-no-email-security": render(t, ProfileSecurityPage(p, profileWithoutEmail())),
+		"devmail-empty":             render(t, DevMailList(p, DevMailbox{})),
 		"devmail": render(t, DevMailList(p, DevMailbox{Messages: []DevMail{
 			{ID: 1, To: evilEmail, Subject: "Older", CreatedAt: at},
 			{ID: 2, To: "b@x.test", Subject: "", CreatedAt: at.Add(time.Hour)},
@@ -199,7 +200,7 @@ func TestReauth(t *testing.T) {
 	if html := all["user/reauth-providers"]; strings.Contains(html, `name="password"`) || len(formsTo(html, "/auth/github/reauth")) != 1 {
 		t.Error("reauth without a password asks for one or lacks the provider")
 	}
-	if html := all["user/reauth-none"]; len(formRE.FindAllString(html, -1)) != 1 { // the header's log-out form
+	if html := all["user/reauth-none"]; len(formRE.FindAllString(html, -1)) != 2 { // the header's log-out form, the footer's language form
 		t.Error("reauth with no way to confirm shows a form")
 	}
 }

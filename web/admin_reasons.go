@@ -51,6 +51,7 @@ var reasonTexts = []struct{ recorded, text string }{
 	{"the provider refused the access token", "The provider refused the access token."},
 	{"the provider refused the refresh token", "The provider refused the refresh token."},
 	{"access token refreshed", "The access token was renewed."},
+	{"made primary", "The user made it their primary account at the provider, the one API calls use by default."},
 	{"removed by an administrator", "An administrator removed it."},
 	{"account deleted", "The account was deleted."},
 	{"account claimed by a proven owner of its email", "Someone who proved they own the email address claimed the account."},

@@ -9,8 +9,10 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
-	"strconv"
+	"context"
 	"time"
+
+	"github.com/dancecard/dancecard/internal/i18n"
 )
 
 // Confirm is the question asked before a destructive action: it names
@@ -80,7 +82,7 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(q.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 38, Col: 35}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 40, Col: 35}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
@@ -93,7 +95,7 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(q.Question)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 39, Col: 65}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 41, Col: 65}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -116,7 +118,7 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 					var templ_7745c5c3_Var5 string
 					templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(line)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 43, Col: 16}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 45, Col: 16}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 					if templ_7745c5c3_Err != nil {
@@ -139,7 +141,7 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 			var templ_7745c5c3_Var6 templ.SafeURL
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(q.Action))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 47, Col: 71}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 49, Col: 71}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -161,7 +163,7 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(f.Name)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 50, Col: 39}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 52, Col: 39}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 				if templ_7745c5c3_Err != nil {
@@ -174,7 +176,7 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(f.Value)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 50, Col: 57}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 52, Col: 57}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 				if templ_7745c5c3_Err != nil {
@@ -192,7 +194,7 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(q.Button)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 53, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 55, Col: 79}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -205,13 +207,26 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 			var templ_7745c5c3_Var10 templ.SafeURL
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(q.Cancel))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 54, Col: 63}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 56, Col: 63}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "\">Cancel</a></form></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var11 string
+			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "confirm.cancel"))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/confirm.templ`, Line: 56, Col: 92}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</a></form></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -225,249 +240,238 @@ func ConfirmPage(p Page, q Confirm) templ.Component {
 	})
 }
 
+// The questions below are written in the language of ctx.
+
 // AskDisconnect asks before a user disconnects one of their accounts.
 // revokes says whether the provider is asked to revoke the token.
-func AskDisconnect(provider, account string, revokes bool) Confirm {
+func AskDisconnect(ctx context.Context, provider, account string, revokes bool) Confirm {
+	d := i18n.Data{"Provider": provider, "Account": account}
 	return Confirm{
-		Title:    "Disconnect " + provider + " account",
-		Question: "Disconnect your " + provider + " account" + prefixed(account) + "?",
+		Title:    t(ctx, "confirm.disconnect.title", d),
+		Question: t(ctx, "confirm.disconnect.question", d),
 		Consequences: []string{
-			revokeLine(provider, revokes),
-			"You can no longer log in with it, and apps using it through Dancecard lose access. You can connect it again later.",
+			revokeLine(ctx, provider, revokes),
+			t(ctx, "confirm.disconnect.after"),
 		},
-		Button: "Disconnect",
+		Button: t(ctx, "confirm.disconnect.button"),
 	}
 }
 
 // AskAdminDisconnect asks before an administrator removes someone's
 // connection; lastLogin says it is the owner's only way to log in.
-func AskAdminDisconnect(email string, userID int64, provider, account string, revokes, lastLogin bool) Confirm {
+func AskAdminDisconnect(ctx context.Context, email string, userID int64, provider, account string, revokes, lastLogin bool) Confirm {
+	d := i18n.Data{"Provider": provider, "Account": account, "User": emailLabel(ctx, email, userID)}
 	q := Confirm{
-		Title:        "Disconnect " + provider + " account",
-		Question:     "Disconnect " + emailLabel(email, userID) + "’s " + provider + " account" + prefixed(account) + "?",
-		Consequences: []string{revokeLine(provider, revokes)},
-		Button:       "Disconnect",
+		Title:        t(ctx, "confirm.disconnect.title", d),
+		Question:     t(ctx, "confirm.admin_disconnect.question", d),
+		Consequences: []string{revokeLine(ctx, provider, revokes)},
+		Button:       t(ctx, "confirm.disconnect.button"),
 	}
 	if lastLogin {
-		q.Consequences = append(q.Consequences, "It is their only way to log in: they will need a password reset by email to get back in.")
+		q.Consequences = append(q.Consequences, t(ctx, "confirm.admin_disconnect.last_login"))
 	}
 	return q
 }
 
-func revokeLine(provider string, revokes bool) string {
+func revokeLine(ctx context.Context, provider string, revokes bool) string {
 	if revokes {
-		return "Dancecard will also revoke its token at " + provider + "."
+		return t(ctx, "confirm.revokes", i18n.Data{"Provider": provider})
 	}
-	return provider + " gives Dancecard no way to revoke its access: remove Dancecard in your " + provider + " settings to end it there too."
+	return t(ctx, "confirm.cannot_revoke", i18n.Data{"Provider": provider})
 }
 
 // AskRevokeToken asks before a personal access token is revoked.
-func AskRevokeToken(name string, lastUsed *time.Time) Confirm {
-	used := "It has never been used."
+func AskRevokeToken(ctx context.Context, name string, lastUsed *time.Time) Confirm {
+	used := t(ctx, "confirm.token.never_used")
 	if lastUsed != nil {
-		used = "It was last used " + formatDateTime(*lastUsed) + "."
+		used = t(ctx, "confirm.token.last_used", i18n.Data{"Time": formatDateTime(ctx, *lastUsed)})
 	}
 	return Confirm{
-		Title:        "Revoke API token",
-		Question:     "Revoke the API token “" + name + "”?",
-		Consequences: []string{"Programs using it can no longer call the API. This cannot be undone.", used},
-		Button:       "Revoke token",
+		Title:        t(ctx, "confirm.token.title"),
+		Question:     t(ctx, "confirm.token.question", i18n.Data{"Name": name}),
+		Consequences: []string{t(ctx, "confirm.token.after"), used},
+		Button:       t(ctx, "confirm.token.button"),
 	}
 }
 
 // AskEndSession asks before one session is ended; current is this browser's.
-func AskEndSession(userAgent, ip string, lastSeen time.Time, current bool) Confirm {
+func AskEndSession(ctx context.Context, userAgent, ip string, lastSeen time.Time, current bool) Confirm {
+	d := i18n.Data{"Device": deviceName(ctx, userAgent), "Time": formatDateTime(ctx, lastSeen), "IP": ip}
 	if current {
 		return Confirm{
-			Title:        "End session",
-			Question:     "End this session on " + shortDevice(userAgent) + "?",
-			Consequences: []string{"You will be logged out of this browser."},
-			Button:       "End session",
+			Title:        t(ctx, "confirm.session.title"),
+			Question:     t(ctx, "confirm.session.question_current", d),
+			Consequences: []string{t(ctx, "confirm.session.after_current")},
+			Button:       t(ctx, "confirm.session.button"),
 		}
 	}
 	q := Confirm{
-		Title:        "End session",
-		Question:     "End the session on " + shortDevice(userAgent) + ", last active " + formatDateTime(lastSeen) + "?",
-		Consequences: []string{"That browser is logged out at once."},
-		Button:       "End session",
+		Title:        t(ctx, "confirm.session.title"),
+		Question:     t(ctx, "confirm.session.question", d),
+		Consequences: []string{t(ctx, "confirm.session.after")},
+		Button:       t(ctx, "confirm.session.button"),
 	}
 	if ip != "" {
-		q.Consequences = append(q.Consequences, "It was last seen from the IP address "+ip+".")
+		q.Consequences = append(q.Consequences, t(ctx, "confirm.session.ip", d))
 	}
 	return q
 }
 
 // AskLogOutOthers asks before every session but this one ends; tokens is
 // how many API tokens are revoked with them (-1: none are).
-func AskLogOutOthers(others, tokens int) Confirm {
+func AskLogOutOthers(ctx context.Context, others, tokens int) Confirm {
 	q := Confirm{
-		Title:        "Log out other sessions",
-		Question:     "Log out your " + confirmCount(others, "other session") + "?",
-		Consequences: []string{"Every browser but this one is logged out at once."},
-		Button:       "Log out other sessions",
+		Title:        t(ctx, "confirm.log_out_others.title"),
+		Question:     tn(ctx, "confirm.log_out_others.question", others),
+		Consequences: []string{t(ctx, "confirm.log_out_others.after")},
+		Button:       t(ctx, "confirm.log_out_others.button"),
 	}
-	return withTokens(q, tokens)
+	return withTokens(ctx, q, tokens)
 }
 
 // AskLogOutEverywhere asks before every session, this one too, ends;
 // tokens is how many API tokens are revoked with them (-1: none are).
-func AskLogOutEverywhere(others, tokens int) Confirm {
+func AskLogOutEverywhere(ctx context.Context, others, tokens int) Confirm {
 	q := Confirm{
-		Title:        "Log out everywhere",
-		Question:     "Log out everywhere: here and on your " + confirmCount(others, "other session") + "?",
-		Consequences: []string{"You will need to log in again on every device."},
-		Button:       "Log out everywhere",
+		Title:        t(ctx, "confirm.log_out_all.title"),
+		Question:     tn(ctx, "confirm.log_out_all.question", others),
+		Consequences: []string{t(ctx, "confirm.log_out_all.after")},
+		Button:       t(ctx, "confirm.log_out_all.button"),
 	}
 	if others == 0 {
-		q.Question = "Log out everywhere? You have no other sessions, so only this browser is logged out."
-		q.Consequences = []string{"You will need to log in again."}
+		q.Question = t(ctx, "confirm.log_out_all.question_alone")
+		q.Consequences = []string{t(ctx, "confirm.log_out_all.after_alone")}
 	}
-	return withTokens(q, tokens)
+	return withTokens(ctx, q, tokens)
 }
 
 // withTokens adds the API tokens revoked with the sessions, if any are.
-func withTokens(q Confirm, tokens int) Confirm {
+func withTokens(ctx context.Context, q Confirm, tokens int) Confirm {
 	switch {
-	case tokens == 1:
-		q.Consequences = append(q.Consequences, "Your API token will be revoked too: programs using it can no longer call the API.")
-	case tokens > 1:
-		q.Consequences = append(q.Consequences, "Your "+confirmCount(tokens, "API token")+" will be revoked too: programs using them can no longer call the API.")
+	case tokens > 0:
+		q.Consequences = append(q.Consequences, tn(ctx, "confirm.tokens_revoked", tokens))
 	case tokens == 0:
-		q.Consequences = append(q.Consequences, "You have no API tokens to revoke.")
+		q.Consequences = append(q.Consequences, t(ctx, "confirm.no_tokens"))
 	}
 	return q
 }
 
 // AskDisableUser asks before an administrator disables an account.
-func AskDisableUser(email string, userID int64, sessions int) Confirm {
+func AskDisableUser(ctx context.Context, email string, userID int64, sessions int) Confirm {
 	q := Confirm{
-		Title:    "Disable account",
-		Question: "Disable " + emailLabel(email, userID) + "?",
+		Title:    t(ctx, "confirm.disable.title"),
+		Question: t(ctx, "confirm.disable.question", i18n.Data{"User": emailLabel(ctx, email, userID)}),
 		Consequences: []string{
-			"They cannot log in in any way until the account is re-enabled.",
-			"Their API tokens stop working while it is disabled.",
+			t(ctx, "confirm.disable.no_log_in"),
+			t(ctx, "confirm.disable.tokens"),
 		},
-		Button: "Disable account",
+		Button: t(ctx, "confirm.disable.button"),
 	}
 	if sessions > 0 {
-		q.Consequences[0] = "They are logged out of their " + confirmCount(sessions, "session") + " at once and cannot log in in any way until the account is re-enabled."
+		q.Consequences[0] = tn(ctx, "confirm.disable.logged_out", sessions)
 	}
 	return q
 }
 
 // AskEndUserSessions asks before an administrator logs someone out
 // everywhere.
-func AskEndUserSessions(email string, userID int64, sessions int) Confirm {
+func AskEndUserSessions(ctx context.Context, email string, userID int64, sessions int) Confirm {
 	return Confirm{
-		Title:        "End all sessions",
-		Question:     "Log " + emailLabel(email, userID) + " out of their " + confirmCount(sessions, "session") + "?",
-		Consequences: []string{"They can log in again at once; to keep them out, disable the account."},
-		Button:       "End all sessions",
+		Title:        t(ctx, "confirm.end_sessions.title"),
+		Question:     tn(ctx, "confirm.end_sessions.question", sessions, i18n.Data{"User": emailLabel(ctx, email, userID)}),
+		Consequences: []string{t(ctx, "confirm.end_sessions.after")},
+		Button:       t(ctx, "confirm.end_sessions.button"),
 	}
 }
 
 // AskResetSecondFactors asks before an administrator removes someone's
 // second factors.
-func AskResetSecondFactors(email string, userID int64, m MFASection) Confirm {
+func AskResetSecondFactors(ctx context.Context, email string, userID int64, m MFASection) Confirm {
 	var gone []string
 	if m.TOTP {
-		gone = append(gone, "their authenticator app")
+		gone = append(gone, t(ctx, "confirm.reset_mfa.app"))
 	}
 	if m.Passkeys > 0 {
-		gone = append(gone, confirmCount(m.Passkeys, "passkey"))
+		gone = append(gone, tn(ctx, "confirm.reset_mfa.passkeys", m.Passkeys))
 	}
 	if m.RecoveryCodesLeft > 0 {
-		gone = append(gone, confirmCount(m.RecoveryCodesLeft, "recovery code"))
+		gone = append(gone, tn(ctx, "confirm.reset_mfa.codes", m.RecoveryCodesLeft))
 	}
 	return Confirm{
-		Title:    "Reset second factors",
-		Question: "Reset two-step verification for " + emailLabel(email, userID) + "?",
+		Title:    t(ctx, "confirm.reset_mfa.title"),
+		Question: t(ctx, "confirm.reset_mfa.question", i18n.Data{"User": emailLabel(ctx, email, userID)}),
 		Consequences: []string{
-			"This removes " + joinAnd(gone) + ".",
-			"They log in without a second step until they set one up again, and are told by email.",
+			t(ctx, "confirm.reset_mfa.removes", i18n.Data{"What": joinAnd(ctx, gone)}),
+			t(ctx, "confirm.reset_mfa.after"),
 		},
-		Button: "Reset second factors",
+		Button: t(ctx, "confirm.reset_mfa.button"),
 	}
 }
 
 // AskRevokeAdmin asks before an administrator demotes another.
-func AskRevokeAdmin(email string, userID int64) Confirm {
+func AskRevokeAdmin(ctx context.Context, email string, userID int64) Confirm {
 	return Confirm{
-		Title:        "Revoke administrator",
-		Question:     "Take administrator rights away from " + emailLabel(email, userID) + "?",
-		Consequences: []string{"They can no longer open the admin pages or the admin API. An administrator can grant them again."},
-		Button:       "Revoke administrator",
+		Title:        t(ctx, "confirm.revoke_admin.title"),
+		Question:     t(ctx, "confirm.revoke_admin.question", i18n.Data{"User": emailLabel(ctx, email, userID)}),
+		Consequences: []string{t(ctx, "confirm.revoke_admin.after")},
+		Button:       t(ctx, "confirm.revoke_admin.button"),
 	}
 }
 
 // AskRemovePasskey asks before a passkey is removed; last says it is the
 // user's only second factor.
-func AskRemovePasskey(name string, last bool) Confirm {
+func AskRemovePasskey(ctx context.Context, name string, last bool) Confirm {
 	q := Confirm{
-		Title:    "Remove passkey",
-		Question: "Remove the passkey “" + name + "”?",
+		Title:    t(ctx, "confirm.passkey.title"),
+		Question: t(ctx, "confirm.passkey.question", i18n.Data{"Name": name}),
 		Consequences: []string{
-			"You can no longer log in or confirm it’s you with it.",
-			"Your device or password manager still keeps it: delete it there too, or it will offer a passkey that no longer works.",
+			t(ctx, "confirm.passkey.after"),
+			t(ctx, "confirm.passkey.device"),
 		},
-		Button: "Remove passkey",
+		Button: t(ctx, "confirm.passkey.button"),
 	}
 	if last {
-		q.Consequences = append(q.Consequences, "It is your last second factor: logging in will no longer ask for a second step.")
+		q.Consequences = append(q.Consequences, t(ctx, "confirm.passkey.last"))
 	}
 	return q
 }
 
 // AskTurnOffTOTP asks before the authenticator app is removed, and with it
 // the recovery codes.
-func AskTurnOffTOTP(codesLeft, passkeys int) Confirm {
+func AskTurnOffTOTP(ctx context.Context, codesLeft, passkeys int) Confirm {
 	q := Confirm{
-		Title:    "Turn off two-step verification",
-		Question: "Remove your authenticator app and turn off two-step verification?",
-		Button:   "Turn off",
+		Title:    t(ctx, "confirm.totp_off.title"),
+		Question: t(ctx, "confirm.totp_off.question"),
+		Button:   t(ctx, "confirm.totp_off.button"),
 	}
 	if passkeys > 0 {
-		q.Title, q.Question = "Remove authenticator app", "Remove your authenticator app?"
+		q.Title, q.Question = t(ctx, "confirm.totp_off.title_app"), t(ctx, "confirm.totp_off.question_app")
 	}
-	switch {
-	case codesLeft == 1:
-		q.Consequences = append(q.Consequences, "Your last unused recovery code stops working too.")
-	case codesLeft > 1:
-		q.Consequences = append(q.Consequences, "Your "+confirmCount(codesLeft, "unused recovery code")+" stop working too.")
+	if codesLeft > 0 {
+		q.Consequences = append(q.Consequences, tn(ctx, "confirm.totp_off.codes", codesLeft))
 	}
-	switch {
-	case passkeys == 1:
-		q.Consequences = append(q.Consequences, "Your passkey still counts as a second step.")
-	case passkeys > 1:
-		q.Consequences = append(q.Consequences, "Your "+confirmCount(passkeys, "passkey")+" still count as a second step.")
-	default:
-		q.Consequences = append(q.Consequences, "Logging in will no longer ask for a code, so a stolen password alone opens your account.")
+	if passkeys > 0 {
+		q.Consequences = append(q.Consequences, tn(ctx, "confirm.totp_off.passkeys", passkeys))
+	} else {
+		q.Consequences = append(q.Consequences, t(ctx, "confirm.totp_off.no_second_step"))
 	}
 	return q
 }
 
 // AskNewRecoveryCodes asks before a new set of recovery codes replaces the
 // old one.
-func AskNewRecoveryCodes(codesLeft int) Confirm {
+func AskNewRecoveryCodes(ctx context.Context, codesLeft int) Confirm {
 	q := Confirm{
-		Title:        "Make new recovery codes",
-		Question:     "Make new recovery codes?",
-		Consequences: []string{"The new codes are shown once: save them somewhere safe."},
-		Button:       "Make new codes",
+		Title:        t(ctx, "confirm.new_codes.title"),
+		Question:     t(ctx, "confirm.new_codes.question"),
+		Consequences: []string{t(ctx, "confirm.new_codes.shown_once")},
+		Button:       t(ctx, "confirm.new_codes.button"),
 	}
 	if codesLeft > 0 {
-		q.Question = "Make new recovery codes, voiding your " + confirmCount(codesLeft, "unused code") + "?"
-		q.Consequences = append([]string{"Your old codes stop working at once."}, q.Consequences...)
+		q.Question = tn(ctx, "confirm.new_codes.question_voiding", codesLeft)
+		q.Consequences = append([]string{t(ctx, "confirm.new_codes.old_stop")}, q.Consequences...)
 	}
 	return q
-}
-
-// prefixed is " "+s, or "" for an empty s.
-func prefixed(s string) string {
-	if s == "" {
-		return ""
-	}
-	return " " + s
 }
 
 // AccountName names an account at a provider as people know it: @handle,
@@ -482,19 +486,11 @@ func AccountName(username, name, email string) string {
 	return email
 }
 
-// confirmCount is "1 session", "3 sessions".
-func confirmCount(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
-}
-
-// joinAnd is "a", "a and b", "a, b and c".
-func joinAnd(items []string) string {
+// joinAnd is "a", "a and b", "a, b and c" in the language of ctx.
+func joinAnd(ctx context.Context, items []string) string {
 	switch len(items) {
 	case 0:
-		return "nothing"
+		return t(ctx, "confirm.nothing")
 	case 1:
 		return items[0]
 	}
@@ -502,7 +498,7 @@ func joinAnd(items []string) string {
 	for _, it := range items[1 : len(items)-1] {
 		out += ", " + it
 	}
-	return out + " and " + items[len(items)-1]
+	return out + " " + t(ctx, "confirm.and") + " " + items[len(items)-1]
 }
 
 // adminActionConfirms tells which of the admin user page's one-button

@@ -1,8 +1,11 @@
 package web
 
+import "strings"
+
 // DevConsentForm is the built-in dev provider's consent page: which app asks
 // for what, the identities to pick from, and the failures one can ask for.
 type DevConsentForm struct {
+	Provider    string // the name the app knows this provider by: "DevHub" (OAuth 2) or "DevBird" (OAuth 1.0a)
 	Protocol    string // "OAuth 2" or "OAuth 1.0a"
 	App         string // the name of the app that asks, e.g. "Dancecard"
 	ClientID    string // the client id, or the OAuth 1 consumer key, of the app that asks
@@ -12,6 +15,7 @@ type DevConsentForm struct {
 
 	Identities    []DevIdentity // the presets
 	Identity      string        // the chosen preset's ID, or "custom"
+	Hint          string        // the account the app asked for (login_hint, sent by a reconnect); "" none
 	Custom        DevIdentity   // the made-up identity, as typed
 	EmailVerified bool
 	Failures      []DevChoice
@@ -27,4 +31,11 @@ type DevIdentity struct {
 // DevChoice is one radio button: a value, its label and a line of help.
 type DevChoice struct {
 	Value, Label, Help string
+}
+
+// devBrand is the dev provider's mark on its own pages: a custom
+// provider's, the same as the app shows for it (its config id is its name
+// in lower case).
+func devBrand(name string) Brand {
+	return Brand{ID: strings.ToLower(name), Name: name}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"hash/fnv"
 	"net/url"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+
+	"github.com/dancecard/dancecard/internal/i18n"
 )
 
 // maxDeviceLen keeps long user-agent strings from stretching the sessions table.
@@ -105,6 +108,21 @@ func connectionStatus(status string) (label, class string) {
 }
 
 func connectionStatusLabel(status string) string { l, _ := connectionStatus(status); return l }
+
+// connectionStatusText is connectionStatusLabel in the language of ctx.
+func connectionStatusText(ctx context.Context, status string) string {
+	switch status {
+	case "active":
+		return t(ctx, "status.active")
+	case "expiring":
+		return t(ctx, "status.expiring")
+	case "needs_reauth":
+		return t(ctx, "status.needs_reauth")
+	case "revoked":
+		return t(ctx, "status.revoked")
+	}
+	return t(ctx, "status.unknown")
+}
 func connectionStatusClass(status string) string { _, c := connectionStatus(status); return c }
 
 // connectionProblem says why a connection that is not active wants reconnecting.
@@ -131,20 +149,6 @@ func connectionLabel(c Connection) string {
 		return label + " " + c.Email
 	}
 	return label
-}
-
-// showPrimary tells whether the i-th connection gets a "Primary" badge: only
-// when it is the primary one of several accounts at the same provider.
-func showPrimary(cs []Connection, i int) bool {
-	if !cs[i].Primary {
-		return false
-	}
-	for j, c := range cs {
-		if j != i && c.Provider == cs[i].Provider {
-			return true
-		}
-	}
-	return false
 }
 
 // webURL passes a provider-supplied address on only if it is an http(s) URL
@@ -174,15 +178,18 @@ func scopesFieldID(providerID string) string {
 // shortDevice names the browser and system of a user-agent string ("Chrome
 // on Linux"), so a person can tell their sessions apart; strings it cannot
 // read are trimmed to fit a table cell.
-func shortDevice(ua string) string {
+func shortDevice(ua string) string { return deviceName(context.Background(), ua) }
+
+// deviceName is shortDevice in the language of ctx.
+func deviceName(ctx context.Context, ua string) string {
 	ua = strings.TrimSpace(ua)
 	if ua == "" {
-		return "Unknown device"
+		return t(ctx, "device.unknown")
 	}
 	browser, system := firstMatch(ua, browserNames), firstMatch(ua, systemNames)
 	switch {
 	case browser != "" && system != "":
-		return browser + " on " + system
+		return t(ctx, "device.browser_on_system", i18n.Data{"Browser": browser, "System": system})
 	case browser != "":
 		return browser
 	}
@@ -248,11 +255,11 @@ func fieldClass(err string) string {
 }
 
 // statusOptions are a status filter's choices: any, then each status by its
-// label.
-func statusOptions(statuses []string) [][2]string {
-	out := [][2]string{{"", "Any"}}
+// label, in the language of ctx.
+func statusOptions(ctx context.Context, statuses []string) [][2]string {
+	out := [][2]string{{"", t(ctx, "admin.any")}}
 	for _, s := range statuses {
-		out = append(out, [2]string{s, connectionStatusLabel(s)})
+		out = append(out, [2]string{s, connectionStatusText(ctx, s)})
 	}
 	return out
 }

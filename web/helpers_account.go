@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"net/url"
 	"regexp"
 	"slices"
@@ -19,11 +20,11 @@ func providerReauthURL(id string) templ.SafeURL {
 
 // emailTakenError is the sign-up form's email error when an account already
 // uses the address: the handler's words, or these.
-func emailTakenError(f SignupForm) string {
+func emailTakenError(ctx context.Context, f SignupForm) string {
 	if msg := f.Errors["email"]; msg != "" {
 		return msg
 	}
-	return "An account already uses this email address."
+	return t(ctx, "signup.email_in_use")
 }
 
 // deleteConfirmLabel says what to type to confirm deleting an account: its
@@ -110,9 +111,9 @@ func trimURL(u string) string {
 }
 
 // signupEmailError is the sign-up form's email error.
-func signupEmailError(f SignupForm) string {
+func signupEmailError(ctx context.Context, f SignupForm) string {
 	if f.EmailTaken {
-		return emailTakenError(f)
+		return emailTakenError(ctx, f)
 	}
 	return f.Errors["email"]
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dancecard/dancecard/internal/i18n"
 )
 
 // MailData is what one outgoing mail shows. It never holds a secret except
@@ -18,6 +20,7 @@ type MailData struct {
 	LinkURL       string            // the one-time link; "" when the mail has none
 	LinkExpiresAt time.Time         // when LinkURL stops working; zero leaves the time out
 	BaseURL       string            // e.g. http://127.0.0.1:8080, for links without secrets (log in, forgot password, profile)
+	Lang          string            // the language to write it in ("en", "de"); anything else is English
 }
 
 // textWidth is where the plain-text part wraps its prose; links are never cut.
@@ -29,12 +32,13 @@ const textWidth = 72
 // that is not an absolute http(s) URL is an error; rendering the same data again fails the
 // same way, so the sender should not retry it.
 func RenderMail(m MailData) (subject, text, html string, err error) {
-	c, err := mailContentFor(m)
+	l := i18n.Embedded().Localizer(m.Lang)
+	c, err := mailContentFor(l, m)
 	if err != nil {
 		return "", "", "", err
 	}
 	var buf bytes.Buffer
-	if err := mailHTML(c).Render(context.Background(), &buf); err != nil {
+	if err := mailHTML(c).Render(i18n.With(context.Background(), l), &buf); err != nil {
 		return "", "", "", fmt.Errorf("web: render %s mail: %w", m.Kind, err)
 	}
 	return c.Subject, mailText(c), buf.String(), nil
@@ -119,8 +123,8 @@ func wrap(s string, width int) string {
 
 // mailTime writes a time for a mail: in UTC, since the server does not know
 // the reader's zone, and with the zone named, e.g. "4 Mar 2025 at 10:30 UTC".
-func mailTime(t time.Time) string {
-	return t.UTC().Format("2 Jan 2006 at 15:04 MST")
+func mailTime(l *i18n.Localizer, t time.Time) string {
+	return l.T("time.mail", i18n.Data{"Date": localDate(l, t), "Time": t.UTC().Format("15:04")})
 }
 
 // oneLine makes a subject a single line of single spaces, whatever the data

@@ -2,12 +2,16 @@ package web
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dancecard/dancecard/internal/i18n"
 )
 
-// mailContentFor says, for each kind of mail, what it says.
-func mailContentFor(m MailData) (mailContent, error) {
+// mailContentFor says, for each kind of mail, what it says, in the
+// language of l.
+func mailContentFor(l *i18n.Localizer, m MailData) (mailContent, error) {
 	base := strings.TrimRight(strings.TrimSpace(m.BaseURL), "/")
 	if !absoluteURL(base) {
 		return mailContent{}, fmt.Errorf("web: %s mail: base URL %q is not an absolute http(s) URL", m.Kind, m.BaseURL)
@@ -15,21 +19,22 @@ func mailContentFor(m MailData) (mailContent, error) {
 	if strings.TrimSpace(m.To) == "" {
 		return mailContent{}, fmt.Errorf("web: %s mail has no recipient", m.Kind)
 	}
+	d := i18n.Data{"To": m.To, "Base": base}
 	var c mailContent
 	switch m.Kind {
 	case "verify_email":
-		c = verifyEmailMail(m, base)
+		c = verifyEmailMail(l, d)
 	case "email_change":
-		c = emailChangeMail(m, base)
+		c = emailChangeMail(l, m, d)
 	case "password_reset":
-		c = passwordResetMail(m, base)
+		c = passwordResetMail(l, d)
 	case "login_unlock":
-		c = loginUnlockMail(m, base)
+		c = loginUnlockMail(l, d, base)
 	case "signup_exists":
-		c = signupExistsMail(m, base)
+		c = signupExistsMail(l, d, base)
 	case "notice":
 		var err error
-		if c, err = noticeMail(m, base); err != nil {
+		if c, err = noticeMail(l, m, d, base); err != nil {
 			return mailContent{}, err
 		}
 	default:
@@ -41,7 +46,7 @@ func mailContentFor(m MailData) (mailContent, error) {
 		}
 		c.Link = strings.TrimSpace(m.LinkURL)
 		if !m.LinkExpiresAt.IsZero() {
-			c.Expires = "This link works once, until " + mailTime(m.LinkExpiresAt) + "."
+			c.Expires = l.T("mail.link_expires", i18n.Data{"Time": mailTime(l, m.LinkExpiresAt)})
 		}
 	}
 	if c.Heading == "" {
@@ -52,80 +57,79 @@ func mailContentFor(m MailData) (mailContent, error) {
 	return c, nil
 }
 
-func verifyEmailMail(m MailData, base string) mailContent {
+func verifyEmailMail(l *i18n.Localizer, d i18n.Data) mailContent {
 	return mailContent{
-		Subject: "Confirm your email address",
-		Intro:   []mailPara{{Text: "Thanks for signing up for Dancecard. To finish, confirm that " + m.To + " is your email address."}},
-		Action:  "Confirm email address",
-		Outro:   []mailPara{{Text: "If you did not sign up for Dancecard, ignore this mail: the address stays unconfirmed."}},
-		Reason:  "You got this mail because someone signed up for Dancecard at " + base + " with this address.",
+		Subject: l.T("mail.verify.subject"),
+		Intro:   []mailPara{{Text: l.T("mail.verify.intro", d)}},
+		Action:  l.T("mail.verify.action"),
+		Outro:   []mailPara{{Text: l.T("mail.verify.outro")}},
+		Reason:  l.T("mail.verify.reason", d),
 	}
 }
 
 // emailChangeMail goes to the new address; Data["old_email"] is the current
 // one, or "" when the account is adding its first address.
-func emailChangeMail(m MailData, base string) mailContent {
+func emailChangeMail(l *i18n.Localizer, m MailData, d i18n.Data) mailContent {
 	c := mailContent{
-		Subject: "Confirm your new email address",
-		Action:  "Confirm new address",
-		Reason:  "You got this mail because someone asked to use this address for a Dancecard account at " + base + ".",
+		Subject: l.T("mail.email_change.subject"),
+		Action:  l.T("mail.email_change.action"),
+		Reason:  l.T("mail.email_change.reason", d),
 	}
 	if old := m.Data["old_email"]; old != "" {
-		c.Intro = []mailPara{{Text: "You asked to change the email address of your Dancecard account from " + old + " to " + m.To + ". Confirm that this new address is yours."}}
-		c.Outro = []mailPara{{Text: "Until you confirm, your account keeps using " + old + ". If you did not ask for this, ignore this mail: nothing changes."}}
+		d["Old"] = old
+		c.Intro = []mailPara{{Text: l.T("mail.email_change.intro", d)}}
+		c.Outro = []mailPara{{Text: l.T("mail.email_change.outro", d)}}
 	} else {
-		c.Intro = []mailPara{{Text: "You asked to add " + m.To + " to your Dancecard account. Confirm that this address is yours."}}
-		c.Outro = []mailPara{{Text: "If you did not ask for this, ignore this mail: nothing changes."}}
+		c.Intro = []mailPara{{Text: l.T("mail.email_change.intro_first", d)}}
+		c.Outro = []mailPara{{Text: l.T("mail.email_change.outro_first")}}
 	}
 	return c
 }
 
-func passwordResetMail(m MailData, base string) mailContent {
+func passwordResetMail(l *i18n.Localizer, d i18n.Data) mailContent {
 	return mailContent{
-		Subject: "Reset your Dancecard password",
-		Intro:   []mailPara{{Text: "Someone, hopefully you, asked to reset the password of the Dancecard account for " + m.To + ". Choose a new password with this link."}},
-		Action:  "Choose a new password",
-		Outro:   []mailPara{{Text: "If you did not ask for this, ignore this mail: your password stays the same."}},
-		Reason:  "You got this mail because a password reset was asked for this address at " + base + ".",
+		Subject: l.T("mail.password_reset.subject"),
+		Intro:   []mailPara{{Text: l.T("mail.password_reset.intro", d)}},
+		Action:  l.T("mail.password_reset.action"),
+		Outro:   []mailPara{{Text: l.T("mail.password_reset.outro")}},
+		Reason:  l.T("mail.password_reset.reason", d),
 	}
 }
 
-func loginUnlockMail(m MailData, base string) mailContent {
+func loginUnlockMail(l *i18n.Localizer, d i18n.Data, base string) mailContent {
 	return mailContent{
-		Subject: "Unlock log-in to your account",
-		Intro: []mailPara{{Text: "There were many failed attempts to log in to the Dancecard account for " + m.To +
-			", so logging in with its password is paused for a while. If that was you, this link lets you log in from your browser despite the pause."}},
-		Action: "Unlock log-in",
-		Outro: []mailPara{{
-			Text: "If it was not you, someone may be guessing your password. The pause protects you, but to be safe, choose a new password:",
-			URL:  base + "/password/forgot",
-		}},
-		Reason: "You got this mail because of failed log-ins to the Dancecard account for this address at " + base + ".",
+		Subject: l.T("mail.unlock.subject"),
+		Intro:   []mailPara{{Text: l.T("mail.unlock.intro", d)}},
+		Action:  l.T("mail.unlock.action"),
+		Outro:   []mailPara{{Text: l.T("mail.unlock.outro"), URL: base + "/password/forgot"}},
+		Reason:  l.T("mail.unlock.reason", d),
 	}
 }
 
 // signupExistsMail tells the owner of an address that someone tried to sign
 // up with it, without telling the one who tried: the sign-up page looks the
 // same either way.
-func signupExistsMail(m MailData, base string) mailContent {
+func signupExistsMail(l *i18n.Localizer, d i18n.Data, base string) mailContent {
 	return mailContent{
-		Subject: "Someone tried to sign up with your address",
-		Intro:   []mailPara{{Text: "Someone tried to create a Dancecard account with " + m.To + ", but you already have one. Nothing was changed."}},
+		Subject: l.T("mail.signup_exists.subject"),
+		Intro:   []mailPara{{Text: l.T("mail.signup_exists.intro", d)}},
 		Outro: []mailPara{
-			{Text: "If it was you, log in instead:", URL: base + "/login"},
-			{Text: "Forgot your password? Choose a new one:", URL: base + "/password/forgot"},
-			{Text: "If it was not you, ignore this mail. Your account is safe."},
+			{Text: l.T("mail.signup_exists.log_in"), URL: base + "/login"},
+			{Text: l.T("mail.signup_exists.forgot"), URL: base + "/password/forgot"},
+			{Text: l.T("mail.signup_exists.not_you")},
 		},
-		Reason: "You got this mail because someone used this address on the sign-up form at " + base + ".",
+		Reason: l.T("mail.signup_exists.reason", d),
 	}
 }
 
-// noticeSpec is one kind of notice: the Data keys it needs besides "at", and
-// what it says happened ("The password of your Dancecard account was changed").
+// noticeSpec is one kind of notice: the Data keys it needs besides "at",
+// and the ids of its subject and of what it says happened ("The password of
+// your Dancecard account was changed on {{.At}}."). The messages get the
+// notice's Data under capitalised keys (Provider, NewEmail, ...).
 type noticeSpec struct {
 	need    []string
-	subject func(d map[string]string) string
-	what    func(d map[string]string) string
+	subject string
+	what    string
 	// notYou overrides the usual advice to reset the password, where a reset
 	// would not help: the account is gone, or reset links now go elsewhere.
 	notYou  string
@@ -134,81 +138,76 @@ type noticeSpec struct {
 
 var noticeSpecs = map[string]noticeSpec{
 	"password_changed": {
-		subject: fixed("Your Dancecard password was changed"),
-		what:    fixed("The password of your Dancecard account was changed"),
+		subject: i18n.ID("mail.notice.password_changed.subject"),
+		what:    i18n.ID("mail.notice.password_changed.what"),
 	},
 	"password_reset": {
-		subject: fixed("Your Dancecard password was reset"),
-		what:    fixed("The password of your Dancecard account was reset with a link sent to this address"),
+		subject: i18n.ID("mail.notice.password_reset.subject"),
+		what:    i18n.ID("mail.notice.password_reset.what"),
 	},
 	"email_changed": {
 		need:    []string{"new_email"},
-		subject: fixed("Your Dancecard email address was changed"),
-		what: func(d map[string]string) string {
-			return "The email address of your Dancecard account was changed from this address to " + d["new_email"]
-		},
-		notYou: "If this was not you, contact an administrator of this Dancecard server at once: password reset links now go to the new address.",
+		subject: i18n.ID("mail.notice.email_changed.subject"),
+		what:    i18n.ID("mail.notice.email_changed.what"),
+		notYou:  i18n.ID("mail.notice.email_changed.not_you"),
 	},
 	"connection_added": {
-		need: []string{"provider"},
-		subject: func(d map[string]string) string {
-			return d["provider"] + " account linked to your Dancecard account"
-		},
-		what: func(d map[string]string) string {
-			return "The " + accountAt(d) + " was linked to your Dancecard account"
-		},
+		need:    []string{"provider"},
+		subject: i18n.ID("mail.notice.connection_added.subject"),
+		what:    i18n.ID("mail.notice.connection_added.what"),
 		profile: true,
 	},
 	"connection_removed": {
-		need: []string{"provider"},
-		subject: func(d map[string]string) string {
-			return d["provider"] + " account unlinked from your Dancecard account"
-		},
-		what: func(d map[string]string) string {
-			return "The " + accountAt(d) + " was unlinked from your Dancecard account"
-		},
+		need:    []string{"provider"},
+		subject: i18n.ID("mail.notice.connection_removed.subject"),
+		what:    i18n.ID("mail.notice.connection_removed.what"),
 		profile: true,
 	},
 	"token_created": {
 		need:    []string{"token_name", "scope"},
-		subject: fixed("A new API token was created for your Dancecard account"),
-		what: func(d map[string]string) string {
-			return "An API token named “" + d["token_name"] + "” with the scope " + d["scope"] +
-				" was created for your Dancecard account. Programs holding it can use the Dancecard API as you. It was created"
-		},
+		subject: i18n.ID("mail.notice.token_created.subject"),
+		what:    i18n.ID("mail.notice.token_created.what"),
 		profile: true,
 	},
 	"account_deleted": {
-		subject: fixed("Your Dancecard account was deleted"),
-		what:    fixed("Your Dancecard account, its sessions, API tokens and linked accounts were deleted"),
-		notYou:  "If this was not you, contact an administrator of this Dancecard server at once.",
+		subject: i18n.ID("mail.notice.account_deleted.subject"),
+		what:    i18n.ID("mail.notice.account_deleted.what"),
+		notYou:  i18n.ID("mail.notice.account_deleted.not_you"),
 	},
 	"mfa_changed": {
-		subject: fixed("Your Dancecard two-step verification changed"),
-		what: func(d map[string]string) string {
-			if d["detail"] == "" {
-				return "The two-step verification settings of your Dancecard account were changed"
-			}
-			return "The two-step verification settings of your Dancecard account were changed (" + d["detail"] + ")"
-		},
+		subject: i18n.ID("mail.notice.mfa_changed.subject"),
+		what:    i18n.ID("mail.notice.mfa_changed.what"),
 	},
 }
 
-func fixed(s string) func(map[string]string) string {
-	return func(map[string]string) string { return s }
-}
-
-// accountAt names a linked account in a notice: "GitHub account octo".
-func accountAt(d map[string]string) string {
-	if d["username"] == "" {
-		return d["provider"] + " account"
+// noticeData is a notice's Data for its messages: each key capitalised
+// ("new_email" becomes NewEmail), the account at the provider named, and
+// the two-step change described in the reader's language.
+func noticeData(l *i18n.Localizer, data map[string]string, d i18n.Data) i18n.Data {
+	for k, v := range data {
+		var b strings.Builder
+		for _, part := range strings.Split(k, "_") {
+			if part != "" {
+				b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+			}
+		}
+		d[b.String()] = v
 	}
-	return d["provider"] + " account " + d["username"]
+	if data["provider"] != "" {
+		d["Account"] = l.T("mail.notice.account", d)
+		if data["username"] != "" {
+			d["Account"] = l.T("mail.notice.account_named", d)
+		}
+	}
+	if detail := mfaChange(l, data); detail != "" {
+		d["Detail"] = detail
+	}
+	return d
 }
 
 // noticeMail tells the owner of an account that something happened to it, when,
 // and what to do if it was not them.
-func noticeMail(m MailData, base string) (mailContent, error) {
+func noticeMail(l *i18n.Localizer, m MailData, d i18n.Data, base string) (mailContent, error) {
 	name := m.Data["notice"]
 	spec, ok := noticeSpecs[name]
 	if !ok {
@@ -223,22 +222,52 @@ func noticeMail(m MailData, base string) (mailContent, error) {
 	if err != nil {
 		return mailContent{}, fmt.Errorf("web: %s notice needs Data[\"at\"] as an RFC 3339 time: %w", name, err)
 	}
+	d = noticeData(l, m.Data, d)
+	d["At"] = mailTime(l, at)
 	c := mailContent{
-		Subject: spec.subject(m.Data),
-		Intro:   []mailPara{{Text: spec.what(m.Data) + " on " + mailTime(at) + "."}},
-		Reason: "You got this mail because it is about the Dancecard account that uses or used this address at " + base +
-			". Dancecard tells you of changes like this one so that you can act if they were not yours.",
+		Subject: l.T(spec.subject, d),
+		Intro:   []mailPara{{Text: l.T(spec.what, d)}},
+		Reason:  l.T("mail.notice.reason", d),
 	}
 	if spec.profile {
-		c.Intro = append(c.Intro, mailPara{Text: "Review it on your profile:", URL: base + "/profile"})
+		c.Intro = append(c.Intro, mailPara{Text: l.T("mail.notice.review"), URL: base + "/profile"})
 	}
 	if spec.notYou != "" {
-		c.Outro = []mailPara{{Text: spec.notYou}}
+		c.Outro = []mailPara{{Text: l.T(spec.notYou)}}
 	} else {
 		c.Outro = []mailPara{
-			{Text: "If this was not you, someone else may have access to your account. Reset your password now:", URL: base + "/password/forgot"},
-			{Text: "Then tell an administrator of this Dancecard server."},
+			{Text: l.T("mail.notice.not_you"), URL: base + "/password/forgot"},
+			{Text: l.T("mail.notice.tell_admin")},
 		}
 	}
 	return c, nil
+}
+
+// mfaChange describes a two-step verification change in the reader's
+// language, from the code the accounts package records beside its English
+// "detail"; a notice without a known code shows the detail as it is.
+func mfaChange(l *i18n.Localizer, data map[string]string) string {
+	left, _ := strconv.Atoi(data["left"])
+	name := i18n.Data{"Name": data["name"]}
+	switch data["change"] {
+	case "totp_added":
+		return l.T("mail.mfa.totp_added")
+	case "totp_replaced":
+		return l.T("mail.mfa.totp_replaced")
+	case "totp_removed":
+		return l.T("mail.mfa.totp_removed")
+	case "codes_new":
+		return l.T("mail.mfa.codes_new")
+	case "code_used":
+		return l.N("mail.mfa.code_used", left)
+	case "code_used_few":
+		return l.N("mail.mfa.code_used_few", left)
+	case "admin_reset":
+		return l.T("mail.mfa.admin_reset")
+	case "passkey_added":
+		return l.T("mail.mfa.passkey_added", name)
+	case "passkey_removed":
+		return l.T("mail.mfa.passkey_removed", name)
+	}
+	return data["detail"]
 }

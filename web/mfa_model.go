@@ -4,11 +4,13 @@ package web
 // the recovery codes shown once, and the second step of a log-in.
 
 import (
+	"context"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
+
+	"github.com/dancecard/dancecard/internal/i18n"
 )
 
 // MFASection is the profile's "Two-step verification" area.
@@ -83,11 +85,8 @@ func recoveryCodesHref(codes []string) templ.SafeURL {
 }
 
 // recoveryCodesLeft is "1 recovery code left", "5 recovery codes left".
-func recoveryCodesLeft(n int) string {
-	if n == 1 {
-		return "1 recovery code left"
-	}
-	return strconv.Itoa(n) + " recovery codes left"
+func recoveryCodesLeft(ctx context.Context, n int) string {
+	return tn(ctx, "mfa.codes_left", n)
 }
 
 // recoveryCodesClass warns when few recovery codes are left.
@@ -99,21 +98,18 @@ func recoveryCodesClass(n int) string {
 }
 
 // adminMFALabel is the admin user page's one-line summary of second factors.
-func adminMFALabel(m MFASection) string {
+func adminMFALabel(ctx context.Context, m MFASection) string {
 	var parts []string
 	if m.TOTP {
-		parts = append(parts, "authenticator app", recoveryCodesLeft(m.RecoveryCodesLeft))
+		parts = append(parts, t(ctx, "mfa.summary_app"), recoveryCodesLeft(ctx, m.RecoveryCodesLeft))
 	}
-	switch {
-	case m.Passkeys == 1:
-		parts = append(parts, "1 passkey")
-	case m.Passkeys > 1:
-		parts = append(parts, strconv.Itoa(m.Passkeys)+" passkeys")
+	if m.Passkeys > 0 {
+		parts = append(parts, tn(ctx, "confirm.reset_mfa.passkeys", m.Passkeys))
 	}
 	if len(parts) == 0 {
-		return "off"
+		return t(ctx, "mfa.summary_off")
 	}
-	return "on (" + strings.Join(parts, ", ") + ")"
+	return t(ctx, "mfa.summary_on", i18n.Data{"Parts": strings.Join(parts, ", ")})
 }
 
 // recoveryCodesText is the codes one per line, as the copy button copies them.

@@ -34,7 +34,7 @@ func mfaPages(t *testing.T, p Page) map[string]string {
 		"recovery-codes":   render(t, RecoveryCodes(p, RecoveryCodesPage{Codes: testCodes})),
 		"mfa-login":        render(t, MFALogin(p, MFALoginForm{Next: "/profile?x=<y>"})),
 		"mfa-login-error":  render(t, MFALogin(p, MFALoginForm{Next: "/", Error: "That code did not <work>."})),
-		"profile-mfa-on":   render(t, ProfilePage(p, on)),
+		"profile-mfa-on":   render(t, ProfileSecurityPage(p, on)),
 		"reauth-totp":      render(t, Reauth(p, ReauthForm{Next: "/profile/delete?x=<y>", Email: evilEmail, HasPassword: true, HasTOTP: true})),
 		"reauth-totp-only": render(t, Reauth(p, ReauthForm{Next: "/profile", HasTOTP: true})),
 		"admin-user": render(t, AdminUserPage(p, AdminUser{
@@ -72,7 +72,7 @@ func TestTOTPEnrol(t *testing.T) {
 		`<code class="totp-secret">JBSW Y3DP EHPK 3PXP</code>`,
 		"<details",
 		"otpauth://totp/Dancecard:&lt;script&gt;alert(1)&lt;/script&gt;@x.test?secret=" + testSecret,
-		`<a href="/profile">Cancel</a>`,
+		`<a href="/profile/security#mfa">Cancel</a>`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("enrol page lacks %s", want)
@@ -135,7 +135,7 @@ func TestRecoveryCodes(t *testing.T) {
 		"shown only now",
 		`<ol class="recovery-codes" id="recovery-codes"`,
 		`data-copy="#recovery-codes"`,
-		`<a class="btn btn-primary" href="/profile">Done</a>`,
+		`<a class="btn btn-primary" href="/profile/security#mfa">Done</a>`,
 		`download="dancecard-recovery-codes.txt"`,
 		">Download as a text file</a>",
 	} {
@@ -197,12 +197,12 @@ func TestMFALogin(t *testing.T) {
 
 func TestProfileMFASection(t *testing.T) {
 	all := pages(t)
-	off := all["user/profile"]
+	off := all["user/profile-security"]
 	if !strings.Contains(off, `<h2 id="mfa-title">Two-step verification</h2>`) {
 		t.Fatal("profile lacks the two-step verification section")
 	}
 	if strings.Index(off, `id="password-title"`) > strings.Index(off, `id="mfa-title"`) ||
-		strings.Index(off, `id="mfa-title"`) > strings.Index(off, `id="connections-title"`) {
+		strings.Index(off, `id="mfa-title"`) > strings.Index(off, `id="sessions-title"`) {
 		t.Error("two-step verification is not right after the password section")
 	}
 	if f := oneForm(t, "profile", off, "/profile/mfa/totp"); !strings.Contains(f, ">Set up an authenticator app</button>") {
@@ -235,11 +235,11 @@ func TestProfileMFASection(t *testing.T) {
 
 	v := testProfile()
 	v.MFA = MFASection{TOTP: true, RecoveryCodesLeft: 8}
-	if html := render(t, ProfilePage(testPage(nil), v)); !strings.Contains(html, `<span class="status status-ok">8 recovery codes left</span>`) {
+	if html := render(t, wholeProfile(testPage(nil), v)); !strings.Contains(html, `<span class="status status-ok">8 recovery codes left</span>`) {
 		t.Error("many recovery codes left shown as a warning")
 	}
 	v.MFA.RecoveryCodesLeft = 1
-	if html := render(t, ProfilePage(testPage(nil), v)); !strings.Contains(html, `<span class="status status-warn">1 recovery code left</span>`) {
+	if html := render(t, wholeProfile(testPage(nil), v)); !strings.Contains(html, `<span class="status status-warn">1 recovery code left</span>`) {
 		t.Error("one recovery code left not shown as a warning")
 	}
 }

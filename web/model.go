@@ -15,6 +15,7 @@ type Page struct {
 	AssetVersion string // appended as ?v= to static URLs for cache busting
 	SignupClosed bool   // local sign-up is off: no "Sign up" link in the navigation
 	Passkeys     bool   // passkeys work on this server (base_url has a host name)
+	Path         string // the page's own path and query, where the language form returns to
 }
 
 // User is the signed-in user as the layout shows them.
@@ -33,8 +34,12 @@ type Flash struct {
 // ProviderButton is one "Log in with X" form on the login page, or one
 // "Connect X" form on the profile page.
 type ProviderButton struct {
-	ID, Name string
+	ID, Name     string
+	Mark, Colour string // the preset's mark and brand colour; "" for a custom provider (see Brand)
 }
+
+// Brand is how the button shows its provider.
+func (b ProviderButton) Brand() Brand { return Brand(b) }
 
 // SignupForm re-renders the sign-up form with what the user typed and what was wrong.
 type SignupForm struct {
@@ -98,6 +103,7 @@ type Profile struct {
 	EmailForm     EmailForm // change (or, when Email is "", add) the address: POST /profile/email, field "email"
 	PendingEmail  string    // a change waiting for confirmation at this address ("" none)
 	DeleteForm    DeleteForm
+	NameForm      NameForm // the name the account goes by: POST /profile/name, field "name"
 
 	Connections      []Connection
 	ConnectProviders []ProviderButton // every enabled provider the user can connect
@@ -142,4 +148,14 @@ type Connection struct {
 	Primary                                      bool   // first (highest-ranked) of several accounts at one provider
 	CreatedAt                                    time.Time
 	LastUsedAt                                   *time.Time // nil: never used for an API call
+	ProviderMark, ProviderColour                 string     // as ProviderButton's
+	CheckedAt                                    *time.Time // last "Check connection"; nil never
+	LastError                                    string     // a links Problem code ("token_refused"), "" none
+	LastErrorDetail                              string     // the provider's detail: "HTTP 500 server_error"
+	LastErrorAt                                  *time.Time
+}
+
+// Brand is how the connection shows its provider.
+func (c Connection) Brand() Brand {
+	return Brand{ID: c.Provider, Name: c.ProviderName, Mark: c.ProviderMark, Colour: c.ProviderColour}
 }

@@ -241,7 +241,7 @@ func passwordSection(csrf string, hasPassword, hasEmail bool, f PasswordForm) te
 			templ_7745c5c3_Var5 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section class=\"card\" aria-labelledby=\"password-title\"><h2 id=\"password-title\">Password</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section class=\"card\" id=\"password\" aria-labelledby=\"password-title\"><h2 id=\"password-title\">Password</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -256,7 +256,7 @@ func passwordSection(csrf string, hasPassword, hasEmail bool, f PasswordForm) te
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p class=\"muted\">You log in with a linked account. To log in with a password too, first <a href=\"#account\">add an email address</a>: you will log in with the two together.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p class=\"muted\">You log in with a linked account. To log in with a password too, first <a href=\"/profile/account#account\">add an email address</a>: you will log in with the two together.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -370,10 +370,10 @@ func passwordForm(csrf string, hasPassword bool, f PasswordForm) templ.Component
 	})
 }
 
-// dataSection hands the user their data and, in a danger zone, deletes the
-// account. Typing the address (or DELETE, for an account without one) keeps
-// a stray click from deleting it.
-func dataSection(csrf string, v Profile) templ.Component {
+// nameSection shows and changes the name the account goes by, which an
+// administrator sees beside the email address; it starts as the name of the
+// first linked account that had one.
+func nameSection(csrf string, f NameForm) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -394,7 +394,58 @@ func dataSection(csrf string, v Profile) templ.Component {
 			templ_7745c5c3_Var7 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<section class=\"card\" id=\"your-data\" aria-labelledby=\"data-title\"><h2 id=\"data-title\">Your data</h2><p class=\"muted\">Download a copy of what Dancecard keeps about your account, as a JSON file.</p><p><a class=\"btn btn-secondary\" href=\"/profile/export\" download>Download my data (JSON)</a></p><div class=\"danger-zone\"><h3 id=\"delete-title\">Delete account</h3><p>Deleting your account removes it with its sessions, API tokens and linked accounts. Dancecard revokes each connection at its provider first. <strong>This cannot be undone.</strong></p><form class=\"stack narrow\" method=\"post\" action=\"/profile/delete\" aria-labelledby=\"delete-title\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<section class=\"card\" id=\"display-name\" aria-labelledby=\"name-title\"><h2 id=\"name-title\">Name</h2><p class=\"muted\">The name your account goes by here. Leave it empty to go by your email address.</p><form class=\"stack narrow\" method=\"post\" action=\"/profile/name\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = csrfField(csrf).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = formField(input{
+			Name:         "name",
+			Label:        "Name",
+			Type:         "text",
+			Value:        f.Name,
+			Autocomplete: "name",
+			Error:        f.Error,
+		}).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<div><button type=\"submit\" class=\"btn btn-primary\">Save name</button></div></form></section>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// dataSection hands the user their data and, in a danger zone, deletes the
+// account. Typing the address (or DELETE, for an account without one) keeps
+// a stray click from deleting it.
+func dataSection(csrf string, v Profile) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		templ_7745c5c3_Var8 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var8 == nil {
+			templ_7745c5c3_Var8 = templ.NopComponent
+		}
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<section class=\"card\" id=\"your-data\" aria-labelledby=\"data-title\"><h2 id=\"data-title\">Your data</h2><p class=\"muted\">Download a copy of what Dancecard keeps about your account, as a JSON file.</p><p><a class=\"btn btn-secondary\" href=\"/profile/export\" download>Download my data (JSON)</a></p><div class=\"danger-zone\"><h3 id=\"delete-title\">Delete account</h3><p>Deleting your account removes it with its sessions, API tokens and linked accounts. Dancecard revokes each connection at its provider first. <strong>This cannot be undone.</strong></p><form class=\"stack narrow\" method=\"post\" action=\"/profile/delete\" aria-labelledby=\"delete-title\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -414,7 +465,7 @@ func dataSection(csrf string, v Profile) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<div><button type=\"submit\" class=\"btn btn-danger\">Delete my account</button></div></form></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<div><button type=\"submit\" class=\"btn btn-danger\">Delete my account</button></div></form></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -9,7 +9,7 @@ func TestProfileEmailArea(t *testing.T) {
 	v := testProfile()
 	v.EmailForm = EmailForm{Email: "new<1>@x.test", Error: "That address is <taken>."}
 	v.PendingEmail = "pending<2>@x.test"
-	html := render(t, ProfilePage(testPage(nil), v))
+	html := render(t, wholeProfile(testPage(nil), v))
 	for _, want := range []string{
 		`<span class="status status-warn">Not verified</span>`,
 		`New email address`,
@@ -27,7 +27,7 @@ func TestProfileEmailArea(t *testing.T) {
 	}
 
 	v.EmailVerified, v.PendingEmail = true, ""
-	html = render(t, ProfilePage(testPage(nil), v))
+	html = render(t, wholeProfile(testPage(nil), v))
 	if !strings.Contains(html, `<span class="status status-ok">Verified</span>`) || len(formsTo(html, "/profile/email/resend")) != 0 {
 		t.Error("a verified address is not shown as such, or is offered a new link")
 	}
@@ -37,11 +37,11 @@ func TestProfileEmailArea(t *testing.T) {
 }
 
 func TestProfileWithoutEmail(t *testing.T) {
-	html := render(t, ProfilePage(testPage(nil), profileWithoutEmail()))
+	html := render(t, wholeProfile(testPage(nil), profileWithoutEmail()))
 	for _, want := range []string{
 		"No email address",
 		"Add an email address",
-		"first <a href=\"#account\">add an email address</a>",
+		"first <a href=\"/profile/account#account\">add an email address</a>",
 		"Type DELETE to confirm",
 	} {
 		if !strings.Contains(html, want) {
@@ -59,7 +59,7 @@ func TestProfileWithoutEmail(t *testing.T) {
 }
 
 func TestProfileSessionsRevokeTokens(t *testing.T) {
-	html := pages(t)["user/profile"]
+	html := pages(t)["user/profile-security"]
 	var all []string
 	for _, f := range formsTo(html, "/profile/sessions/delete") {
 		if strings.Contains(f, `value="all"`) {
@@ -77,7 +77,7 @@ func TestProfileSessionsRevokeTokens(t *testing.T) {
 func TestProfileYourData(t *testing.T) {
 	v := testProfile()
 	v.DeleteForm = DeleteForm{Error: "That is not <your> address."}
-	html := render(t, ProfilePage(testPage(nil), v))
+	html := render(t, wholeProfile(testPage(nil), v))
 	for _, want := range []string{
 		`<h2 id="data-title">Your data</h2>`,
 		`href="/profile/export"`,

@@ -61,7 +61,7 @@ func TestNewTokenCallout(t *testing.T) {
 	exp := time.Date(2025, 6, 2, 10, 30, 0, 0, time.UTC)
 	v := testProfile()
 	v.NewTokens = []NewToken{{Name: "<b>sync</b>", Scope: "read", Secret: "dct_secret123", ExpiresAt: &exp}}
-	html := render(t, ProfilePage(testPage(&User{ID: 1, Email: "a@example.com"}), v))
+	html := render(t, wholeProfile(testPage(&User{ID: 1, Email: "a@example.com"}), v))
 	callout, account := strings.Index(html, `id="new-token"`), strings.Index(html, `id="account"`)
 	if callout < 0 || callout > account {
 		t.Fatalf("the new token is not above the account section (%d, %d)", callout, account)
@@ -78,7 +78,7 @@ func TestNewTokenCallout(t *testing.T) {
 			t.Errorf("the callout lacks %s", want)
 		}
 	}
-	if html := render(t, ProfilePage(testPage(&User{ID: 1}), testProfile())); strings.Contains(html, `id="new-token"`) {
+	if html := render(t, wholeProfile(testPage(&User{ID: 1}), testProfile())); strings.Contains(html, `id="new-token"`) {
 		t.Error("a profile without a new token shows the callout")
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -98,7 +99,10 @@ func pages(t *testing.T) map[string]string {
 			Email: evilEmail, Next: "/profile?x=<y>", Error: "Wrong password.", SignupEnabled: true,
 			Providers: []ProviderButton{{ID: "github", Name: "GitHub"}, {ID: "company-sso", Name: "<Company> SSO"}},
 		}))
-		out[who+"/profile"] = render(t, ProfilePage(p, testProfile()))
+		out[who+"/profile"] = render(t, ProfileConnectionsPage(p, testProfile()))
+		out[who+"/profile-security"] = render(t, ProfileSecurityPage(p, testProfile()))
+		out[who+"/profile-tokens"] = render(t, ProfileTokensPage(p, testProfile()))
+		out[who+"/profile-account"] = render(t, ProfileAccountPage(p, testProfile()))
 		out[who+"/error"] = render(t, ErrorPage(p, 404, "Page not found", "No page <here>."))
 		for name, html := range accountPages(t, p) {
 			out[who+"/"+name] = html
@@ -147,7 +151,7 @@ func TestEveryPostFormCarriesCSRFToken(t *testing.T) {
 
 func TestNavigation(t *testing.T) {
 	all := pages(t)
-	for _, page := range []string{"home", "signup", "login", "profile", "error"} {
+	for _, page := range []string{"home", "signup", "login", "profile", "profile-security", "profile-tokens", "profile-account", "error"} {
 		anon, user, admin := all["anon/"+page], all["user/"+page], all["admin/"+page]
 		if !strings.Contains(anon, `href="/login"`) || !strings.Contains(anon, `href="/signup"`) {
 			t.Errorf("%s: anonymous nav lacks log in / sign up", page)
@@ -185,16 +189,14 @@ func TestProviderButtonsPostToTheirLoginPath(t *testing.T) {
 }
 
 func TestProfileSessionForms(t *testing.T) {
-	html := pages(t)["user/profile"]
+	html := pages(t)["user/profile-security"]
 	for _, want := range []string{
 		`action="/profile/password"`,
 		`name="current_password"`,
 		`action="/profile/sessions/a%2Fb/delete"`,
 		`<input type="hidden" name="scope" value="others">`,
 		`<input type="hidden" name="scope" value="all">`,
-		`id="connections"`,
 		`This device`,
-		`4 Jan 2025`,
 		`aria-invalid="true"`,
 	} {
 		if !strings.Contains(html, want) {
@@ -209,7 +211,7 @@ func TestProfileSessionForms(t *testing.T) {
 	}
 	noPassword := testProfile()
 	noPassword.HasPassword = false
-	if html := render(t, ProfilePage(testPage(nil), noPassword)); strings.Contains(html, `name="current_password"`) {
+	if html := render(t, wholeProfile(testPage(nil), noPassword)); strings.Contains(html, `name="current_password"`) {
 		t.Error("current_password asked of a user without a password")
 	}
 }
@@ -217,7 +219,7 @@ func TestProfileSessionForms(t *testing.T) {
 func TestProfileWithoutConnections(t *testing.T) {
 	v := testProfile()
 	v.Connections = nil
-	html := render(t, ProfilePage(testPage(nil), v))
+	html := render(t, wholeProfile(testPage(nil), v))
 	for _, want := range []string{`id="connections"`, `No linked accounts yet.`, `action="/auth/github/connect"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("profile without connections lacks %s", want)
@@ -229,7 +231,7 @@ func TestProfileWithoutConnections(t *testing.T) {
 		}
 	}
 	v.ConnectProviders = nil
-	if html := render(t, ProfilePage(testPage(nil), v)); strings.Contains(html, `/connect"`) || !strings.Contains(html, "No providers are set up") {
+	if html := render(t, wholeProfile(testPage(nil), v)); strings.Contains(html, `/connect"`) || !strings.Contains(html, "No providers are set up") {
 		t.Error("profile without providers offers to connect one")
 	}
 }
@@ -248,7 +250,7 @@ func formsTo(html, action string) []string {
 func TestProfileWithOneConnection(t *testing.T) {
 	v := testProfile()
 	v.Connections = v.Connections[:1]
-	html := render(t, ProfilePage(testPage(nil), v))
+	html := render(t, wholeProfile(testPage(nil), v))
 	if strings.Contains(html, "No linked accounts yet.") {
 		t.Error("empty text shown beside a connection")
 	}
@@ -313,23 +315,24 @@ func TestProfileWithSeveralConnections(t *testing.T) {
 	if strings.Contains(html, `Reconnect GitHub account @octo"`) {
 		t.Error("the active connection has a Reconnect button")
 	}
-	for _, f := range formsTo(html, "/auth/evil/connect") {
-		if !strings.Contains(f, csrf) || !strings.Contains(f, next) || !strings.Contains(f, "Reconnect") {
-			t.Errorf("reconnect form for evil lacks csrf, next or its button: %s", f)
-		}
+	// Reconnecting renews the connection itself (its account preselected).
+	if f := formsTo(html, "/connections/c-3/reconnect"); len(f) != 1 || !strings.Contains(f[0], csrf) || !strings.Contains(f[0], "Reconnect") {
+		t.Errorf("reconnect form for evil lacks csrf or its button: %v", f)
 	}
-	// Connect: a plain button and a with-scopes form per provider, all back to /profile.
-	for _, pr := range []struct{ id, name string }{{"github", "GitHub"}, {"company-sso", "&lt;Company&gt; SSO"}} {
+	// Connect: a button (another account at a provider already linked)
+	// and a with-scopes form per provider, all back to /profile.
+	for _, pr := range []struct{ id, button string }{{"github", "Connect another GitHub account</button>"},
+		{"company-sso", "<span>Connect &lt;Company&gt; SSO</span>"}} {
 		forms := formsTo(html, "/auth/"+pr.id+"/connect")
 		var plain, scoped int
 		for _, f := range forms {
 			if !strings.Contains(f, csrf) || !strings.Contains(f, next) {
 				t.Errorf("connect form for %s lacks csrf or next: %s", pr.id, f)
 			}
-			if strings.Contains(f, "<span>Connect "+pr.name+"</span>") {
+			if strings.Contains(f, pr.button) {
 				plain++
 			}
-			if strings.Contains(f, `name="scopes"`) && strings.Contains(f, "Extra scopes for "+pr.name) {
+			if strings.Contains(f, `name="scopes"`) && strings.Contains(f, "Extra scopes for ") {
 				scoped++
 			}
 		}
@@ -347,7 +350,7 @@ func TestProfileWithSeveralConnections(t *testing.T) {
 		`Never used`,
 		`&lt;script&gt;alert(3)&lt;/script&gt;`,
 		`Ask for more permissions`,
-		`The provider decides what it grants; the profile shows what it did.`,
+		`The provider decides what it grants; this page shows what it did.`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("profile lacks %s", want)
@@ -461,4 +464,18 @@ func TestShortDevice(t *testing.T) {
 			t.Errorf("shortDevice(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// wholeProfile renders every page of the profile, one after the other, for
+// tests that look for something wherever it now lives.
+func wholeProfile(p Page, v Profile) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		for _, c := range []templ.Component{ProfileConnectionsPage(p, v), ProfileSecurityPage(p, v),
+			ProfileTokensPage(p, v), ProfileAccountPage(p, v)} {
+			if err := c.Render(ctx, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -53,12 +53,13 @@ func profile() (web.Page, web.Profile) {
 	return p, v
 }
 
-// BenchmarkProfilePage renders the profile page with templ; the baseline
-// writes the same bytes, already rendered, to the same kind of buffer.
+// BenchmarkProfilePage renders the profile page (/profile, the connections)
+// with templ; the baseline writes the same bytes, already rendered, to the
+// same kind of buffer.
 func BenchmarkProfilePage(b *testing.B) {
 	p, v := profile()
 	var page bytes.Buffer
-	if err := web.ProfilePage(p, v).Render(context.Background(), &page); err != nil {
+	if err := web.ProfileConnectionsPage(p, v).Render(context.Background(), &page); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("templ", func(b *testing.B) {
@@ -66,7 +67,7 @@ func BenchmarkProfilePage(b *testing.B) {
 		b.SetBytes(int64(page.Len()))
 		for b.Loop() {
 			buf.Reset()
-			if err := web.ProfilePage(p, v).Render(context.Background(), &buf); err != nil {
+			if err := web.ProfileConnectionsPage(p, v).Render(context.Background(), &buf); err != nil {
 				b.Fatal(err)
 			}
 		}

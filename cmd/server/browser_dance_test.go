@@ -48,8 +48,8 @@ func TestBrowserDanceJourney(t *testing.T) {
 	// 1. Sign up with email and password.
 	b.Open("/signup", `form[action="/signup"]`)
 	b.Fill("email", email, "password", password, "password_confirm", password)
-	b.Click(`//button[normalize-space()="Create account"]`, "/profile", "#account-title")
-	b.Contains("#account-title + .details dd", email)
+	b.Click(`//button[normalize-space()="Create account"]`, "/profile", "#connections-title")
+	b.Contains(".nav-user", email)
 	b.Contains(".flash-success", "Your account is ready.")
 	count(1, `SELECT count(*) FROM users WHERE email = $1 AND password_hash IS NOT NULL`, email)
 
@@ -57,8 +57,8 @@ func TestBrowserDanceJourney(t *testing.T) {
 	b.Click(`//button[.//span[normalize-space()="Connect DevHub"]]`, "", `button[value="approve"]`)
 	consent(t, b, "1001", nil)
 	b.Contains(".flash-success", "Connected your DevHub account")
-	b.Contains(".connection-list", "DevHub")
-	b.Contains(".connection-list", "@ada")
+	b.Contains("#connections", "DevHub")
+	b.Contains("#connections", "@ada")
 	count(1, `SELECT count(*) FROM connections c JOIN users u ON u.id = c.user_id
 		WHERE u.email = $1 AND c.provider = 'devhub' AND c.provider_user_id = '1001'`, email)
 
@@ -66,8 +66,8 @@ func TestBrowserDanceJourney(t *testing.T) {
 	b.Click(`//button[.//span[normalize-space()="Connect DevBird"]]`, "", `button[value="approve"]`)
 	consent(t, b, "1002", nil)
 	b.Contains(".flash-success", "Connected your DevBird account")
-	b.Contains(".connection-list", "DevBird")
-	b.Contains(".connection-list", "@grace")
+	b.Contains("#connections", "DevBird")
+	b.Contains("#connections", "@grace")
 	if n := b.Eval(`document.querySelectorAll(".connection-list > .connection").length`); n != 2 {
 		t.Fatalf("connections listed = %d, want 2", n)
 	}
@@ -82,7 +82,7 @@ func TestBrowserDanceJourney(t *testing.T) {
 	b.Click(`//button[.//span[normalize-space()="Log in with DevHub"]]`, "", `button[value="approve"]`)
 	consent(t, b, "1001", nil)
 	b.Contains(".flash-success", "You are logged in with DevHub.")
-	b.Contains("#account-title + .details dd", email)
+	b.Contains(".nav-user", email)
 	count(1, `SELECT count(*) FROM users`+notDemo)
 
 	// 5. Disconnect devbird: the dialog names the account and says that
@@ -93,8 +93,8 @@ func TestBrowserDanceJourney(t *testing.T) {
 	b.Contains("dialog.confirm-dialog[open]", "DevBird gives Dancecard no way to revoke its access")
 	b.Click(`//dialog[@open]//button[@value="confirm"]`, "/profile", ".flash-success")
 	b.Contains(".flash-success", "The account was disconnected.")
-	b.Lacks(".connection-list", "DevBird")
-	b.Contains(".connection-list", "@ada")
+	b.Lacks("#connections", "DevBird")
+	b.Contains("#connections", "@ada")
 	count(0, `SELECT count(*) FROM connections WHERE provider = 'devbird'`)
 
 	// 6. A fresh browser context logs in with devhub as someone new: a
@@ -104,19 +104,19 @@ func TestBrowserDanceJourney(t *testing.T) {
 	b2.Click(`//button[.//span[normalize-space()="Log in with DevHub"]]`, "", `button[value="approve"]`)
 	consent(t, b2, "custom", []string{"custom_id", "u-solo", "custom_login", "solo", "custom_name", "Solo Dancer", "custom_email", "solo@dev.test"})
 	b2.Contains(".flash-success", "Your account was created with DevHub.")
-	b2.Contains("#account-title + .details dd", "solo@dev.test")
-	b2.Contains(".connection-list", "@solo")
+	b2.Contains(".nav-user", "solo@dev.test")
+	b2.Contains("#connections", "@solo")
 	count(1, `SELECT count(*) FROM users WHERE email = 'solo@dev.test' AND password_hash IS NULL`)
 	count(2, `SELECT count(*) FROM users`+notDemo)
 	b2.Click(`button[aria-label="Disconnect DevHub account @solo"]`, "/profile", ".flash-error")
 	b2.Contains(".flash-error", "last way to log in")
-	b2.Contains(".connection-list", "@solo")
+	b2.Contains("#connections", "@solo")
 	count(1, `SELECT count(*) FROM connections c JOIN users u ON u.id = c.user_id
 		WHERE u.email = 'solo@dev.test' AND c.provider = 'devhub' AND c.provider_user_id = 'u-solo'`)
 
 	// The first browser is still logged in as the dancer, with devhub only.
-	b.Open("/profile", "#account-title")
-	b.Contains("#account-title + .details dd", email)
+	b.Open("/profile", "#connections-title")
+	b.Contains(".nav-user", email)
 	if n := b.Eval(`document.querySelectorAll(".connection-list > .connection").length`); n != 1 {
 		t.Fatalf("connections listed for the dancer = %d, want 1", n)
 	}
@@ -134,7 +134,7 @@ func consent(t *testing.T, c *browsertest.Browser, identity string, custom []str
 	if !strings.Contains(loc.Path, "/dev/provider/") {
 		t.Fatalf("not on the dev provider's consent page: %s", loc)
 	}
-	c.Contains("h1", "Authorize Dancecard?")
+	c.Contains("h1", "Authorize Dancecard to use your")
 	c.Do("choose identity "+identity, chromedp.Click(chromedp.CSS(`input[name="identity"][value="`+identity+`"]`)))
 	c.Fill(custom...)
 	if c.Eval(`document.querySelector('input[name="email_verified"]').checked ? 1 : 0`) != 1 {
@@ -143,5 +143,5 @@ func consent(t *testing.T, c *browsertest.Browser, identity string, custom []str
 	if c.Eval(`document.querySelector('input[name="failure"][value="none"]').checked ? 1 : 0`) != 1 {
 		t.Fatal(`failure "none" is not chosen by default`)
 	}
-	c.Click(`button[value="approve"]`, "/profile", "#account-title")
+	c.Click(`button[value="approve"]`, "/profile", "#connections-title")
 }

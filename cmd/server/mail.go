@@ -52,7 +52,7 @@ func newMailer(cfg *config.Config, db *pgxpool.Pool, log *slog.Logger, reg *prom
 func mailRenderer(base *url.URL) mail.Renderer {
 	return mail.RendererFunc(func(o mail.Outgoing) (mail.Rendered, error) {
 		subject, text, html, err := web.RenderMail(web.MailData{Kind: string(o.Kind), To: o.To, Data: o.Data,
-			LinkURL: o.LinkURL, LinkExpiresAt: o.LinkExpiresAt, BaseURL: base.String()})
+			LinkURL: o.LinkURL, LinkExpiresAt: o.LinkExpiresAt, BaseURL: base.String(), Lang: o.Lang})
 		return mail.Rendered{Subject: subject, Text: text, HTML: html}, err
 	})
 }

@@ -181,7 +181,7 @@ func newApp(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog
 	}
 	var providers []httpserver.ProviderInfo
 	for _, p := range catalog.Enabled() {
-		providers = append(providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
+		providers = append(providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name, Mark: p.Mark, Colour: p.Colour})
 	}
 	deliveries := events.NewDeliveries(db)
 	srv := httpserver.New(httpserver.Options{

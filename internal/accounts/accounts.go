@@ -41,7 +41,12 @@ var (
 // show the message next to it.
 type FieldError struct {
 	Field   string
-	Message string
+	Message string // in English, for logs and the API
+	// MessageID names Message in the translation catalogues
+	// (internal/i18n), and Args fills in its placeholders, so a page can
+	// show it in the reader's language. This package knows no language.
+	MessageID string
+	Args      map[string]any
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
@@ -133,13 +138,13 @@ func New(db *pgxpool.Pool, opts Options) *Service {
 // checks it is a bare addr-spec, so "Ann@Example.com " and "ann@example.com"
 // are one account.
 func NormalizeEmail(raw string) (string, error) {
-	bad := &FieldError{Field: "email", Message: "Enter an email address like name@example.com."}
+	bad := &FieldError{Field: "email", Message: "Enter an email address like name@example.com.", MessageID: "field_error.email_invalid"}
 	if !utf8.ValidString(raw) || len(raw) > 320 {
 		return "", bad
 	}
 	email := strings.ToLower(norm.NFC.String(strings.TrimSpace(raw)))
 	if email == "" {
-		return "", &FieldError{Field: "email", Message: "Enter your email address."}
+		return "", &FieldError{Field: "email", Message: "Enter your email address.", MessageID: "field_error.email_missing"}
 	}
 	addr, err := netmail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
@@ -302,7 +307,7 @@ func (s *Service) checkPasswordChange(ctx context.Context, userID int64, current
 			return User{}, err
 		}
 		if !ok {
-			wrong = &FieldError{Field: "current_password", Message: "The current password is wrong."}
+			wrong = &FieldError{Field: "current_password", Message: "The current password is wrong.", MessageID: "field_error.current_password_wrong"}
 		}
 	}
 	return u, errors.Join(wrong, CheckPassword("new_password", newPassword, u.Email))

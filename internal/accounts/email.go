@@ -162,10 +162,10 @@ func (s *Service) RequestEmailChange(ctx context.Context, userID int64, rawEmail
 			return err
 		}
 		if u.Email == email {
-			return &FieldError{Field: "email", Message: "That is already your email address."}
+			return &FieldError{Field: "email", Message: "That is already your email address.", MessageID: "field_error.email_same"}
 		}
 		if _, _, err := userByEmail(ctx, tx, email); err == nil {
-			return &FieldError{Field: "email", Message: "That address belongs to another account."}
+			return &FieldError{Field: "email", Message: "That address belongs to another account.", MessageID: "field_error.email_taken"}
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
 		}

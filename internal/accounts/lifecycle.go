@@ -20,7 +20,8 @@ func CheckDeleteConfirmation(u User, typed string) error {
 		want = "DELETE"
 	}
 	if !strings.EqualFold(strings.TrimSpace(typed), want) {
-		return &FieldError{Field: "confirm_email", Message: fmt.Sprintf("Type %s exactly to confirm.", want)}
+		return &FieldError{Field: "confirm_email", Message: fmt.Sprintf("Type %s exactly to confirm.", want),
+			MessageID: "field_error.confirm_delete", Args: map[string]any{"Want": want}}
 	}
 	return nil
 }

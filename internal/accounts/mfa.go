@@ -14,7 +14,7 @@ import (
 var (
 	// ErrWrongCode is a second-factor code that is wrong, malformed or
 	// already used. It is a *FieldError, so a form shows it next to "code".
-	ErrWrongCode = &FieldError{Field: "code", Message: "That code is wrong or was already used."}
+	ErrWrongCode = &FieldError{Field: "code", Message: "That code is wrong or was already used.", MessageID: "field_error.code_wrong"}
 	// ErrNoSealer: no key was configured to seal TOTP secrets, so none is
 	// enrolled rather than one stored in plaintext.
 	ErrNoSealer = errors.New("accounts: no key configured to seal second-factor secrets")

@@ -21,7 +21,7 @@ func (s *Service) ResetSecondFactors(ctx context.Context, adminID, userID int64)
 		if err := wipeSecondFactors(ctx, tx, userID); err != nil {
 			return err
 		}
-		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "an administrator reset your two-step verification"}); err != nil {
+		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "an administrator reset your two-step verification", "change": "admin_reset"}); err != nil {
 			return err
 		}
 		return events.Record(ctx, tx, events.Event{Kind: events.MFADisabled, UserID: userID,

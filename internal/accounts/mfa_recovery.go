@@ -50,7 +50,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID int64) ([]
 		if codes, err = insertRecoveryCodes(ctx, tx, u.ID); err != nil {
 			return err
 		}
-		return notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "new recovery codes were made; the old ones no longer work"})
+		return notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "new recovery codes were made; the old ones no longer work", "change": "codes_new"})
 	})
 	if err != nil {
 		return nil, wrapMFA("regenerate recovery codes", err)
@@ -134,11 +134,11 @@ func useRecoveryCode(ctx context.Context, tx pgx.Tx, u User, code string) (ok bo
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL`, u.ID).Scan(&left); err != nil {
 		return false, "", err
 	}
-	detail := fmt.Sprintf("a recovery code was used, leaving %d", left)
+	detail, change := fmt.Sprintf("a recovery code was used, leaving %d", left), "code_used"
 	if left <= recoveryFewLeft {
-		detail = fmt.Sprintf("a recovery code was used, leaving only %d: make a new set on your profile", left)
+		detail, change = fmt.Sprintf("a recovery code was used, leaving only %d: make a new set on your profile", left), "code_used_few"
 	}
-	if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": detail}); err != nil {
+	if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": detail, "change": change, "left": strconv.Itoa(left)}); err != nil {
 		return false, "", err
 	}
 	return true, "", events.Record(ctx, tx, events.Event{Kind: kindRecoveryCodeUsed, UserID: u.ID, Data: map[string]any{"left": left}})

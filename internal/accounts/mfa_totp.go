@@ -107,11 +107,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID int64, code string) ([
 		if codes, err = ensureRecoveryCodes(ctx, tx, u.ID); err != nil {
 			return err
 		}
-		detail := "an authenticator app was set up"
+		detail, change := "an authenticator app was set up", "totp_added"
 		if replacing {
-			detail = "the authenticator app was replaced"
+			detail, change = "the authenticator app was replaced", "totp_replaced"
 		}
-		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": detail}); err != nil {
+		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": detail, "change": change}); err != nil {
 			return err
 		}
 		return events.Record(ctx, tx, events.Event{Kind: kindMFAEnabled, UserID: u.ID,
@@ -141,7 +141,7 @@ func (s *Service) DisableTOTP(ctx context.Context, userID int64) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, u.ID); err != nil {
 			return err
 		}
-		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "the authenticator app and the recovery codes were removed"}); err != nil {
+		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "the authenticator app and the recovery codes were removed", "change": "totp_removed"}); err != nil {
 			return err
 		}
 		return events.Record(ctx, tx, events.Event{Kind: kindMFADisabled, UserID: u.ID, Data: map[string]any{"method": MethodTOTP}})

@@ -33,7 +33,7 @@ var (
 	// or a signature counter that went back (a cloned authenticator).
 	ErrPasskeyRefused = errors.New("accounts: the passkey was not accepted")
 	// ErrPasskeyName is a passkey name that is too long.
-	ErrPasskeyName = &FieldError{Field: "name", Message: "Give the passkey a name of at most 64 characters."}
+	ErrPasskeyName = &FieldError{Field: "name", Message: "Give the passkey a name of at most 64 characters.", MessageID: "field_error.passkey_name"}
 )
 
 // The event kinds recorded here; the constants belong in package events.
@@ -159,7 +159,8 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, userID int64, b
 		if p, err = insertPasskey(ctx, tx, userID, name, cred); err != nil {
 			return err
 		}
-		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "a passkey named " + strconv.Quote(name) + " was added"}); err != nil {
+		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "a passkey named " + strconv.Quote(name) + " was added",
+			"change": "passkey_added", "name": name}); err != nil {
 			return err
 		}
 		return events.Record(ctx, tx, events.Event{Kind: kindPasskeyAdded, UserID: userID,
@@ -239,7 +240,8 @@ func (s *Service) RemovePasskey(ctx context.Context, userID, id int64) error {
 		if err != nil {
 			return err
 		}
-		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "the passkey named " + strconv.Quote(name) + " was removed"}); err != nil {
+		if err := notify(ctx, tx, u, "mfa_changed", map[string]string{"detail": "the passkey named " + strconv.Quote(name) + " was removed",
+			"change": "passkey_removed", "name": name}); err != nil {
 			return err
 		}
 		return events.Record(ctx, tx, events.Event{Kind: kindPasskeyRemoved, UserID: userID,

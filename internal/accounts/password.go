@@ -109,18 +109,20 @@ var dummyHash = sync.OnceValue(func() string {
 func CheckPassword(field, password, email string) error {
 	switch n := utf8.RuneCountInString(password); {
 	case !utf8.ValidString(password) || strings.ContainsRune(password, 0):
-		return &FieldError{Field: field, Message: "The password contains characters that cannot be used."}
+		return &FieldError{Field: field, Message: "The password contains characters that cannot be used.", MessageID: "field_error.password_chars"}
 	case n < MinPasswordLength:
-		return &FieldError{Field: field, Message: fmt.Sprintf("Use at least %d characters.", MinPasswordLength)}
+		return &FieldError{Field: field, Message: fmt.Sprintf("Use at least %d characters.", MinPasswordLength),
+			MessageID: "field_error.password_short", Args: map[string]any{"Min": MinPasswordLength}}
 	case len(password) > MaxPasswordLength:
-		return &FieldError{Field: field, Message: fmt.Sprintf("Use at most %d characters.", MaxPasswordLength)}
+		return &FieldError{Field: field, Message: fmt.Sprintf("Use at most %d characters.", MaxPasswordLength),
+			MessageID: "field_error.password_long", Args: map[string]any{"Max": MaxPasswordLength}}
 	}
 	lower := strings.ToLower(password)
 	if _, common := commonPasswords()[lower]; common {
-		return &FieldError{Field: field, Message: "This password is one of the most commonly used; choose another."}
+		return &FieldError{Field: field, Message: "This password is one of the most commonly used; choose another.", MessageID: "field_error.password_common"}
 	}
 	if email != "" && (lower == email || lower == localPart(email)) {
-		return &FieldError{Field: field, Message: "Do not use your email address as your password."}
+		return &FieldError{Field: field, Message: "Do not use your email address as your password.", MessageID: "field_error.password_is_email"}
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func (s *Service) Reauthenticate(ctx context.Context, sess Session, password str
 	}
 	if !ok {
 		s.recordLoginFailed(ctx, sess.UserID, "wrong password on re-authentication")
-		return &FieldError{Field: "password", Message: "That password is wrong."}
+		return &FieldError{Field: "password", Message: "That password is wrong.", MessageID: "field_error.password_wrong"}
 	}
 	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
 		return s.MarkReauthenticated(ctx, tx, sess.ID, sess.UserID, "password", "")

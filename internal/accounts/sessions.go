@@ -34,6 +34,9 @@ type Session struct {
 	// session: at log-in or by re-authenticating.
 	AuthenticatedAt time.Time
 	User            User
+	// Language is the user's chosen language for pages and mail ("" when
+	// they chose none), loaded with the session for every page.
+	Language string
 }
 
 // LogIn authenticates and starts a new session, ending the session in
@@ -94,11 +97,12 @@ func (s *Service) Session(ctx context.Context, token string) (Session, error) {
 	var ss Session
 	u, err := scanUser(s.db.QueryRow(ctx, `
 		SELECT u.id, coalesce(u.email, ''), u.email_verified_at IS NOT NULL, u.is_admin, u.password_hash IS NOT NULL, u.disabled_at IS NOT NULL, u.created_at,
-		       s.id, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at, s.authenticated_at
+		       s.id, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at, s.authenticated_at,
+		       coalesce(u.language, '')
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $2)`,
 		hashToken(token), s.opts.IdleTimeout.Seconds()),
-		&ss.ID, &ss.CSRFToken, &ss.IP, &ss.UserAgent, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &ss.AuthenticatedAt)
+		&ss.ID, &ss.CSRFToken, &ss.IP, &ss.UserAgent, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &ss.AuthenticatedAt, &ss.Language)
 	if errors.Is(err, ErrNotFound) || (err == nil && u.Disabled) {
 		return Session{}, ErrNoSession
 	}

@@ -91,21 +91,21 @@ func CheckNewToken(user User, nt NewToken) error {
 	name := strings.TrimSpace(nt.Name)
 	switch {
 	case name == "":
-		errs = append(errs, &FieldError{"name", "Give the token a name, so you can tell it apart later."})
+		errs = append(errs, &FieldError{Field: "name", Message: "Give the token a name, so you can tell it apart later.", MessageID: "field_error.token_name_missing"})
 	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, isControl):
-		errs = append(errs, &FieldError{"name", "The name must be at most 100 printable characters."})
+		errs = append(errs, &FieldError{Field: "name", Message: "The name must be at most 100 printable characters.", MessageID: "field_error.token_name_long"})
 	}
 	switch {
 	case scopeRank[nt.Scope] == 0:
-		errs = append(errs, &FieldError{"scope", "The scope must be read, proxy or admin."})
+		errs = append(errs, &FieldError{Field: "scope", Message: "The scope must be read, proxy or admin.", MessageID: "field_error.token_scope"})
 	case nt.Scope == ScopeAdmin && !user.IsAdmin:
-		errs = append(errs, &FieldError{"scope", "Only administrators may create admin tokens."})
+		errs = append(errs, &FieldError{Field: "scope", Message: "Only administrators may create admin tokens.", MessageID: "field_error.token_scope_admin"})
 	}
 	switch {
 	case nt.ExpiresAt != nil && !nt.ExpiresAt.After(time.Now()):
-		errs = append(errs, &FieldError{"expires_at", "The expiry must be in the future."})
+		errs = append(errs, &FieldError{Field: "expires_at", Message: "The expiry must be in the future.", MessageID: "field_error.token_expiry_past"})
 	case nt.ExpiresAt != nil && nt.ExpiresAt.After(time.Now().AddDate(5, 0, 0)):
-		errs = append(errs, &FieldError{"expires_at", "The expiry must be within five years."})
+		errs = append(errs, &FieldError{Field: "expires_at", Message: "The expiry must be within five years.", MessageID: "field_error.token_expiry_far"})
 	}
 	return errors.Join(errs...)
 }
@@ -124,7 +124,8 @@ func insertToken(ctx context.Context, tx pgx.Tx, user User, nt NewToken) (APITok
 		return APIToken{}, "", err
 	}
 	if n >= maxTokensPerUser {
-		return APIToken{}, "", &FieldError{"name", fmt.Sprintf("You already have %d tokens; revoke one first.", n)}
+		return APIToken{}, "", &FieldError{Field: "name", Message: fmt.Sprintf("You already have %d tokens; revoke one first.", n),
+			MessageID: "field_error.token_limit", Args: map[string]any{"Count": n}}
 	}
 	if err := tx.QueryRow(ctx, `
 		INSERT INTO api_tokens (user_id, name, scope, token_hash, prefix, expires_at)

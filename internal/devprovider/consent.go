@@ -70,6 +70,9 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req oauthte
 		return oauthtest.Decision{Handled: true}
 	}
 	d := oauthtest.Decision{User: user}
+	if v.Identity == "custom" {
+		p.remember(v.Custom)
+	}
 	p.setRevokeAfter(user.ID, v.Failure == failRevoke)
 	switch v.Failure {
 	case failDeny:
@@ -82,22 +85,63 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req oauthte
 	return d
 }
 
-// form is the consent page for req with its defaults: the first preset,
-// email verified, no failure.
+// form is the consent page for req with its defaults: the identity the app
+// asked for (login_hint, which a reconnect sends), else the first preset;
+// email verified; no failure.
 func (p *Provider) form(r *http.Request, req oauthtest.AuthRequest) web.DevConsentForm {
 	v := web.DevConsentForm{
-		Protocol: "OAuth 2", App: "Dancecard", ClientID: req.ClientID, RedirectURI: req.RedirectURI,
+		Provider: nameOAuth2, Protocol: "OAuth 2", App: "Dancecard", ClientID: req.ClientID, RedirectURI: req.RedirectURI,
 		Scopes: req.Scopes, Action: p.basePath + r.URL.Path,
 		Identities: presets, Identity: presets[0].ID, EmailVerified: true,
 		Failures: failures(req.Protocol), Failure: failNone,
 	}
 	if req.Protocol == "oauth1" {
-		v.Protocol = "OAuth 1.0a"
+		v.Provider, v.Protocol = nameOAuth1, "OAuth 1.0a"
 	}
 	if r.URL.RawQuery != "" {
 		v.Action += "?" + r.URL.RawQuery
 	}
+	if hint := strings.TrimSpace(r.URL.Query().Get("login_hint")); hint != "" {
+		v.Hint = hint
+		v.Identity, v.Custom = p.hinted(hint)
+	}
 	return v
+}
+
+// hinted is the identity a login hint names: a preset, or a made-up
+// identity that consented before, by id, login or email; otherwise a
+// made-up one with the hint as its login, for the developer to complete.
+func (p *Provider) hinted(hint string) (string, web.DevIdentity) {
+	match := func(id web.DevIdentity) bool {
+		return strings.EqualFold(id.ID, hint) || strings.EqualFold(id.Login, hint) || strings.EqualFold(id.Email, hint)
+	}
+	if i := slices.IndexFunc(presets, match); i >= 0 {
+		return presets[i].ID, web.DevIdentity{}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id, ok := p.known[strings.ToLower(hint)]; ok {
+		return "custom", id
+	}
+	return "custom", web.DevIdentity{Login: hint}
+}
+
+// remember keeps a made-up identity that consented, so a reconnect that
+// names it finds it again. It lasts as long as the process.
+func (p *Provider) remember(id web.DevIdentity) {
+	if id.Login == "" {
+		id.Login = id.ID
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.known) > 3000 {
+		clear(p.known) // a dev-only memory, bounded all the same
+	}
+	for _, k := range []string{id.ID, id.Login, id.Email} {
+		if k != "" {
+			p.known[strings.ToLower(k)] = id
+		}
+	}
 }
 
 // readForm copies the POSTed choices into v, so a refused form shows them again.
@@ -140,6 +184,6 @@ func render(w http.ResponseWriter, r *http.Request, status int, v web.DevConsent
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	page := web.Page{Title: "Dev provider: authorize " + v.App, Dev: true}
+	page := web.Page{Title: "Authorize " + v.App + " · " + v.Provider, Dev: true}
 	_ = web.DevConsent(page, v).Render(r.Context(), w)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dancecard/dancecard/internal/config"
 	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
+	"github.com/dancecard/dancecard/web"
 )
 
 // MountPath is where the provider lives below the server's base URL.
@@ -29,6 +30,13 @@ const (
 	consumerSecret = "devbird-secret"
 )
 
+// The names the app knows the two faces of the provider by: its consent
+// page says which one is asking.
+const (
+	nameOAuth2 = "DevHub"
+	nameOAuth1 = "DevBird"
+)
+
 // Provider is the dev provider: an http.Handler for everything under
 // MountPath. It is safe for concurrent use.
 type Provider struct {
@@ -37,13 +45,14 @@ type Provider struct {
 	basePath string // its path, which the consent form posts back below
 
 	mu          sync.Mutex
-	revokeAfter map[string]bool // user ids whose tokens die once their profile has been read
+	revokeAfter map[string]bool            // user ids whose tokens die once their profile has been read
+	known       map[string]web.DevIdentity // made-up identities that consented, by lower-cased id, login and email
 }
 
 // New returns the dev provider engine mounted at baseURL+"/dev/provider";
 // baseURL is the server's base_url, as the browser sees it.
 func New(baseURL string) *Provider {
-	p := &Provider{base: engineURL(baseURL), revokeAfter: map[string]bool{}}
+	p := &Provider{base: engineURL(baseURL), revokeAfter: map[string]bool{}, known: map[string]web.DevIdentity{}}
 	if u, err := url.Parse(p.base); err == nil {
 		p.basePath = u.Path
 	}
@@ -86,14 +95,14 @@ func Providers(baseURL string) []config.Provider {
 	}
 	return []config.Provider{
 		{
-			ID: "devhub", Protocol: "oauth2", Name: "DevHub",
+			ID: "devhub", Protocol: "oauth2", Name: nameOAuth2,
 			ClientID: clientID, ClientSecret: clientSecret,
 			AuthURL: base + "/oauth2/authorize", TokenURL: base + "/oauth2/token", RevokeURL: base + "/oauth2/revoke",
 			APIBaseURL: base + "/api/", UserinfoURL: base + "/userinfo",
 			Scopes: []string{"read:user", "user:email"}, PKCE: &pkce, Profile: profile,
 		},
 		{
-			ID: "devbird", Protocol: "oauth1", Name: "DevBird",
+			ID: "devbird", Protocol: "oauth1", Name: nameOAuth1,
 			ConsumerKey: consumerKey, ConsumerSecret: consumerSecret, SignatureMethod: "HMAC-SHA1",
 			RequestTokenURL: base + "/oauth1/request_token", AuthorizeURL: base + "/oauth1/authorize",
 			AccessTokenURL: base + "/oauth1/access_token",

@@ -94,6 +94,7 @@ func TestConsentPageRenders(t *testing.T) {
 		{"devhub", "read:user"},
 		{"devbird", "OAuth 1.0a"},
 	} {
+		name := map[string]string{"devhub": "DevHub", "devbird": "DevBird"}[tc.id]
 		_, authURL, _ := d.begin(t, tc.id)
 		resp, err := http.Get(authURL)
 		if err != nil {
@@ -105,7 +106,7 @@ func TestConsentPageRenders(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("%s: GET consent page: %d %s", tc.id, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		for _, want := range []string{"Built-in dev provider", "Development mode", "Authorize Dancecard?", tc.want,
+		for _, want := range []string{"built-in dev provider", "Development mode", "Authorize Dancecard to use your " + name + " account?", tc.want,
 			"Ada Lovelace", "grace@dev.test", `value="custom"`, `name="email_verified" value="on" checked`,
 			"Revoked token", ">Approve<", ">Deny<", `action="/dev/provider/`} {
 			if !strings.Contains(html, want) {

@@ -100,7 +100,7 @@ func TestChangePasswordEndsOtherSessions(t *testing.T) {
 	}
 	newPassword := "another long passphrase 42"
 	r := a.post("/profile/password", url.Values{"current_password": {goodPassword}, "new_password": {newPassword}, "new_password_confirm": {newPassword}})
-	if r.Status != http.StatusSeeOther || r.Location != "/profile" {
+	if r.Status != http.StatusSeeOther || r.Location != "/profile/security" {
 		t.Fatalf("change password: %d\n%.800s", r.Status, r.Body)
 	}
 	if r := a.get("/profile"); r.Status != http.StatusOK {
@@ -127,7 +127,7 @@ func TestEndSessions(t *testing.T) {
 	c := ts.browser(t)
 	c.logIn("s@example.com", goodPassword)
 
-	if r := a.get("/profile"); strings.Count(r.Body, "/delete\"") < 2 {
+	if r := a.get("/profile/security"); strings.Count(r.Body, "/delete\"") < 2 {
 		t.Fatalf("profile does not list the other sessions with end buttons:\n%.2000s", r.Body)
 	}
 	var bID int

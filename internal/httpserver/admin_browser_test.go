@@ -23,7 +23,7 @@ func TestBrowserAdminConsole(t *testing.T) {
 	victim := b.Incognito()
 	victim.Open("/signup", `form[action="/signup"]`)
 	victim.Fill("email", "victim@example.com", "password", goodPassword, "password_confirm", goodPassword)
-	victim.Submit("Create account", "/profile", "#account-title")
+	victim.Submit("Create account", "/profile", "#connections-title")
 	logIn(b, "boss@example.com", goodPassword, true)
 
 	// The dashboard: totals and two SVG charts.

@@ -440,7 +440,7 @@ func TestProfileTokens(t *testing.T) {
 	if m == nil {
 		t.Fatalf("the profile after creating does not show the token:\n%.1000s", r.Body)
 	}
-	if p := b.get("/profile"); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "nightly sync") {
+	if p := b.get("/profile/tokens"); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "nightly sync") {
 		t.Fatal("the profile shows the secret again, or not the token's name")
 	}
 	if r := ts.browser(t).api(apiCall{method: "GET", path: "/api/v1/me", bearer: m[1]}); r.Status != 200 {

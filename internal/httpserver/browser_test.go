@@ -32,8 +32,8 @@ func TestBrowserAccountJourney(t *testing.T) {
 	// Sign up.
 	b.Open("/signup", `form[action="/signup"]`)
 	b.Fill("email", email, "password", goodPassword, "password_confirm", goodPassword)
-	b.Submit("Create account", "/profile", "#account-title")
-	b.Contains("#account-title + .details dd", email)
+	b.Submit("Create account", "/profile", "#connections-title")
+	b.Contains(".nav-user", email)
 	b.Contains(".flash-success", "Your account is ready.")
 	wantCount(t, ts, 1, `SELECT count(*) FROM users WHERE email = $1`, email)
 
@@ -49,9 +49,9 @@ func TestBrowserAccountJourney(t *testing.T) {
 	b.Contains(".flash-success", "You are logged in.")
 
 	// Change the password; only the new one logs in afterwards.
-	b.Open("/profile", "#account-title")
+	b.Follow("Security", "/profile/security", "#password-title")
 	b.Fill("current_password", goodPassword, "new_password", newPassword, "new_password_confirm", newPassword)
-	b.Submit("Change password", "/profile", ".flash-success")
+	b.Submit("Change password", "/profile/security", ".flash-success")
 	b.Contains(".flash-success", "Your password has been changed.")
 	b.Submit("Log out", "/", "#hero-title")
 	logIn(b, email, goodPassword, false)
@@ -61,9 +61,9 @@ func TestBrowserAccountJourney(t *testing.T) {
 	// sees both sessions.
 	b2 := b.Incognito()
 	logIn(b2, email, newPassword, true)
-	b.Open("/profile", "#account-title")
+	b.Open("/profile/security", "#sessions-title")
 	if n := b.Eval(`document.querySelectorAll("#sessions-title ~ .table-wrap tbody tr").length`); n != 2 {
-		t.Fatalf("sessions listed on /profile = %d, want 2", n)
+		t.Fatalf("sessions listed on /profile/security = %d, want 2", n)
 	}
 	if n := b.Eval(`document.querySelectorAll("tbody .badge").length`); n != 1 {
 		t.Fatalf(`"This device" badges = %d, want 1`, n)
@@ -91,8 +91,8 @@ func logIn(c *browsertest.Browser, email, password string, ok bool) {
 	c.Open("/login", `form[action="/login"]`)
 	c.Fill("email", email, "password", password)
 	if ok {
-		c.Submit("Log in", "/profile", "#account-title")
-		c.Contains("#account-title + .details dd", email)
+		c.Submit("Log in", "/profile", "#connections-title")
+		c.Contains(".nav-user", email)
 		return
 	}
 	c.Submit("Log in", "/login", ".form-error")

@@ -111,7 +111,7 @@ func (s *Server) askDisconnect(c echo.Context) (web.Confirm, error) {
 		return web.Confirm{}, nil
 	}
 	cn := conns[i]
-	return web.AskDisconnect(s.providerDisplayName(cn.Provider), web.AccountName(cn.Username, cn.Name, cn.Email),
+	return web.AskDisconnect(c.Request().Context(), s.providerDisplayName(cn.Provider), web.AccountName(cn.Username, cn.Name, cn.Email),
 		s.opts.Links.Revokes(cn.Provider)), nil
 }
 
@@ -127,7 +127,7 @@ func (s *Server) askRevokeToken(c echo.Context) (web.Confirm, error) {
 	}
 	for _, t := range toks {
 		if t.ID == id {
-			return web.AskRevokeToken(t.Name, t.LastUsedAt), nil
+			return web.AskRevokeToken(c.Request().Context(), t.Name, t.LastUsedAt), nil
 		}
 	}
 	return web.Confirm{}, accounts.ErrNotFound
@@ -146,7 +146,7 @@ func (s *Server) askEndSession(c echo.Context) (web.Confirm, error) {
 	}
 	for _, ss := range list {
 		if ss.ID == id {
-			return web.AskEndSession(ss.UserAgent, ss.IP, ss.LastSeenAt, ss.ID == sess.ID), nil
+			return web.AskEndSession(c.Request().Context(), ss.UserAgent, ss.IP, ss.LastSeenAt, ss.ID == sess.ID), nil
 		}
 	}
 	return web.Confirm{}, accounts.ErrNotFound
@@ -183,12 +183,12 @@ func (s *Server) askLogOut(c echo.Context) (web.Confirm, error) {
 		tokens = len(toks)
 	}
 	if scope == "all" {
-		return web.AskLogOutEverywhere(others, tokens), nil
+		return web.AskLogOutEverywhere(c.Request().Context(), others, tokens), nil
 	}
 	if others == 0 && tokens <= 0 {
 		return web.Confirm{}, nil
 	}
-	return web.AskLogOutOthers(others, tokens), nil
+	return web.AskLogOutOthers(c.Request().Context(), others, tokens), nil
 }
 
 // askRemovePasskey names the passkey and says when it is the last second
@@ -209,7 +209,7 @@ func (s *Server) askRemovePasskey(c echo.Context) (web.Confirm, error) {
 	}
 	for _, k := range keys {
 		if k.ID == id {
-			return web.AskRemovePasskey(k.Name, !mfa.TOTP && mfa.Passkeys == 1), nil
+			return web.AskRemovePasskey(c.Request().Context(), k.Name, !mfa.TOTP && mfa.Passkeys == 1), nil
 		}
 	}
 	return web.Confirm{}, accounts.ErrNotFound
@@ -222,7 +222,7 @@ func (s *Server) askTurnOffTOTP(c echo.Context) (web.Confirm, error) {
 	if err != nil || !mfa.TOTP {
 		return web.Confirm{}, err
 	}
-	return web.AskTurnOffTOTP(mfa.RecoveryCodesLeft, mfa.Passkeys), nil
+	return web.AskTurnOffTOTP(c.Request().Context(), mfa.RecoveryCodesLeft, mfa.Passkeys), nil
 }
 
 // askNewRecoveryCodes counts the unused codes the new set voids.
@@ -231,5 +231,5 @@ func (s *Server) askNewRecoveryCodes(c echo.Context) (web.Confirm, error) {
 	if err != nil || !mfa.TOTP && mfa.Passkeys == 0 && mfa.RecoveryCodesLeft == 0 {
 		return web.Confirm{}, err // nothing to void: the handler refuses without a second factor
 	}
-	return web.AskNewRecoveryCodes(mfa.RecoveryCodesLeft), nil
+	return web.AskNewRecoveryCodes(c.Request().Context(), mfa.RecoveryCodesLeft), nil
 }

@@ -33,7 +33,7 @@ func (s *Server) askDisableUser(c echo.Context) (web.Confirm, error) {
 	if err != nil {
 		return web.Confirm{}, err
 	}
-	return web.AskDisableUser(u.Email, u.ID, len(list)), nil
+	return web.AskDisableUser(c.Request().Context(), u.Email, u.ID, len(list)), nil
 }
 
 // askEndUserSessions counts the sessions that end; with none, there is
@@ -47,7 +47,7 @@ func (s *Server) askEndUserSessions(c echo.Context) (web.Confirm, error) {
 	if err != nil || len(list) == 0 {
 		return web.Confirm{}, err
 	}
-	return web.AskEndUserSessions(u.Email, u.ID, len(list)), nil
+	return web.AskEndUserSessions(c.Request().Context(), u.Email, u.ID, len(list)), nil
 }
 
 // askResetSecondFactors lists the second factors that go.
@@ -60,7 +60,7 @@ func (s *Server) askResetSecondFactors(c echo.Context) (web.Confirm, error) {
 	if err != nil || !mfa.TOTP && mfa.Passkeys == 0 && mfa.RecoveryCodesLeft == 0 {
 		return web.Confirm{}, err
 	}
-	return web.AskResetSecondFactors(u.Email, u.ID,
+	return web.AskResetSecondFactors(c.Request().Context(), u.Email, u.ID,
 		web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft, Passkeys: mfa.Passkeys}), nil
 }
 
@@ -74,7 +74,7 @@ func (s *Server) askRevokeAdmin(c echo.Context) (web.Confirm, error) {
 	if err != nil || self || !u.IsAdmin {
 		return web.Confirm{}, err
 	}
-	return web.AskRevokeAdmin(u.Email, u.ID), nil
+	return web.AskRevokeAdmin(c.Request().Context(), u.Email, u.ID), nil
 }
 
 // askAdminDisconnect names whose connection goes and says when it is their
@@ -102,6 +102,6 @@ func (s *Server) askAdminDisconnect(c echo.Context) (web.Confirm, error) {
 		return web.Confirm{}, fmt.Errorf("admin disconnect: %w", err)
 	}
 	last := !owner.HasPassword && len(conns) == 1 && mfa.Passkeys == 0
-	return web.AskAdminDisconnect(owner.Email, owner.ID, s.providerDisplayName(cn.Provider),
+	return web.AskAdminDisconnect(c.Request().Context(), owner.Email, owner.ID, s.providerDisplayName(cn.Provider),
 		web.AccountName(cn.Username, cn.Name, cn.Email), s.opts.Links.Revokes(cn.Provider), last), nil
 }

@@ -54,10 +54,10 @@ func TestBrowserConfirmations(t *testing.T) {
 
 	// The confirmation page passes axe-core. (axe needs scripts: the page
 	// is fetched by a submit() that confirm.js does not see.)
-	b.Eval(`(document.querySelector("form.connection-actions").submit(), 1)`)
+	b.Eval(`(document.querySelector(".connection-actions form[data-confirm]").submit(), 1)`)
 	b.Do("wait for the confirmation page", chromedp.WaitVisible(chromedp.CSS("#confirm-title")))
 	wantNoSeriousViolations(t, b, "the confirmation page")
-	b.Open("/profile", "#account-title")
+	b.Open("/profile", "#connections-title")
 
 	// With JavaScript: a dialog asks, labelled by its title, described by
 	// its question, with the focus on Cancel.
@@ -125,7 +125,7 @@ func TestBrowserConfirmations(t *testing.T) {
 		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	}))
-	b.Open("/profile", "#account-title")
+	b.Open("/profile", "#connections-title")
 	b.Click(labButton, "", "#confirm-title")
 	if p := b.Location().Path; !strings.HasPrefix(p, "/connections/") || !strings.HasSuffix(p, "/delete") {
 		t.Fatalf("the confirmation page is at %s, want the action's address", p)
@@ -135,7 +135,7 @@ func TestBrowserConfirmations(t *testing.T) {
 	b.Contains(".confirm-consequences", "Dancecard will also revoke its token at Hub lab.")
 	b.Screenshot()
 	wantCount(t, ts, 1, `SELECT count(*) FROM connections`)
-	b.Follow("Cancel", "/profile", "#account-title")
+	b.Follow("Cancel", "/profile", "#connections-title")
 	wantCount(t, ts, 1, `SELECT count(*) FROM connections`)
 	b.Click(labButton, "", "#confirm-title")
 	b.Click(`//section[@data-confirm-page]//button[normalize-space()="Disconnect"]`, "/profile", ".flash-success")

@@ -1,6 +1,7 @@
 package httpserver_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -312,7 +313,8 @@ func TestEveryMarkedFormAsksFirst(t *testing.T) {
 	for _, pg := range []struct {
 		b    *browser
 		path string
-	}{{victim, "/profile"}, {boss, "/admin/users/" + uid}, {boss, "/admin/connections"}} {
+	}{{victim, "/profile"}, {victim, "/profile/security"}, {victim, "/profile/tokens"}, {victim, "/profile/account"},
+		{boss, "/admin/users/" + uid}, {boss, "/admin/connections"}} {
 		body := pg.b.get(pg.path).Body
 		for _, tag := range markedForms.FindAllString(body, -1) {
 			if !strings.Contains(tag, " data-confirm") {
@@ -349,26 +351,27 @@ func TestEveryMarkedFormAsksFirst(t *testing.T) {
 // above do not reach: one of a thing, nothing to name, no revocation.
 func TestConfirmWording(t *testing.T) {
 	said := func(q web.Confirm) string { return q.Question + " | " + strings.Join(q.Consequences, " | ") }
+	bg := context.Background()
 	for _, c := range []struct {
 		q    web.Confirm
 		want []string
 	}{
-		{web.AskDisconnect("Bird", "", false), []string{"Disconnect your Bird account?",
+		{web.AskDisconnect(bg, "Bird", "", false), []string{"Disconnect your Bird account?",
 			"Bird gives Dancecard no way to revoke its access: remove Dancecard in your Bird settings"}},
-		{web.AskAdminDisconnect("", 7, "DevHub", "Ada Lovelace", true, true), []string{"Disconnect User 7 (no email)’s DevHub account Ada Lovelace?",
+		{web.AskAdminDisconnect(bg, "", 7, "DevHub", "Ada Lovelace", true, true), []string{"Disconnect User 7 (no email)’s DevHub account Ada Lovelace?",
 			"It is their only way to log in"}},
-		{web.AskRevokeToken("ci", nil), []string{"Revoke the API token “ci”?", "It has never been used."}},
-		{web.AskEndSession("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "", time.Date(2026, 1, 2, 15, 4, 0, 0, time.UTC), false),
+		{web.AskRevokeToken(bg, "ci", nil), []string{"Revoke the API token “ci”?", "It has never been used."}},
+		{web.AskEndSession(bg, "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "", time.Date(2026, 1, 2, 15, 4, 0, 0, time.UTC), false),
 			[]string{"End the session on Firefox on Linux, last active 2 Jan 2026, 15:04 UTC?"}},
-		{web.AskEndSession("", "", time.Now(), true), []string{"End this session on Unknown device?", "You will be logged out of this browser."}},
-		{web.AskLogOutOthers(1, 1), []string{"Log out your 1 other session?", "Your API token will be revoked too: programs using it"}},
-		{web.AskLogOutEverywhere(0, 0), []string{"You have no other sessions, so only this browser is logged out.", "You have no API tokens to revoke."}},
-		{web.AskDisableUser("z@example.com", 3, 0), []string{"Disable z@example.com?", "They cannot log in in any way"}},
-		{web.AskResetSecondFactors("z@example.com", 3, web.MFASection{TOTP: true, Passkeys: 1, RecoveryCodesLeft: 1}),
+		{web.AskEndSession(bg, "", "", time.Now(), true), []string{"End this session on Unknown device?", "You will be logged out of this browser."}},
+		{web.AskLogOutOthers(bg, 1, 1), []string{"Log out your 1 other session?", "Your API token will be revoked too: programs using it"}},
+		{web.AskLogOutEverywhere(bg, 0, 0), []string{"You have no other sessions, so only this browser is logged out.", "You have no API tokens to revoke."}},
+		{web.AskDisableUser(bg, "z@example.com", 3, 0), []string{"Disable z@example.com?", "They cannot log in in any way"}},
+		{web.AskResetSecondFactors(bg, "z@example.com", 3, web.MFASection{TOTP: true, Passkeys: 1, RecoveryCodesLeft: 1}),
 			[]string{"This removes their authenticator app, 1 passkey and 1 recovery code."}},
-		{web.AskRemovePasskey("Phone", true), []string{"It is your last second factor"}},
-		{web.AskTurnOffTOTP(1, 1), []string{"Remove your authenticator app?", "Your last unused recovery code stops working too.", "Your passkey still counts"}},
-		{web.AskNewRecoveryCodes(0), []string{"Make new recovery codes?", "The new codes are shown once"}},
+		{web.AskRemovePasskey(bg, "Phone", true), []string{"It is your last second factor"}},
+		{web.AskTurnOffTOTP(bg, 1, 1), []string{"Remove your authenticator app?", "Your last unused recovery code stops working too.", "Your passkey still counts"}},
+		{web.AskNewRecoveryCodes(bg, 0), []string{"Make new recovery codes?", "The new codes are shown once"}},
 	} {
 		got := said(c.q)
 		for _, w := range c.want {

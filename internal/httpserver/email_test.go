@@ -49,7 +49,7 @@ func TestVerifyEmailByMailedLink(t *testing.T) {
 		t.Fatalf("reused link: %d\n%.500s", r.Status, r.Body)
 	}
 	// The profile shows the badge; the API says so too.
-	if p := b.get("/profile"); !strings.Contains(p.Body, "Verified") {
+	if p := b.get("/profile/account"); !strings.Contains(p.Body, "Verified") {
 		t.Fatal("profile shows no Verified badge")
 	}
 }

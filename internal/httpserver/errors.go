@@ -261,7 +261,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if e.status == http.StatusNotFound {
 		h.Del(echo.HeaderAllow)
 	}
-	if rerr := render(c, e.status, web.ErrorPage(s.page(c, e.title), e.status, e.title, e.message)); rerr != nil {
+	title, message := localError(c, err, "")
+	if rerr := render(c, e.status, web.ErrorPage(s.page(c, title), e.status, title, message)); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
 		_ = c.String(e.status, e.message)
 	}

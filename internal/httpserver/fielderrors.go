@@ -1,6 +1,10 @@
 package httpserver
 
-import "github.com/dancecard/dancecard/internal/accounts"
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/dancecard/dancecard/internal/accounts"
+)
 
 // addFieldErrors puts every *accounts.FieldError in err's tree into a
 // form's errors, keeping a message already there for the same field (the
@@ -11,6 +15,18 @@ func addFieldErrors(errs map[string]string, err error) bool {
 	for _, fe := range fes {
 		if _, ok := errs[fe.Field]; !ok {
 			errs[fe.Field] = fe.Message
+		}
+	}
+	return len(fes) > 0
+}
+
+// localFieldErrors is addFieldErrors with each message in the request's
+// language.
+func localFieldErrors(c echo.Context, errs map[string]string, err error) bool {
+	fes := accounts.FieldErrors(err)
+	for _, fe := range fes {
+		if _, ok := errs[fe.Field]; !ok {
+			errs[fe.Field] = fieldErrorText(c.Request().Context(), fe)
 		}
 	}
 	return len(fes) > 0

@@ -8,6 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/i18n"
+	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 	"github.com/dancecard/dancecard/web"
 )
@@ -17,20 +19,21 @@ var signupPerIP = ratelimit.Rule{Max: 10, Window: time.Hour}
 
 func (s *Server) handleHome() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return render(c, http.StatusOK, web.Home(s.page(c, "Link your accounts")))
+		return render(c, http.StatusOK, web.Home(s.page(c, tr(c, "home.page_title"))))
 	}
 }
 
 func (s *Server) handleSignupForm() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !s.opts.SignupLocal {
-			return render(c, http.StatusNotFound, web.ErrorPage(s.page(c, "Sign-up closed"), http.StatusNotFound,
-				"Sign-up closed", "This server does not accept new accounts with a password."))
+			title := tr(c, "signup.closed_title")
+			return render(c, http.StatusNotFound, web.ErrorPage(s.page(c, title), http.StatusNotFound,
+				title, tr(c, "signup.closed_message")))
 		}
 		if sessionFrom(c) != nil {
 			return redirect(c, "/profile")
 		}
-		return render(c, http.StatusOK, web.Signup(s.page(c, "Sign up"), web.SignupForm{}))
+		return render(c, http.StatusOK, web.Signup(s.page(c, tr(c, "signup.title")), web.SignupForm{}))
 	}
 }
 
@@ -44,47 +47,48 @@ func (s *Server) handleSignup() echo.HandlerFunc {
 		if ok, _, err := s.opts.Limiter.Hit(c.Request().Context(), "signup:ip:"+c.RealIP(), signupPerIP); err != nil {
 			return err
 		} else if !ok {
-			form.Error = "Too many sign-ups from your network. Try again later."
-			return render(c, http.StatusTooManyRequests, web.Signup(s.page(c, "Sign up"), form))
+			form.Error = tr(c, "signup.too_many")
+			return render(c, http.StatusTooManyRequests, web.Signup(s.page(c, tr(c, "signup.title")), form))
 		}
 		if password != c.FormValue("password_confirm") {
-			form.Errors["password_confirm"] = "The two passwords do not match."
+			form.Errors["password_confirm"] = tr(c, "field_error.passwords_differ")
 			_, err := accounts.CheckSignUp(form.Email, password) // the other fields' problems too
-			addFieldErrors(form.Errors, err)
-			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, "Sign up"), form))
+			localFieldErrors(c, form.Errors, err)
+			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, tr(c, "signup.title")), form))
 		}
 		mode := s.opts.Accounts.Verification()
 		if email, err := accounts.NormalizeEmail(form.Email); err == nil && mode == accounts.VerifyRequired {
 			if ok, err := s.mailAllowed(c, email); err != nil {
 				return err
 			} else if !ok {
-				form.Error = lookupError(errRateLimited).message
-				return render(c, http.StatusTooManyRequests, web.Signup(s.page(c, "Sign up"), form))
+				_, form.Error = localError(c, errRateLimited, "")
+				return render(c, http.StatusTooManyRequests, web.Signup(s.page(c, tr(c, "signup.title")), form))
 			}
 		}
 		u, err := s.opts.Accounts.SignUp(c.Request().Context(), form.Email, password)
 		switch {
-		case addFieldErrors(form.Errors, err):
-			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, "Sign up"), form))
+		case localFieldErrors(c, form.Errors, err):
+			return render(c, http.StatusUnprocessableEntity, web.Signup(s.page(c, tr(c, "signup.title")), form))
 		case mode == accounts.VerifyRequired && (err == nil || errors.Is(err, accounts.ErrEmailTaken)):
 			// The same answer whether or not the address had an account:
 			// its owner's inbox is told which.
 			email, _ := accounts.NormalizeEmail(form.Email)
-			return render(c, http.StatusOK, web.CheckMail(s.page(c, "Check your mail"), web.CheckMailPage{Email: email,
-				Message: "We sent a message to " + email + ". Open the link in it to finish signing up, then log in."}))
+			return render(c, http.StatusOK, web.CheckMail(s.page(c, tr(c, "checkmail.title")), web.CheckMailPage{Email: email,
+				Message: tr(c, "signup.check_mail", i18n.Data{"Email": email})}))
 		case errors.Is(err, accounts.ErrEmailTaken):
-			form.Errors["email"] = "An account with this email already exists."
+			form.Errors["email"] = tr(c, "signup.email_taken")
 			form.EmailTaken = true
-			return render(c, http.StatusConflict, web.Signup(s.page(c, "Sign up"), form))
+			return render(c, http.StatusConflict, web.Signup(s.page(c, tr(c, "signup.title")), form))
 		case err != nil:
 			return err
 		}
 		if err := s.startSession(c, u.ID); err != nil {
 			return err
 		}
-		msg := "Welcome to Dancecard! Your account is ready."
+		s.keepChosenLanguage(c, u.ID)
+		msg := tr(c, "signup.welcome")
 		if mode != accounts.VerifyOff {
-			msg += " We sent a link to " + u.Email + " to confirm your address."
+			msg = tr(c, "signup.welcome_verify", i18n.Data{"Email": u.Email})
 		}
 		s.flash(c, "success", msg)
 		return redirect(c, "/profile")
@@ -116,7 +120,7 @@ func (s *Server) loginForm(c echo.Context) web.LoginForm {
 func (s *Server) providerButtons() []web.ProviderButton {
 	buttons := make([]web.ProviderButton, 0, len(s.opts.Providers))
 	for _, p := range s.opts.Providers {
-		buttons = append(buttons, web.ProviderButton{ID: p.ID, Name: p.Name})
+		buttons = append(buttons, providerButton(p))
 	}
 	return buttons
 }
@@ -127,7 +131,7 @@ func (s *Server) handleLoginForm() echo.HandlerFunc {
 		if sessionFrom(c) != nil {
 			return redirect(c, orDefault(form.Next, "/profile"))
 		}
-		return render(c, http.StatusOK, web.Login(s.page(c, "Log in"), form))
+		return render(c, http.StatusOK, web.Login(s.page(c, tr(c, "login.title")), form))
 	}
 }
 
@@ -142,11 +146,11 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 			return err
 		} else if verdict != loginOK {
 			s.metrics.passwordLogin("rate_limited")
-			form.Error = "Too many log-in attempts. Wait a few minutes and try again."
+			form.Error = tr(c, "login.too_many")
 			if verdict == loginAccountLocked {
 				form.Error, form.Locked = "", true
 			}
-			return render(c, http.StatusTooManyRequests, web.Login(s.page(c, "Log in"), form))
+			return render(c, http.StatusTooManyRequests, web.Login(s.page(c, tr(c, "login.title")), form))
 		}
 		old := ""
 		if ck, err := c.Cookie(s.cookies.session); err == nil {
@@ -160,24 +164,24 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		case errors.Is(err, accounts.ErrEmailUnverified):
 			s.metrics.passwordLogin("email_unverified")
 			form.Unverified = true
-			return render(c, http.StatusForbidden, web.Login(s.page(c, "Log in"), form))
+			return render(c, http.StatusForbidden, web.Login(s.page(c, tr(c, "login.title")), form))
 		case errors.Is(err, accounts.ErrInvalidCredentials), errors.Is(err, accounts.ErrAccountDisabled):
 			s.metrics.passwordLogin(map[bool]string{true: "account_disabled", false: "invalid_credentials"}[errors.Is(err, accounts.ErrAccountDisabled)])
 			if err := s.loginFailed(c, email); err != nil {
 				return err
 			}
-			form.Error = "That email and password do not match an account."
+			form.Error = tr(c, "login.no_match")
 			if errors.Is(err, accounts.ErrAccountDisabled) {
-				form.Error = "This account has been disabled. Contact an administrator."
+				_, form.Error = localError(c, links.ErrAccountDisabled, "")
 			}
-			return render(c, http.StatusUnauthorized, web.Login(s.page(c, "Log in"), form))
+			return render(c, http.StatusUnauthorized, web.Login(s.page(c, tr(c, "login.title")), form))
 		case err != nil:
 			return err
 		}
 		s.metrics.passwordLogin("ok")
 		s.loginSucceeded(c, email)
 		s.setSessionCookie(c, token)
-		s.flash(c, "success", "You are logged in.")
+		s.flash(c, "success", tr(c, "flash.logged_in"))
 		return redirect(c, orDefault(form.Next, "/profile"))
 	}
 }
@@ -191,7 +195,7 @@ func (s *Server) handleLogout() echo.HandlerFunc {
 		}
 		s.clearCookie(c, s.cookies.session)
 		c.Set(ctxSession, nil)
-		s.flash(c, "info", "You have been logged out.")
+		s.flash(c, "info", tr(c, "flash.logged_out"))
 		return redirect(c, "/")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/web"
 )
 
@@ -27,8 +28,8 @@ func (s *Server) requireAdmin() echo.MiddlewareFunc {
 			if enrolled, err := s.adminEnrolled(c); err != nil {
 				return err
 			} else if !enrolled {
-				s.flash(c, "info", "Administrators here need two-step verification. Set up an authenticator app to open the admin pages.")
-				return redirect(c, "/profile")
+				s.flash(c, "info", tr(c, "flash.admin_needs_mfa"))
+				return redirect(c, "/profile/security#mfa")
 			}
 			return next(c)
 		}
@@ -41,7 +42,7 @@ func (s *Server) handleAdminDashboard() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, web.AdminDashboard(s.page(c, "Administration"), web.AdminOverview{Stats: st, Names: s.providerNames()}))
+		return render(c, http.StatusOK, web.AdminDashboard(s.page(c, tr(c, "admin.title")), web.AdminOverview{Stats: st, Names: s.providerNames()}))
 	}
 }
 
@@ -114,7 +115,7 @@ func (s *Server) handleAdminUsers() echo.HandlerFunc {
 		}
 		v.Rows = page.Rows
 		v.Pager = pagerOf(c, page, "user", "users")
-		return render(c, statusFor(v.Error), web.AdminUsersPage(s.page(c, "Users"), v))
+		return render(c, statusFor(v.Error), web.AdminUsersPage(s.page(c, tr(c, "admin.tab.users")), v))
 	}
 }
 
@@ -177,7 +178,8 @@ func (s *Server) handleAdminUserAction(act func(c echo.Context, adminID, userID 
 		}
 		msg, err := act(c, sessionFrom(c).UserID, id)
 		if errors.Is(err, accounts.ErrSelf) {
-			s.flash(c, "error", lookupError(err).message)
+			_, msg := localError(c, err, "")
+			s.flash(c, "error", msg)
 		} else if err != nil {
 			return err
 		} else {
@@ -196,22 +198,22 @@ func (s *Server) adminSetRole(c echo.Context, adminID, userID int64) (string, er
 		return "", err
 	}
 	if grant {
-		return "The account is now an administrator.", nil
+		return tr(c, "flash.admin.granted"), nil
 	}
-	return "The account is no longer an administrator.", nil
+	return tr(c, "flash.admin.revoked"), nil
 }
 
 func (s *Server) adminDisable(c echo.Context, adminID, userID int64) (string, error) {
-	return "The account was disabled and logged out everywhere.", s.opts.Accounts.Disable(c.Request().Context(), adminID, userID)
+	return tr(c, "flash.admin.disabled"), s.opts.Accounts.Disable(c.Request().Context(), adminID, userID)
 }
 
 func (s *Server) adminEnable(c echo.Context, adminID, userID int64) (string, error) {
-	return "The account was re-enabled.", s.opts.Accounts.Enable(c.Request().Context(), adminID, userID)
+	return tr(c, "flash.admin.enabled"), s.opts.Accounts.Enable(c.Request().Context(), adminID, userID)
 }
 
 func (s *Server) adminEndSessions(c echo.Context, adminID, userID int64) (string, error) {
 	n, err := s.opts.Accounts.EndAllSessions(c.Request().Context(), adminID, userID)
-	return "Ended " + plural(n, "session") + ".", err
+	return trn(c, "flash.admin.sessions_ended", int(n)), err
 }
 
 // handleAdminConnectionDelete removes any user's connection and returns to
@@ -226,7 +228,7 @@ func (s *Server) handleAdminConnectionDelete() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		s.flash(c, "success", "The "+s.providerDisplayName(conn.Provider)+" connection was removed.")
+		s.flash(c, "success", tr(c, "flash.admin.connection_removed", i18n.Data{"Provider": s.providerDisplayName(conn.Provider)}))
 		return redirect(c, adminBack(c.FormValue("back")))
 	}
 }

@@ -41,7 +41,7 @@ func (s *Server) handleAdminDeliveries() echo.HandlerFunc {
 		}
 		v.Dead = page.Rows
 		v.Pager = pagerOf(c, page, "dead delivery", "dead deliveries")
-		return render(c, statusFor(v.Error), web.AdminDeliveries(s.page(c, "Event deliveries"), v))
+		return render(c, statusFor(v.Error), web.AdminDeliveries(s.page(c, tr(c, "admin.deliveries.title")), v))
 	}
 }
 
@@ -55,7 +55,7 @@ func (s *Server) handleAdminDeliveryRetry() echo.HandlerFunc {
 		if err := s.opts.Deliveries.Retry(c.Request().Context(), id, sessionFrom(c).UserID); err != nil {
 			return err
 		}
-		s.flash(c, "success", "The delivery was queued again; it is attempted right away.")
+		s.flash(c, "success", tr(c, "flash.admin.delivery_queued"))
 		return redirect(c, "/admin/deliveries")
 	}
 }

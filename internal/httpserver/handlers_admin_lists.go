@@ -71,7 +71,7 @@ func (s *Server) handleAdminConnections() echo.HandlerFunc {
 		csvQ.Del("cursor")
 		csvQ.Del("limit")
 		v.CSVURL = "/admin/connections.csv?" + csvQ.Encode()
-		return render(c, statusFor(v.Error), web.AdminConnectionsPage(s.page(c, "Connections"), v))
+		return render(c, statusFor(v.Error), web.AdminConnectionsPage(s.page(c, tr(c, "admin.tab.connections")), v))
 	}
 }
 
@@ -172,6 +172,6 @@ func (s *Server) handleAdminEvents() echo.HandlerFunc {
 		}
 		v.Rows = page.Rows
 		v.Pager = pagerOf(c, page, "event", "events")
-		return render(c, statusFor(v.Error), web.AdminEventsPage(s.page(c, "Events"), v))
+		return render(c, statusFor(v.Error), web.AdminEventsPage(s.page(c, tr(c, "admin.tab.events")), v))
 	}
 }

@@ -3,12 +3,12 @@ package httpserver
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/web"
 )
@@ -20,7 +20,7 @@ func (s *Server) adminSendReset(c echo.Context, adminID, userID int64) (string, 
 	if errors.Is(err, accounts.ErrNoEmail) {
 		return "", echo.NewHTTPError(http.StatusConflict, "This account has no email address to send a link to.")
 	}
-	return "A password-reset link is on its way to the user's address.", err
+	return tr(c, "flash.admin.reset_sent"), err
 }
 
 // adminResendVerification mails the user a new verification link.
@@ -28,11 +28,11 @@ func (s *Server) adminResendVerification(c echo.Context, adminID, userID int64) 
 	err := s.opts.Accounts.ResendVerification(c.Request().Context(), userID)
 	switch {
 	case errors.Is(err, accounts.ErrAlreadyVerified):
-		return "That address is already verified; no mail was sent.", nil
+		return tr(c, "flash.admin.already_verified"), nil
 	case errors.Is(err, accounts.ErrNoEmail):
 		return "", echo.NewHTTPError(http.StatusConflict, "This account has no email address to verify.")
 	}
-	return "A new verification link is on its way to the user's address.", err
+	return tr(c, "flash.admin.verification_sent"), err
 }
 
 // mailParams are the query parameters of the failed mail page.
@@ -57,7 +57,7 @@ func (s *Server) handleAdminMail() echo.HandlerFunc {
 		}
 		v.Failed = page.Rows
 		v.Pager = pagerOf(c, page, "mail", "mails")
-		return render(c, statusFor(v.Error), web.AdminMail(s.page(c, "Failed mail"), v))
+		return render(c, statusFor(v.Error), web.AdminMail(s.page(c, tr(c, "admin.mail.title")), v))
 	}
 }
 
@@ -71,7 +71,7 @@ func (s *Server) handleAdminMailRetry() echo.HandlerFunc {
 		if err := mail.Retry(c.Request().Context(), s.opts.DB, id, sessionFrom(c).UserID); err != nil {
 			return err
 		}
-		s.flash(c, "success", "Mail "+strconv.FormatInt(id, 10)+" is queued again.")
+		s.flash(c, "success", tr(c, "flash.admin.mail_queued", i18n.Data{"ID": id}))
 		return redirect(c, "/admin/mail")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 )
@@ -107,7 +108,8 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 				return redirect(c, orDefault(safeNext(res.Next), "/"))
 			}
 			if intent == links.IntentReauth {
-				s.flash(c, "error", lookupError(err).text(providerName(res, req.Provider)))
+				_, msg := localError(c, err, providerName(res, req.Provider))
+				s.flash(c, "error", msg)
 				return redirect(c, "/reauth?next="+url.QueryEscape(orDefault(safeNext(res.Next), "/profile")))
 			}
 			return s.danceFailed(c, intent, providerName(res, req.Provider), err)
@@ -118,12 +120,12 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 		}
 		switch res.Intent {
 		case links.IntentReauth:
-			s.flash(c, "success", "Thanks, confirmed with "+name+". You can go ahead now.")
+			s.flash(c, "success", tr(c, "flash.reauth_provider", i18n.Data{"Provider": name}))
 		case links.IntentLogin:
 			s.setSessionCookie(c, res.Session)
-			msg := "You are logged in with " + name + "."
+			msg := tr(c, "flash.logged_in_with", i18n.Data{"Provider": name})
 			if res.NewUser {
-				msg = "Welcome to Dancecard! Your account was created with " + name + "."
+				msg = tr(c, "flash.created_with", i18n.Data{"Provider": name})
 			}
 			s.flash(c, "success", msg)
 		default:
@@ -131,11 +133,11 @@ func (s *Server) handleDanceCallback() echo.HandlerFunc {
 			if who == "" {
 				who = res.Connection.Name
 			}
-			verb := "Connected"
+			msg := tr(c, "flash.connected", i18n.Data{"Provider": name, "Who": who})
 			if !res.Created {
-				verb = "Reconnected"
+				msg = tr(c, "flash.reconnected", i18n.Data{"Provider": name, "Who": who})
 			}
-			s.flash(c, "success", strings.TrimSpace(verb+" your "+name+" account "+who)+".")
+			s.flash(c, "success", msg)
 		}
 		if res.Message != "" {
 			s.flash(c, "info", res.Message)
@@ -161,7 +163,8 @@ func (s *Server) danceFailed(c echo.Context, intent links.Intent, provider strin
 	if e.status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "dance failed", "provider", provider, "err", err.Error())
 	}
-	s.flash(c, "error", e.text(provider))
+	_, msg := localError(c, err, s.providerDisplayName(provider))
+	s.flash(c, "error", msg)
 	switch intent {
 	case links.IntentConnect:
 		return redirect(c, "/profile")
@@ -180,13 +183,14 @@ func (s *Server) handleConnectionDelete() echo.HandlerFunc {
 		}
 		err = s.opts.Links.Disconnect(c.Request().Context(), sessionFrom(c).UserID, id)
 		if errors.Is(err, links.ErrLastLoginMethod) {
-			s.flash(c, "error", lookupError(err).message)
+			_, msg := localError(c, err, "")
+			s.flash(c, "error", msg)
 			return redirect(c, "/profile")
 		}
 		if err != nil {
 			return err
 		}
-		s.flash(c, "success", "The account was disconnected.")
+		s.flash(c, "success", tr(c, "flash.disconnected"))
 		return redirect(c, "/profile")
 	}
 }

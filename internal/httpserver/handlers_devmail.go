@@ -22,7 +22,7 @@ func (s *Server) handleDevMailList() echo.HandlerFunc {
 		for _, m := range msgs {
 			v.Messages = append(v.Messages, devMail(m))
 		}
-		return render(c, http.StatusOK, web.DevMailList(s.page(c, "Dev mailbox"), v))
+		return render(c, http.StatusOK, web.DevMailList(s.page(c, tr(c, "devmail.title")), v))
 	}
 }
 

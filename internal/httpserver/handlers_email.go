@@ -3,13 +3,13 @@ package httpserver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 	"github.com/dancecard/dancecard/web"
@@ -43,11 +43,11 @@ func (s *Server) handleVerifyForm() echo.HandlerFunc {
 		if err != nil {
 			return s.renderLinkError(c, err, func(msg string) error {
 				v.Error, v.Token = msg, ""
-				return render(c, lookupError(err).status, web.VerifyEmail(s.page(c, "Confirm your email"), v))
+				return render(c, lookupError(err).status, web.VerifyEmail(s.page(c, tr(c, "verify.page_title")), v))
 			})
 		}
 		v.Email, v.Change = info.Email, info.Purpose == mail.PurposeEmailChange
-		return render(c, http.StatusOK, web.VerifyEmail(s.page(c, "Confirm your email"), v))
+		return render(c, http.StatusOK, web.VerifyEmail(s.page(c, tr(c, "verify.page_title")), v))
 	}
 }
 
@@ -56,7 +56,8 @@ func (s *Server) handleVerifyForm() echo.HandlerFunc {
 func (s *Server) renderLinkError(c echo.Context, err error, show func(msg string) error) error {
 	if errors.Is(err, mail.ErrLinkNotFound) || errors.Is(err, mail.ErrLinkExpired) || errors.Is(err, mail.ErrLinkUsed) ||
 		errors.Is(err, accounts.ErrEmailTaken) {
-		return show(lookupError(err).message)
+		_, msg := localError(c, err, "")
+		return show(msg)
 	}
 	return err
 }
@@ -68,16 +69,16 @@ func (s *Server) handleVerify() echo.HandlerFunc {
 		if err != nil {
 			return s.renderLinkError(c, err, func(msg string) error {
 				v.Error = msg
-				return render(c, lookupError(err).status, web.VerifyEmail(s.page(c, "Confirm your email"), v))
+				return render(c, lookupError(err).status, web.VerifyEmail(s.page(c, tr(c, "verify.page_title")), v))
 			})
 		}
-		msg := "Thanks! " + info.Email + " is verified."
+		msg := tr(c, "flash.email_verified", i18n.Data{"Email": info.Email})
 		if info.Purpose == mail.PurposeEmailChange {
-			msg = "Your email address is now " + info.Email + "."
+			msg = tr(c, "flash.email_changed", i18n.Data{"Email": info.Email})
 		}
 		s.flash(c, "success", msg)
 		if sessionFrom(c) != nil {
-			return redirect(c, "/profile")
+			return redirect(c, "/profile/account")
 		}
 		return redirect(c, "/login")
 	}
@@ -94,14 +95,15 @@ func (s *Server) handleResendVerification() echo.HandlerFunc {
 		}
 		err := s.opts.Accounts.ResendVerification(c.Request().Context(), sess.UserID)
 		if errors.Is(err, accounts.ErrAlreadyVerified) || errors.Is(err, accounts.ErrNoEmail) {
-			s.flash(c, "info", lookupError(err).message)
-			return redirect(c, "/profile")
+			_, msg := localError(c, err, "")
+			s.flash(c, "info", msg)
+			return redirect(c, "/profile/account")
 		}
 		if err != nil {
 			return err
 		}
-		s.flash(c, "success", "We sent a new verification link to "+sess.User.Email+". Older links no longer work.")
-		return redirect(c, "/profile")
+		s.flash(c, "success", tr(c, "flash.verification_sent", i18n.Data{"Email": sess.User.Email}))
+		return redirect(c, "/profile/account")
 	}
 }
 
@@ -109,14 +111,14 @@ func (s *Server) handleResendVerification() echo.HandlerFunc {
 // answers the same whether or not the address has an unverified account.
 func (s *Server) handleResendVerificationTo() echo.HandlerFunc {
 	return s.handleMailByAddress(s.opts.Accounts.ResendVerificationTo,
-		"If %s belongs to an account that still needs verifying, a new link is on its way.")
+		i18n.ID("checkmail.resend_sent"))
 }
 
 // handleMailByAddress serves the forms that mail whoever owns an address
 // typed by anyone: limited per network and per address, and answered with
-// the same page (message, with %s the address) whether or not it has an
-// account.
-func (s *Server) handleMailByAddress(send func(ctx context.Context, email string) error, message string) echo.HandlerFunc {
+// the same page (the message id, with {{.Email}} the address) whether or
+// not it has an account.
+func (s *Server) handleMailByAddress(send func(ctx context.Context, email string) error, messageID string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		email, err := accounts.NormalizeEmail(c.FormValue("email"))
 		if err != nil {
@@ -130,8 +132,9 @@ func (s *Server) handleMailByAddress(send func(ctx context.Context, email string
 		if err := send(c.Request().Context(), email); err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, web.CheckMail(s.page(c, "Check your mail"), web.CheckMailPage{Email: email,
-			Message: fmt.Sprintf(message, email)}))
+		ctx := c.Request().Context()
+		return render(c, http.StatusOK, web.CheckMail(s.page(c, tr(c, "checkmail.title")), web.CheckMailPage{Email: email,
+			Message: i18n.T(ctx, messageID, i18n.Data{"Email": email})}))
 	}
 }
 
@@ -148,12 +151,12 @@ func (s *Server) handleEmailChange() echo.HandlerFunc {
 		email, err := s.opts.Accounts.RequestEmailChange(c.Request().Context(), sess.UserID, c.FormValue("email"))
 		var fe *accounts.FieldError
 		if errors.As(err, &fe) {
-			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{email: web.EmailForm{Email: c.FormValue("email"), Error: fe.Message}})
+			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{email: web.EmailForm{Email: c.FormValue("email"), Error: fieldErrorText(c.Request().Context(), fe)}})
 		}
 		if err != nil {
 			return err
 		}
-		s.flash(c, "success", "We sent a confirmation link to "+email+". Your address changes when you open it there.")
-		return redirect(c, "/profile")
+		s.flash(c, "success", tr(c, "flash.email_change_sent", i18n.Data{"Email": email}))
+		return redirect(c, "/profile/account")
 	}
 }

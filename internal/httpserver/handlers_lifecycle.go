@@ -19,14 +19,14 @@ func (s *Server) handleAccountDelete() echo.HandlerFunc {
 		if err := accounts.CheckDeleteConfirmation(sess.User, c.FormValue("confirm_email")); err != nil {
 			var fe *accounts.FieldError
 			errors.As(err, &fe)
-			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{del: web.DeleteForm{Error: fe.Message}})
+			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{del: web.DeleteForm{Error: fieldErrorText(c.Request().Context(), fe)}})
 		}
 		if err := s.opts.Links.DeleteUser(c.Request().Context(), sess.UserID); err != nil {
 			return err
 		}
 		s.clearCookie(c, s.cookies.session)
 		c.Set(ctxSession, nil)
-		s.flash(c, "info", "Your account and everything stored about it have been deleted. Goodbye!")
+		s.flash(c, "info", tr(c, "flash.account_deleted"))
 		return redirect(c, "/")
 	}
 }

@@ -49,7 +49,7 @@ func (s *Server) handleMFALoginForm() echo.HandlerFunc {
 		if _, err := s.opts.Accounts.PendingLogin(c.Request().Context(), s.mfaToken(c), s.browserID(c)); err != nil {
 			return s.restartLogin(c, err)
 		}
-		return render(c, http.StatusOK, web.MFALogin(s.page(c, "Two-step verification"), web.MFALoginForm{Next: safeNext(c.QueryParam("next"))}))
+		return render(c, http.StatusOK, web.MFALogin(s.page(c, tr(c, "mfa.title")), web.MFALoginForm{Next: safeNext(c.QueryParam("next"))}))
 	}
 }
 
@@ -60,9 +60,9 @@ func (s *Server) restartLogin(c echo.Context, err error) error {
 		return err
 	}
 	s.clearCookie(c, s.cookies.mfa)
-	msg := "That log-in expired. Log in again."
+	msg := tr(c, "flash.login_expired")
 	if errors.Is(err, accounts.ErrTooManyAttempts) {
-		msg = "Too many wrong codes. Log in again."
+		msg = tr(c, "flash.too_many_codes")
 	}
 	s.flash(c, "error", msg)
 	return redirect(c, "/login")
@@ -80,8 +80,8 @@ func (s *Server) handleMFALogin() echo.HandlerFunc {
 		if ok, _, err := s.opts.Limiter.Hit(ctx, "mfa:account:"+strconv.FormatInt(p.UserID, 10), mfaPerAccount); err != nil {
 			return err
 		} else if !ok {
-			form.Error = lookupError(errRateLimited).message
-			return render(c, http.StatusTooManyRequests, web.MFALogin(s.page(c, "Two-step verification"), form))
+			_, form.Error = localError(c, errRateLimited, "")
+			return render(c, http.StatusTooManyRequests, web.MFALogin(s.page(c, tr(c, "mfa.title")), form))
 		}
 		old := ""
 		if ck, err := c.Cookie(s.cookies.session); err == nil {
@@ -92,14 +92,14 @@ func (s *Server) handleMFALogin() echo.HandlerFunc {
 		switch {
 		case errors.As(err, &fe):
 			s.metrics.passwordLogin("wrong_second_factor")
-			form.Error = fe.Message
-			return render(c, http.StatusUnauthorized, web.MFALogin(s.page(c, "Two-step verification"), form))
+			form.Error = fieldErrorText(c.Request().Context(), fe)
+			return render(c, http.StatusUnauthorized, web.MFALogin(s.page(c, tr(c, "mfa.title")), form))
 		case err != nil:
 			return s.restartLogin(c, err)
 		}
 		s.clearCookie(c, s.cookies.mfa)
 		s.setSessionCookie(c, session)
-		s.flash(c, "success", "You are logged in.")
+		s.flash(c, "success", tr(c, "flash.logged_in"))
 		return redirect(c, orDefault(form.Next, "/profile"))
 	}
 }
@@ -115,7 +115,7 @@ func (s *Server) handleTOTPBegin() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, web.TOTPEnrol(s.page(c, "Set up an authenticator app"), v))
+		return render(c, http.StatusOK, web.TOTPEnrol(s.page(c, tr(c, "mfa.setup_title")), v))
 	}
 }
 
@@ -149,19 +149,19 @@ func (s *Server) handleTOTPConfirm() echo.HandlerFunc {
 			// would replace it, so the page is drawn from what was posted.
 			v, perr := totpPage(c.FormValue("secret"), c.FormValue("uri"))
 			if perr != nil {
-				return redirect(c, "/profile")
+				return redirect(c, "/profile/security#mfa")
 			}
-			v.Error = fe.Message
-			return render(c, http.StatusUnprocessableEntity, web.TOTPEnrol(s.page(c, "Set up an authenticator app"), v))
+			v.Error = fieldErrorText(c.Request().Context(), fe)
+			return render(c, http.StatusUnprocessableEntity, web.TOTPEnrol(s.page(c, tr(c, "mfa.setup_title")), v))
 		case errors.Is(err, accounts.ErrNoEnrolment):
-			s.flash(c, "error", "Start setting up the authenticator app again.")
-			return redirect(c, "/profile")
+			s.flash(c, "error", tr(c, "flash.totp_restart"))
+			return redirect(c, "/profile/security#mfa")
 		case err != nil:
 			return err
 		}
-		s.flash(c, "success", "Two-step verification is on.")
+		s.flash(c, "success", tr(c, "flash.mfa_on"))
 		if len(codes) == 0 {
-			return redirect(c, "/profile")
+			return redirect(c, "/profile/security#mfa")
 		}
 		return s.renderRecoveryCodes(c, codes)
 	}
@@ -169,7 +169,7 @@ func (s *Server) handleTOTPConfirm() echo.HandlerFunc {
 
 func (s *Server) renderRecoveryCodes(c echo.Context, codes []string) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, http.StatusOK, web.RecoveryCodes(s.page(c, "Save your recovery codes"), web.RecoveryCodesPage{Codes: codes}))
+	return render(c, http.StatusOK, web.RecoveryCodes(s.page(c, tr(c, "mfa.codes_title")), web.RecoveryCodesPage{Codes: codes}))
 }
 
 func (s *Server) handleTOTPDisable() echo.HandlerFunc {
@@ -178,8 +178,8 @@ func (s *Server) handleTOTPDisable() echo.HandlerFunc {
 			!errors.Is(err, accounts.ErrNoSecondFactor) {
 			return err
 		}
-		s.flash(c, "success", "Two-step verification is off.")
-		return redirect(c, "/profile")
+		s.flash(c, "success", tr(c, "flash.mfa_off"))
+		return redirect(c, "/profile/security#mfa")
 	}
 }
 
@@ -187,8 +187,8 @@ func (s *Server) handleRecoveryCodesRegenerate() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		codes, err := s.opts.Accounts.RegenerateRecoveryCodes(c.Request().Context(), sessionFrom(c).UserID)
 		if errors.Is(err, accounts.ErrNoSecondFactor) {
-			s.flash(c, "error", "Set up an authenticator app first.")
-			return redirect(c, "/profile")
+			s.flash(c, "error", tr(c, "flash.totp_first"))
+			return redirect(c, "/profile/security#mfa")
 		}
 		if err != nil {
 			return err
@@ -198,6 +198,6 @@ func (s *Server) handleRecoveryCodesRegenerate() echo.HandlerFunc {
 }
 
 func (s *Server) adminResetMFA(c echo.Context, adminID, userID int64) (string, error) {
-	return "The user's second factors were reset; they were told by mail.",
+	return tr(c, "flash.admin_mfa_reset"),
 		s.opts.Accounts.ResetSecondFactors(c.Request().Context(), adminID, userID)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 	"github.com/dancecard/dancecard/web"
 )
@@ -51,22 +52,23 @@ func (s *Server) passkeyOptions(c echo.Context, options []byte, token string, er
 // errors the table does not know go to the usual handler.
 func (s *Server) passkeyError(c echo.Context, err error) error {
 	if errors.Is(err, errPasskeyNoScript) {
-		s.flash(c, "error", "Passkeys need JavaScript. Turn it on, or use another way to log in.")
+		s.flash(c, "error", tr(c, "flash.passkeys_need_js"))
 		if sessionFrom(c) != nil {
-			return redirect(c, "/profile#passkeys")
+			return redirect(c, "/profile/security#passkeys")
 		}
 		return redirect(c, "/login")
 	}
 	var fe *accounts.FieldError
 	if errors.As(err, &fe) {
-		return c.JSON(http.StatusUnprocessableEntity, map[string]string{"error": fe.Message, "field": fe.Field})
+		return c.JSON(http.StatusUnprocessableEntity, map[string]string{"error": fieldErrorText(c.Request().Context(), fe), "field": fe.Field})
 	}
 	for _, known := range []error{accounts.ErrNoCeremony, accounts.ErrPasskeyRefused, accounts.ErrNoWebAuthn,
 		accounts.ErrNotFound, accounts.ErrAccountDisabled, errRateLimited} {
 		if errors.Is(err, known) {
 			e := lookupError(known)
+			_, msg := localError(c, known, "")
 			s.opts.Logger.Info("passkey refused", "error", err.Error())
-			return c.JSON(e.status, map[string]string{"error": e.message})
+			return c.JSON(e.status, map[string]string{"error": msg})
 		}
 	}
 	return err
@@ -105,8 +107,8 @@ func (s *Server) handlePasskeyCreate() echo.HandlerFunc {
 		if err != nil {
 			return s.passkeyError(c, err)
 		}
-		s.flash(c, "success", "Passkey “"+p.Name+"” added.")
-		return c.JSON(http.StatusCreated, map[string]any{"id": p.ID, "name": p.Name, "next": "/profile#passkeys"})
+		s.flash(c, "success", tr(c, "flash.passkey_added", i18n.Data{"Name": p.Name}))
+		return c.JSON(http.StatusCreated, map[string]any{"id": p.ID, "name": p.Name, "next": "/profile/security#passkeys"})
 	}
 }
 
@@ -122,13 +124,13 @@ func (s *Server) handlePasskeyRename() echo.HandlerFunc {
 		var fe *accounts.FieldError
 		switch {
 		case errors.As(err, &fe):
-			s.flash(c, "error", fe.Message)
+			s.flash(c, "error", fieldErrorText(c.Request().Context(), fe))
 		case err != nil:
 			return err
 		default:
-			s.flash(c, "success", "Passkey renamed.")
+			s.flash(c, "success", tr(c, "flash.passkey_renamed"))
 		}
-		return redirect(c, "/profile#passkeys")
+		return redirect(c, "/profile/security#passkeys")
 	}
 }
 
@@ -141,8 +143,8 @@ func (s *Server) handlePasskeyDelete() echo.HandlerFunc {
 		if err := s.opts.Accounts.RemovePasskey(c.Request().Context(), sessionFrom(c).UserID, id); err != nil {
 			return err
 		}
-		s.flash(c, "success", "Passkey removed.")
-		return redirect(c, "/profile#passkeys")
+		s.flash(c, "success", tr(c, "flash.passkey_removed"))
+		return redirect(c, "/profile/security#passkeys")
 	}
 }
 
@@ -179,7 +181,7 @@ func (s *Server) handlePasskeyLogin() echo.HandlerFunc {
 		s.metrics.logins.WithLabelValues("passkey", "", "ok").Inc()
 		s.clearCookie(c, s.cookies.mfa)
 		s.setSessionCookie(c, session)
-		s.flash(c, "success", "You are logged in.")
+		s.flash(c, "success", tr(c, "flash.logged_in"))
 		return c.JSON(http.StatusOK, map[string]string{"next": orDefault(safeNext(a.Next), "/profile")})
 	}
 }
@@ -213,7 +215,7 @@ func (s *Server) handlePasskeyReauth() echo.HandlerFunc {
 			}
 			return s.passkeyError(c, err)
 		}
-		s.flash(c, "success", "Thanks. You can go ahead now.")
+		s.flash(c, "success", tr(c, "flash.reauth_done"))
 		return c.JSON(http.StatusOK, map[string]string{"next": orDefault(safeNext(a.Next), "/profile")})
 	}
 }

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -15,87 +16,160 @@ import (
 	"github.com/dancecard/dancecard/web"
 )
 
-func (s *Server) handleProfile() echo.HandlerFunc {
+// handleProfile shows one page of the profile.
+func (s *Server) handleProfile(section web.ProfileSection) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return s.renderProfile(c, http.StatusOK, profileForms{})
+		return s.renderSection(c, http.StatusOK, section, profileForms{})
 	}
 }
 
 // profileForms carries the state of the profile's forms after a POST that
-// renders the page again: errors, or a token to show once.
+// renders a page again: errors, and what was typed.
 type profileForms struct {
 	password web.PasswordForm
 	token    web.TokenForm
 	email    web.EmailForm
 	del      web.DeleteForm
+	name     web.NameForm
 }
 
-// renderProfile draws the profile page with the forms' state.
+// section is the page that holds the form f carries; the connections page
+// when it carries none.
+func (f profileForms) section() web.ProfileSection {
+	switch {
+	case f.password.Errors != nil || f.password.Error != "":
+		return web.SectionSecurity
+	case f.token.Errors != nil:
+		return web.SectionTokens
+	case f.email != (web.EmailForm{}) || f.del != (web.DeleteForm{}) || f.name != (web.NameForm{}):
+		return web.SectionAccount
+	}
+	return web.SectionConnections
+}
+
+// renderProfile draws again the profile page whose form a POST refused,
+// with the form's state.
 func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error {
+	return s.renderSection(c, status, f.section(), f)
+}
+
+// renderSection draws one profile page. Each page fetches only what it
+// shows, all in one round trip.
+func (s *Server) renderSection(c echo.Context, status int, section web.ProfileSection, f profileForms) error {
 	sess := sessionFrom(c)
-	// Everything the page shows comes back in one round trip.
+	v := web.Profile{
+		Email: sess.User.Email, EmailVerified: sess.User.EmailVerified, CreatedAt: sess.User.CreatedAt,
+		HasPassword: sess.User.HasPassword, IsAdmin: sess.User.IsAdmin,
+		PasswordForm: f.password, TokenForm: f.token, EmailForm: f.email, DeleteForm: f.del, NameForm: f.name,
+	}
+	b := &pgx.Batch{}
+	var fill func()
+	switch section {
+	case web.SectionSecurity:
+		fill = s.queueSecurity(b, sess, &v)
+	case web.SectionTokens:
+		fill = s.queueTokens(b, c, sess, &v)
+	case web.SectionAccount:
+		var name string
+		s.opts.Accounts.QueuePendingEmail(b, sess.UserID, &v.PendingEmail)
+		if f.name == (web.NameForm{}) {
+			s.opts.Accounts.QueueName(b, sess.UserID, &name)
+		}
+		fill = func() {
+			if f.name == (web.NameForm{}) {
+				v.NameForm.Name = name
+			}
+		}
+	default:
+		var conns []links.Connection
+		s.opts.Links.QueueConnections(b, sess.UserID, &conns)
+		fill = func() { v.Connections, v.ConnectProviders = s.connectionViews(conns), s.providerButtons() }
+	}
+	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
+		return fmt.Errorf("profile %s: %w", section.ID, err)
+	}
+	fill()
+	page := s.page(c, section.Name+" · Your profile")
+	switch section {
+	case web.SectionSecurity:
+		return render(c, status, web.ProfileSecurityPage(page, v))
+	case web.SectionTokens:
+		return render(c, status, web.ProfileTokensPage(page, v))
+	case web.SectionAccount:
+		return render(c, status, web.ProfileAccountPage(page, v))
+	}
+	return render(c, status, web.ProfileConnectionsPage(page, v))
+}
+
+// queueSecurity queues what the security page shows: sessions, second
+// factors, passkeys. The returned func fills v once the batch has run.
+func (s *Server) queueSecurity(b *pgx.Batch, sess *accounts.Session, v *web.Profile) func() {
 	var list []accounts.Session
-	var conns []links.Connection
-	var toks []accounts.APIToken
-	var pending string
 	var mfa accounts.MFA
 	var passkeys []accounts.Passkey
-	var handed []accounts.ShownToken
-	b := &pgx.Batch{}
 	s.opts.Accounts.QueueSessions(b, sess.UserID, &list)
-	s.opts.Links.QueueConnections(b, sess.UserID, &conns)
-	s.opts.Accounts.QueueTokens(b, sess.UserID, &toks)
-	s.opts.Accounts.QueuePendingEmail(b, sess.UserID, &pending)
 	s.opts.Accounts.QueueMFAStatus(b, sess.UserID, &mfa)
 	s.opts.Accounts.QueuePasskeys(b, sess.UserID, &passkeys)
-	// A token just created on this browser: shown on this view only.
-	s.opts.Accounts.QueueTokenHandOffs(b, sess.UserID, s.browserID(c), &handed)
-	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	keys := passkeyViews(passkeys)
-	v := web.Profile{
-		Email:            sess.User.Email,
-		EmailVerified:    sess.User.EmailVerified,
-		PendingEmail:     pending,
-		MFA:              web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft, Passkeys: mfa.Passkeys},
-		Passkeys:         keys,
-		EmailForm:        f.email,
-		DeleteForm:       f.del,
-		CreatedAt:        sess.User.CreatedAt,
-		HasPassword:      sess.User.HasPassword,
-		PasswordForm:     f.password,
-		IsAdmin:          sess.User.IsAdmin,
-		TokenForm:        f.token,
-		Sessions:         make([]web.Session, 0, len(list)),
-		Connections:      s.connectionViews(conns),
-		ConnectProviders: s.providerButtons(),
-	}
-	for _, t := range handed {
-		v.NewTokens = append(v.NewTokens, web.NewToken{Name: t.Name, Scope: string(t.Scope), Secret: t.Secret, ExpiresAt: t.ExpiresAt})
-	}
-	for _, t := range toks {
-		v.Tokens = append(v.Tokens, web.APIToken{ID: strconv.FormatInt(t.ID, 10), Name: t.Name, Scope: string(t.Scope),
-			Prefix: t.Prefix, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
-	}
-	for _, ss := range list {
+	return func() {
+		v.MFA = web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft, Passkeys: mfa.Passkeys}
+		v.Passkeys = passkeyViews(passkeys)
+		v.Sessions = make([]web.Session, 0, len(list))
+		for _, ss := range list {
+			v.Sessions = append(v.Sessions, web.Session{
+				ID: strconv.FormatInt(ss.ID, 10), CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt,
+				UserAgent: ss.UserAgent, IP: ss.IP, Current: ss.ID == sess.ID,
+			})
+		}
 		// The current session comes first: it is the one people look for.
-		v.Sessions = append(v.Sessions, web.Session{
-			ID: strconv.FormatInt(ss.ID, 10), CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt,
-			UserAgent: ss.UserAgent, IP: ss.IP, Current: ss.ID == sess.ID,
+		slices.SortStableFunc(v.Sessions, func(a, b web.Session) int {
+			switch {
+			case a.Current == b.Current:
+				return 0
+			case a.Current:
+				return -1
+			default:
+				return 1
+			}
 		})
 	}
-	slices.SortStableFunc(v.Sessions, func(a, b web.Session) int {
-		switch {
-		case a.Current == b.Current:
-			return 0
-		case a.Current:
-			return -1
-		default:
-			return 1
+}
+
+// queueTokens queues what the tokens page shows: the tokens, and a token
+// just created on this browser, which this view takes and no other shows.
+func (s *Server) queueTokens(b *pgx.Batch, c echo.Context, sess *accounts.Session, v *web.Profile) func() {
+	var toks []accounts.APIToken
+	var handed []accounts.ShownToken
+	s.opts.Accounts.QueueTokens(b, sess.UserID, &toks)
+	s.opts.Accounts.QueueTokenHandOffs(b, sess.UserID, s.browserID(c), &handed)
+	return func() {
+		for _, t := range handed {
+			v.NewTokens = append(v.NewTokens, web.NewToken{Name: t.Name, Scope: string(t.Scope), Secret: t.Secret, ExpiresAt: t.ExpiresAt})
 		}
-	})
-	return render(c, status, web.ProfilePage(s.page(c, "Your profile"), v))
+		for _, t := range toks {
+			v.Tokens = append(v.Tokens, web.APIToken{ID: strconv.FormatInt(t.ID, 10), Name: t.Name, Scope: string(t.Scope),
+				Prefix: t.Prefix, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
+		}
+	}
+}
+
+// handleNameChange changes the name the account goes by.
+func (s *Server) handleNameChange() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		name, err := s.opts.Accounts.SetName(c.Request().Context(), sessionFrom(c).UserID, c.FormValue("name"))
+		if errors.Is(err, accounts.ErrBadName) {
+			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{name: web.NameForm{Name: c.FormValue("name"),
+				Error: "A name is at most 200 characters, without line breaks or other control characters."}})
+		}
+		if err != nil {
+			return err
+		}
+		if name == "" {
+			s.flash(c, "success", "Your name has been cleared.")
+		} else {
+			s.flash(c, "success", "Your name has been saved.")
+		}
+		return redirect(c, "/profile/account#display-name")
+	}
 }
 
 func (s *Server) handlePasswordChange() echo.HandlerFunc {
@@ -117,7 +191,7 @@ func (s *Server) handlePasswordChange() echo.HandlerFunc {
 			return err
 		}
 		s.flash(c, "success", "Your password has been changed. Your other sessions were logged out.")
-		return redirect(c, "/profile")
+		return redirect(c, "/profile/security")
 	}
 }
 
@@ -152,7 +226,7 @@ func (s *Server) handleSessionsDelete() echo.HandlerFunc {
 			return redirect(c, "/login")
 		}
 		s.flash(c, "success", "Logged out "+plural(n, "other session")+".")
-		return redirect(c, "/profile")
+		return redirect(c, "/profile/security#sessions")
 	}
 }
 
@@ -173,7 +247,7 @@ func (s *Server) handleSessionDelete() echo.HandlerFunc {
 			return redirect(c, "/login")
 		}
 		s.flash(c, "success", "That session has been ended.")
-		return redirect(c, "/profile")
+		return redirect(c, "/profile/security#sessions")
 	}
 }
 
@@ -184,29 +258,8 @@ func plural(n int64, noun string) string {
 	return strconv.FormatInt(n, 10) + " " + noun + "s"
 }
 
-// connectionViews turns connections into what the profile shows; the first
-// (highest-ranked) account at each provider is its primary.
-func (s *Server) connectionViews(conns []links.Connection) []web.Connection {
-	names := make(map[string]string, len(s.opts.Providers))
-	for _, p := range s.opts.Providers {
-		names[p.ID] = p.Name
-	}
-	out := make([]web.Connection, 0, len(conns))
-	seen := map[string]bool{}
-	for _, c := range conns {
-		out = append(out, web.Connection{
-			ID: strconv.FormatInt(c.ID, 10), Provider: c.Provider, ProviderName: orDefault(names[c.Provider], c.Provider),
-			Username: c.Username, Name: c.Name, ProfileURL: c.ProfileURL, AvatarURL: c.AvatarURL, Email: c.Email,
-			Scopes: c.Scopes, Status: string(c.Status), Primary: !seen[c.Provider],
-			CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt,
-		})
-		seen[c.Provider] = true
-	}
-	return out
-}
-
 // handleTokenCreate creates a personal access token and redirects to the
-// profile (post/redirect/get), which shows the secret once at its top: the
+// tokens page (post/redirect/get), which shows the secret once at its top: the
 // secret waits server-side, sealed and bound to this user and browser, for
 // that one page view, so it is never in a URL, a cookie or a log, and a
 // reload neither shows it again nor creates another token.
@@ -234,7 +287,7 @@ func (s *Server) handleTokenCreate() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return redirect(c, "/profile#new-token")
+		return redirect(c, "/profile/tokens#new-token")
 	}
 }
 
@@ -248,6 +301,6 @@ func (s *Server) handleTokenDelete() echo.HandlerFunc {
 			return err
 		}
 		s.flash(c, "success", "The token has been revoked. Programs using it can no longer call the API.")
-		return redirect(c, "/profile#tokens")
+		return redirect(c, "/profile/tokens")
 	}
 }

@@ -27,7 +27,7 @@ func (s *Server) requireRecentAuth() echo.MiddlewareFunc {
 			if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 				return accounts.ErrReauthRequired
 			}
-			s.flash(c, "info", "Confirm it's you, then repeat what you were doing.")
+			s.flash(c, "info", tr(c, "flash.reauth_first"))
 			return redirect(c, "/reauth?next="+url.QueryEscape(s.backTo(c)))
 		}
 	}
@@ -72,7 +72,7 @@ func (s *Server) reauthForm(c echo.Context) (web.ReauthForm, error) {
 		for _, cn := range conns {
 			if cn.Provider == p.ID && !seen[p.ID] {
 				seen[p.ID] = true
-				f.Providers = append(f.Providers, web.ProviderButton{ID: p.ID, Name: p.Name})
+				f.Providers = append(f.Providers, providerButton(p))
 			}
 		}
 	}
@@ -85,7 +85,7 @@ func (s *Server) handleReauthForm() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, web.Reauth(s.page(c, "Confirm it's you"), f))
+		return render(c, http.StatusOK, web.Reauth(s.page(c, tr(c, "reauth.title")), f))
 	}
 }
 
@@ -100,8 +100,8 @@ func (s *Server) handleReauth() echo.HandlerFunc {
 		if verdict, err := s.loginAllowed(c, sess.User.Email); err != nil {
 			return err
 		} else if verdict != loginOK {
-			f.Error = "Too many attempts. Wait a few minutes and try again."
-			return render(c, http.StatusTooManyRequests, web.Reauth(s.page(c, "Confirm it's you"), f))
+			_, f.Error = localError(c, errRateLimited, "")
+			return render(c, http.StatusTooManyRequests, web.Reauth(s.page(c, tr(c, "reauth.title")), f))
 		}
 		if code := c.FormValue("code"); code != "" {
 			err = s.opts.Accounts.ReauthenticateWithCode(ctx, *sess, code)
@@ -113,13 +113,13 @@ func (s *Server) handleReauth() echo.HandlerFunc {
 			if err := s.loginFailed(c, sess.User.Email); err != nil {
 				return err
 			}
-			f.Error = fe.Message
-			return render(c, http.StatusUnauthorized, web.Reauth(s.page(c, "Confirm it's you"), f))
+			f.Error = fieldErrorText(c.Request().Context(), fe)
+			return render(c, http.StatusUnauthorized, web.Reauth(s.page(c, tr(c, "reauth.title")), f))
 		}
 		if err != nil {
 			return err
 		}
-		s.flash(c, "success", "Thanks. You can go ahead now.")
+		s.flash(c, "success", tr(c, "flash.reauth_done"))
 		return redirect(c, f.Next)
 	}
 }

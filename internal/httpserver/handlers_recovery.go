@@ -13,7 +13,7 @@ import (
 
 func (s *Server) handleForgotForm() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return render(c, http.StatusOK, web.ForgotPassword(s.page(c, "Forgot your password?"), web.ForgotPasswordForm{}))
+		return render(c, http.StatusOK, web.ForgotPassword(s.page(c, tr(c, "login.forgot")), web.ForgotPasswordForm{}))
 	}
 }
 
@@ -25,20 +25,20 @@ func (s *Server) handleForgot() echo.HandlerFunc {
 		email, err := accounts.NormalizeEmail(f.Email)
 		var fe *accounts.FieldError
 		if errors.As(err, &fe) {
-			f.Error = fe.Message
-			return render(c, http.StatusUnprocessableEntity, web.ForgotPassword(s.page(c, "Forgot your password?"), f))
+			f.Error = fieldErrorText(c.Request().Context(), fe)
+			return render(c, http.StatusUnprocessableEntity, web.ForgotPassword(s.page(c, tr(c, "login.forgot")), f))
 		}
 		if ok, err := s.mailAllowed(c, email); err != nil {
 			return err
 		} else if !ok {
-			f.Error = lookupError(errRateLimited).message
-			return render(c, http.StatusTooManyRequests, web.ForgotPassword(s.page(c, "Forgot your password?"), f))
+			_, f.Error = localError(c, errRateLimited, "")
+			return render(c, http.StatusTooManyRequests, web.ForgotPassword(s.page(c, tr(c, "login.forgot")), f))
 		}
 		if err := s.opts.Accounts.RequestPasswordReset(c.Request().Context(), email); err != nil {
 			return err
 		}
 		f.Sent = true
-		return render(c, http.StatusOK, web.ForgotPassword(s.page(c, "Check your mail"), f))
+		return render(c, http.StatusOK, web.ForgotPassword(s.page(c, tr(c, "checkmail.title")), f))
 	}
 }
 
@@ -49,11 +49,11 @@ func (s *Server) handleResetForm() echo.HandlerFunc {
 		if err != nil {
 			return s.renderLinkError(c, err, func(msg string) error {
 				f = web.ResetPasswordForm{Invalid: true, Error: msg}
-				return render(c, lookupError(err).status, web.ResetPassword(s.page(c, "Reset your password"), f))
+				return render(c, lookupError(err).status, web.ResetPassword(s.page(c, tr(c, "password.page_title")), f))
 			})
 		}
 		f.Email = info.Email
-		return render(c, http.StatusOK, web.ResetPassword(s.page(c, "Reset your password"), f))
+		return render(c, http.StatusOK, web.ResetPassword(s.page(c, tr(c, "password.page_title")), f))
 	}
 }
 
@@ -63,18 +63,18 @@ func (s *Server) handleReset() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f := web.ResetPasswordForm{Token: c.FormValue("token"), Errors: map[string]string{}}
 		password := c.FormValue("password")
-		title := "Reset your password"
+		title := tr(c, "password.page_title")
 		if info, err := s.opts.Accounts.PeekLink(c.Request().Context(), f.Token, mail.PurposePasswordReset); err == nil {
 			f.Email = info.Email
 		}
 		var err error
 		if password != c.FormValue("password_confirm") {
-			f.Errors["password_confirm"] = "The two passwords do not match."
+			f.Errors["password_confirm"] = tr(c, "field_error.passwords_differ")
 			err = accounts.CheckPassword("password", password, f.Email) // the password's own problems too
 		} else {
 			_, err = s.opts.Accounts.ResetPassword(c.Request().Context(), f.Token, password)
 		}
-		if addFieldErrors(f.Errors, err) || len(f.Errors) > 0 {
+		if localFieldErrors(c, f.Errors, err) || len(f.Errors) > 0 {
 			return render(c, http.StatusUnprocessableEntity, web.ResetPassword(s.page(c, title), f))
 		}
 		if err != nil {
@@ -85,7 +85,7 @@ func (s *Server) handleReset() echo.HandlerFunc {
 		}
 		s.clearCookie(c, s.cookies.session)
 		c.Set(ctxSession, nil)
-		s.flash(c, "success", "Your password is set. Every session was logged out and your API tokens were revoked; log in with the new password.")
+		s.flash(c, "success", tr(c, "flash.password_reset"))
 		return redirect(c, "/login")
 	}
 }

@@ -136,7 +136,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	st.opts.Links = lk
 	st.opts.Admin = admin.New(db)
 	for _, p := range catalog.Enabled() {
-		st.opts.Providers = append(st.opts.Providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name})
+		st.opts.Providers = append(st.opts.Providers, httpserver.ProviderInfo{ID: p.ID, Name: p.Name, Mark: p.Mark, Colour: p.Colour})
 	}
 	// Every /api/v1 exchange is checked against openapi.json.
 	ts.Config.Handler = validateAgainstOpenAPI(t, httpserver.New(st.opts).Handler())
@@ -153,7 +153,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	mailer := mail.NewSender(mail.Options{DB: db, Transport: transport, BaseURL: base, From: "Dancecard <no-reply@example.com>",
 		Renderer: mail.RendererFunc(func(o mail.Outgoing) (mail.Rendered, error) {
 			subject, text, html, err := web.RenderMail(web.MailData{Kind: string(o.Kind), To: o.To, Data: o.Data,
-				LinkURL: o.LinkURL, LinkExpiresAt: o.LinkExpiresAt, BaseURL: base.String()})
+				LinkURL: o.LinkURL, LinkExpiresAt: o.LinkExpiresAt, BaseURL: base.String(), Lang: o.Lang})
 			return mail.Rendered{Subject: subject, Text: text, HTML: html}, err
 		}), Logger: st.opts.Logger, Resolver: accts})
 	if st.opts.DevMailbox != nil {

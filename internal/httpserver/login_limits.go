@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/mail"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 	"github.com/dancecard/dancecard/web"
@@ -106,7 +107,7 @@ func (s *Server) knownDevice(c echo.Context, email string) bool {
 // not the address has an account.
 func (s *Server) handleUnlockRequest() echo.HandlerFunc {
 	return s.handleMailByAddress(s.opts.Accounts.RequestUnlock,
-		"If %s has an account, we sent it a link that lets this browser log in.")
+		i18n.ID("checkmail.unlock_sent"))
 }
 
 func (s *Server) handleUnlockForm() echo.HandlerFunc {
@@ -115,10 +116,10 @@ func (s *Server) handleUnlockForm() echo.HandlerFunc {
 		if _, err := s.opts.Accounts.PeekLink(c.Request().Context(), u.Token, mail.PurposeLoginUnlock); err != nil {
 			return s.renderLinkError(c, err, func(msg string) error {
 				u = web.UnlockPage{Error: msg}
-				return render(c, lookupError(err).status, web.Unlock(s.page(c, "Unlock log-in"), u))
+				return render(c, lookupError(err).status, web.Unlock(s.page(c, tr(c, "mail.unlock.action")), u))
 			})
 		}
-		return render(c, http.StatusOK, web.Unlock(s.page(c, "Unlock log-in"), u))
+		return render(c, http.StatusOK, web.Unlock(s.page(c, tr(c, "mail.unlock.action")), u))
 	}
 }
 
@@ -128,11 +129,11 @@ func (s *Server) handleUnlock() echo.HandlerFunc {
 		email, err := s.opts.Accounts.Unlock(c.Request().Context(), c.FormValue("token"))
 		if err != nil {
 			return s.renderLinkError(c, err, func(msg string) error {
-				return render(c, lookupError(err).status, web.Unlock(s.page(c, "Unlock log-in"), web.UnlockPage{Error: msg}))
+				return render(c, lookupError(err).status, web.Unlock(s.page(c, tr(c, "mail.unlock.action")), web.UnlockPage{Error: msg}))
 			})
 		}
 		s.rememberDevice(c, email)
-		s.flash(c, "success", "This browser can log in to "+email+" now.")
+		s.flash(c, "success", tr(c, "flash.unlocked", i18n.Data{"Email": email}))
 		return redirect(c, "/login")
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/dancecard/dancecard/internal/browsertest"
 )
 
-// profileEmailLine is the profile's line with the account's address and
-// whether it is verified.
+// profileEmailLine is the account page's line with the account's address
+// and whether it is verified.
 const profileEmailLine = "#account-title + .details dd"
 
 // TestBrowserMailJourney walks one person through every flow of the account
@@ -31,8 +31,9 @@ func TestBrowserMailJourney(t *testing.T) {
 	// Sign up: logged in at once, with the address not yet confirmed.
 	b.Open("/signup", `form[action="/signup"]`)
 	b.Fill("email", email, "password", goodPassword, "password_confirm", goodPassword)
-	b.Submit("Create account", "/profile", "#account-title")
+	b.Submit("Create account", "/profile", "#connections-title")
 	b.Contains(".flash-success", "We sent a link to "+email+" to confirm your address.")
+	b.Follow("Account", "/profile/account", "#account-title")
 	b.Contains(profileEmailLine, "Not verified")
 
 	// Confirm the address with the mailed link: opening it only shows a
@@ -41,7 +42,7 @@ func TestBrowserMailJourney(t *testing.T) {
 	followMailLink(b, "/email/verify", `form[action="/email/verify"]`)
 	b.Contains(".auth-card h1", "Confirm your email address")
 	b.Contains(".auth-card", email)
-	b.Submit("Confirm email address", "/profile", "#account-title")
+	b.Submit("Confirm email address", "/profile/account", "#account-title")
 	b.Contains(".flash-success", "Thanks! "+email+" is verified.")
 	b.Contains(profileEmailLine, "Verified")
 	b.Lacks(profileEmailLine, "Not verified")
@@ -66,8 +67,9 @@ func TestBrowserMailJourney(t *testing.T) {
 
 	// Change the address: nothing changes until the link mailed to the new
 	// one is used; then the old one hears of it.
+	b.Follow("Account", "/profile/account", "#account-title")
 	b.Fill("email", newEmail)
-	b.Submit("Change email address", "/profile", ".flash-success")
+	b.Submit("Change email address", "/profile/account", ".flash-success")
 	b.Contains(".flash-success", "We sent a confirmation link to "+newEmail+".")
 	b.Contains(".callout-info", newEmail)
 	b.Contains(profileEmailLine, email)
@@ -76,7 +78,7 @@ func TestBrowserMailJourney(t *testing.T) {
 	followMailLink(b, "/email/verify", `form[action="/email/verify"]`)
 	b.Contains(".auth-card h1", "Confirm your new email address")
 	b.Contains(".auth-card", newEmail)
-	b.Submit("Confirm new address", "/profile", "#account-title")
+	b.Submit("Confirm new address", "/profile/account", "#account-title")
 	b.Contains(".flash-success", "Your email address is now "+newEmail+".")
 	b.Contains(profileEmailLine, newEmail)
 	b.Contains(profileEmailLine, "Verified")
@@ -86,7 +88,7 @@ func TestBrowserMailJourney(t *testing.T) {
 
 	// Delete the account, typing its address to confirm; the address hears
 	// of it one last time.
-	b.Open("/profile", "#account-title")
+	b.Open("/profile/account", "#account-title")
 	b.Fill("confirm_email", newEmail)
 	b.Submit("Delete my account", "/", "#hero-title")
 	b.Contains(".flash-info", "Your account and everything stored about it have been deleted.")

@@ -27,7 +27,8 @@ func TestBrowserRecoveryCodesCopy(t *testing.T) {
 
 	b.Open("/signup", `form[action="/signup"]`)
 	b.Fill("email", "rae@example.com", "password", goodPassword, "password_confirm", goodPassword)
-	b.Submit("Create account", "/profile", "#account-title")
+	b.Submit("Create account", "/profile", "#connections-title")
+	b.Follow("Security", "/profile/security", "#mfa-title")
 	b.Submit("Set up an authenticator app", "", ".totp-secret")
 	code, err := totp.GenerateCode(strings.ReplaceAll(b.Text(".totp-secret"), " ", ""), time.Now())
 	if err != nil {

@@ -168,7 +168,7 @@ func TestAdminsMustEnrol(t *testing.T) {
 	boss := ts.browser(t)
 	boss.signUp("boss@example.com", goodPassword)
 	ts.DB.Exec(t.Context(), `UPDATE users SET is_admin = true`)
-	if r := boss.get("/admin/"); r.Status != http.StatusSeeOther || r.Location != "/profile" {
+	if r := boss.get("/admin/"); r.Status != http.StatusSeeOther || r.Location != "/profile/security#mfa" {
 		t.Fatalf("admin without a second factor: %d %q", r.Status, r.Location)
 	}
 	if r := boss.api(apiCall{method: "GET", path: "/api/v1/admin/users"}); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "mfa_enrolment_required") {

@@ -64,12 +64,13 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	const email = "pat@example.com"
 	b.Open("/signup", `form[action="/signup"]`)
 	b.Fill("email", email, "password", goodPassword, "password_confirm", goodPassword)
-	b.Submit("Create account", "/profile", "#account-title")
+	b.Submit("Create account", "/profile", "#connections-title")
+	b.Follow("Security", "/profile/security", "#passkeys-title")
 	b.Contains("#passkeys", "needs JavaScript")
 
 	// Add a passkey with a name.
 	b.Fill("passkey-name", "Virtual key")
-	b.Submit("Add a passkey", "/profile", ".passkey-name")
+	b.Submit("Add a passkey", "/profile/security", ".passkey-name")
 	b.Contains(".passkey-name", "Virtual key")
 	b.Contains(".flash-success", "Virtual key")
 	wantCount(t, ts, 1, `SELECT count(*) FROM passkeys p JOIN users u ON u.id = p.user_id WHERE u.email = $1`, email)
@@ -85,7 +86,7 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	b.Fill("email", email, "password", goodPassword)
 	b.Submit("Log in", "/login/mfa", `form[action="/login/mfa"]`)
 	presence(true)
-	b.Submit("Log in with a passkey", "/profile", "#account-title")
+	b.Submit("Log in with a passkey", "/profile", "#connections-title")
 	wantCount(t, ts, 1, `SELECT count(*) FROM events WHERE kind = 'login_completed' AND data->>'method' = 'passkey'`)
 
 	// The log-in page offers the passkey in the email field's autofill
@@ -97,10 +98,10 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	if r := ts.browser(t).get("/login"); !strings.Contains(r.Body, `autocomplete="email webauthn"`) {
 		t.Fatal("the log-in page's email field does not offer passkeys")
 	}
-	b.Open("/login", "#account-title") // the page logs in by itself, and goes on to the profile
+	b.Open("/login", "#connections-title") // the page logs in by itself, and goes on to the profile
 	b.At("/profile")
 	b.Contains(".flash-success", "You are logged in.")
-	b.Contains("#account-title + .details dd", email)
+	b.Contains(".nav-user", email)
 	wantCount(t, ts, 2, `SELECT count(*) FROM events WHERE kind = 'login_completed' AND data->>'method' = 'passkey'`)
 	wantCount(t, ts, 1, `SELECT count(*) FROM passkeys WHERE last_used_at IS NOT NULL`)
 
@@ -119,29 +120,30 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 		t.Fatalf("the button's request failed: %q", b.Text("[data-passkey-error]"))
 	}
 	presence(true)
-	b.Open("/login", "#account-title")
+	b.Open("/login", "#connections-title")
 	wantCount(t, ts, 3, `SELECT count(*) FROM events WHERE kind = 'login_completed' AND data->>'method' = 'passkey'`)
 
 	// Rename it, without JavaScript's help.
+	b.Follow("Security", "/profile/security", "#passkeys-title")
 	b.Do("open the rename form", chromedp.Click(chromedp.CSS(`summary[aria-label="Rename passkey: Virtual key"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`input[id^="passkey-name-"]`)),
 		chromedp.SetValue(chromedp.CSS(`input[id^="passkey-name-"]`), "Work laptop"))
-	b.Submit("Save", "/profile", ".passkey-name")
+	b.Submit("Save", "/profile/security", ".passkey-name")
 	b.Contains(".passkey-name", "Work laptop")
 	b.Contains(".flash-success", "Passkey renamed.")
 
 	// Re-authenticate with it: the same session, now fresh, and
 	// reauthenticated recorded, not another log-in.
 	ts.ageSessions(t)
-	b.Open("/reauth?next=/profile", `form[action="/reauth/passkey"]`)
-	b.Submit("Confirm with a passkey", "/profile", "#account-title")
+	b.Open("/reauth?next=/profile/security", `form[action="/reauth/passkey"]`)
+	b.Submit("Confirm with a passkey", "/profile/security", "#passkeys-title")
 	b.Contains(".flash-success", "Thanks.")
 	wantCount(t, ts, 1, `SELECT count(*) FROM events WHERE kind = 'reauthenticated' AND data->>'method' = 'passkey'`)
 	wantCount(t, ts, 3, `SELECT count(*) FROM events WHERE kind = 'login_completed' AND data->>'method' = 'passkey'`)
 	wantCount(t, ts, 1, `SELECT count(*) FROM sessions WHERE authenticated_at > now() - interval '1 minute'`)
 
 	// Remove it.
-	confirmInDialog(b, `//button[normalize-space()="Remove"]`, "/profile", "#passkeys-empty")
+	confirmInDialog(b, `//button[normalize-space()="Remove"]`, "/profile/security", "#passkeys-empty")
 	b.Contains(".flash-success", "Passkey removed.")
 	wantCount(t, ts, 0, `SELECT count(*) FROM passkeys`)
 	wantCount(t, ts, 1, `SELECT count(*) FROM events WHERE kind = 'passkey_removed'`)

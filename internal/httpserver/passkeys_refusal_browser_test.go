@@ -140,7 +140,7 @@ func wantPasskeyLogin(t *testing.T, b *browsertest.Browser, base string, s signe
 	if r := postPasskey(b, s); r.Status != http.StatusOK || !strings.Contains(r.Body, `"next"`) || !hasSessionCookie(b, base) {
 		t.Fatalf("log-in: %d %s", r.Status, r.Body)
 	}
-	b.Open("/profile", "#account-title")
+	b.Open("/profile", "#connections-title")
 	b.Submit("Log out", "/", "#hero-title")
 }
 
@@ -239,9 +239,10 @@ func TestBrowserPasskeyRefusals(t *testing.T) {
 	const email = "ref@example.com"
 	b.Open("/signup", `form[action="/signup"]`)
 	b.Fill("email", email, "password", goodPassword, "password_confirm", goodPassword)
-	b.Submit("Create account", "/profile", "#account-title")
+	b.Submit("Create account", "/profile", "#connections-title")
+	b.Follow("Security", "/profile/security", "#passkeys-title")
 	b.Fill("passkey-name", "Virtual key")
-	b.Submit("Add a passkey", "/profile", ".passkey-name")
+	b.Submit("Add a passkey", "/profile/security", ".passkey-name")
 	b.Submit("Log out", "/", "#hero-title")
 	const logins = `SELECT count(*) FROM events WHERE kind = 'login_completed' AND data->>'method' = 'passkey'`
 

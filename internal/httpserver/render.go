@@ -30,6 +30,9 @@ func render(c echo.Context, status int, page templ.Component) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	h.Set("Cache-Control", "no-store")
+	// The words depend on the language cookie and Accept-Language.
+	h.Add("Vary", "Accept-Language")
+	h.Add("Vary", "Cookie")
 	c.Response().WriteHeader(status)
 	_, err := c.Response().Write(buf.Bytes())
 	return err
@@ -45,6 +48,7 @@ func (s *Server) page(c echo.Context, title string) web.Page {
 		Flashes:      s.takeFlashes(c),
 		SignupClosed: !s.opts.SignupLocal,
 		Passkeys:     s.opts.Accounts.PasskeysOn(),
+		Path:         c.Request().URL.RequestURI(),
 	}
 	if sess := sessionFrom(c); sess != nil {
 		p.User = &web.User{ID: sess.User.ID, Email: sess.User.Email, IsAdmin: sess.User.IsAdmin}

@@ -72,10 +72,20 @@ func TestBrowserResponsive(t *testing.T) {
 	u.Click(`form[action="/auth/devbird/connect"] button[type=submit]`, "", `input[name=identity]`)
 	u.Do("pick Grace", chromedp.Click(chromedp.CSS(`input[name=identity][value="1002"]`)))
 	u.Click(`button[name=decision][value=approve]`, "/profile", "main h1")
+	// A second DevHub account, so the page has a primary and another.
+	u.Click(`form.connect-another[action="/auth/devhub/connect"] button[type=submit]`, "", `input[name=identity]`)
+	u.Do("pick Linus", chromedp.Click(chromedp.CSS(`input[name=identity][value="1003"]`)))
+	u.Click(`button[name=decision][value=approve]`, "/profile", "main h1")
 	if _, err := ts.DB.Exec(ctx, `UPDATE connections SET status = 'needs_reauth' WHERE provider = 'devbird'`); err != nil {
 		t.Fatal(err)
 	}
-	wantCount(t, ts, 2, `SELECT count(*) FROM connections c JOIN users u ON u.id = c.user_id WHERE u.email = $1`, email)
+	wantCount(t, ts, 3, `SELECT count(*) FROM connections c JOIN users u ON u.id = c.user_id WHERE u.email = $1`, email)
+	// Check the DevHub account: the result on its card.
+	u.Click(`form[action$="/check"] button[type=submit]`, "/profile", ".flash-success")
+	// Reconnecting DevBird asks for Grace, whom the consent page preselects.
+	u.Click(`form[action$="/reconnect"] button[type=submit]`, "", `input[name=identity][value="1002"]:checked`)
+	lc.check(u, "dev provider consent, reconnecting")
+	u.Open("/profile", "main h1")
 
 	// Two API tokens, one with a long name in one piece, and a passkey.
 	var userID int64
@@ -97,7 +107,7 @@ func TestBrowserResponsive(t *testing.T) {
 	}
 
 	// Two-step verification: the set-up page and the recovery codes.
-	u.Open("/profile", "main h1")
+	u.Open("/profile/security", "main h1")
 	u.Click(`form[action="/profile/mfa/totp"] button[type=submit]`, "", ".totp-secret")
 	lc.check(u, "authenticator set-up")
 	secret := strings.ReplaceAll(u.Text(".totp-secret"), " ", "")
@@ -118,13 +128,17 @@ func TestBrowserResponsive(t *testing.T) {
 	u2.Fill("code", nextCode(secret, 1))
 	u2.Click(`form[action="/login/mfa"] button[type=submit]`, "/profile", "main h1")
 
-	lc.visit(u, "profile", "/profile")
+	lc.visit(u, "profile: connections", "/profile")
 	lc.shoot(u, "profile")
 	lc.weigh(u, "/profile")
+	lc.visit(u, "profile: security", "/profile/security")
+	lc.shoot(u, "profile-security")
+	lc.visit(u, "profile: API tokens", "/profile/tokens")
+	lc.visit(u, "profile: account", "/profile/account")
 	lc.visit(u, "re-authentication", "/reauth")
 
 	// A new API token, shown once at the top of the page it redirects to.
-	u.Open("/profile", "main h1")
+	u.Open("/profile/tokens", "main h1")
 	u.Fill("name", "laptop script")
 	u.Click(`form[action="/profile/tokens"] button[type=submit]`, "", "#new-token")
 	lc.check(u, "new API token")
@@ -132,14 +146,14 @@ func TestBrowserResponsive(t *testing.T) {
 	// Disconnecting asks first: in a dialog with JavaScript, on a page of
 	// its own without (here: a submit() that skips confirm.js).
 	u.Open("/profile", "main h1")
-	u.Do("ask in a dialog", chromedp.Click(chromedp.CSS(`form[action^="/connections/"] button[type=submit]`)),
+	u.Do("ask in a dialog", chromedp.Click(chromedp.CSS(`form[action^="/connections/"][action$="/delete"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-confirm-button]`)))
 	lc.check(u, "confirmation dialog")
 	u.Do("cancel", chromedp.Click(chromedp.CSS(`dialog[open] button[value=cancel]`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`dialog[open]`)))
-	u.Navigate(`document.querySelector('form[action^="/connections/"]').submit()`, "#confirm-title")
+	u.Navigate(`document.querySelector('form[action^="/connections/"][action$="/delete"]').submit()`, "#confirm-title")
 	lc.check(u, "confirmation page")
-	wantCount(t, ts, 2, `SELECT count(*) FROM connections WHERE user_id = $1`, userID)
+	wantCount(t, ts, 3, `SELECT count(*) FROM connections WHERE user_id = $1`, userID)
 
 	// An administrator.
 	a := b.Incognito()

@@ -5,6 +5,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/dancecard/dancecard/internal/links"
+	"github.com/dancecard/dancecard/web"
 )
 
 // routes is the whole HTTP surface, grouped by the middleware each part needs.
@@ -12,7 +13,7 @@ func (s *Server) routes() {
 	e := s.echo
 	e.Pre(s.recoverPanics(), s.methods())
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
-	e.Use(s.observe(), s.securityHeaders(), s.requestMeta())
+	e.Use(s.observe(), s.securityHeaders(), s.requestMeta(), s.locale())
 
 	// Operations: no session, no CSRF, no body.
 	e.GET("/healthz", s.handleHealthz())
@@ -34,13 +35,14 @@ func (s *Server) routes() {
 	}
 
 	// Browser pages: a body cap, the session, CSRF on unsafe methods.
-	site := e.Group("", middleware.BodyLimit("64K"), s.loadSession(), s.csrf())
+	site := e.Group("", middleware.BodyLimit("64K"), s.loadSession(), s.locale(), s.csrf())
 	site.GET("/", s.handleHome())
 	site.GET("/signup", s.handleSignupForm())
 	site.POST("/signup", s.handleSignup())
 	site.GET("/login", s.handleLoginForm())
 	site.POST("/login", s.handleLogin())
 	site.POST("/logout", s.handleLogout())
+	site.POST("/language", s.handleLanguage())
 	site.POST("/auth/:provider/login", s.handleDanceStart(links.IntentLogin))
 	site.GET("/auth/:provider/callback", s.handleDanceCallback())
 	// Links that arrive by mail: opening one (GET) changes nothing.
@@ -62,7 +64,14 @@ func (s *Server) routes() {
 	// Destructive actions name what will happen and wait for confirm=yes
 	// (confirmFirst): a confirmation page, or confirm.js's dialog.
 	user := site.Group("", s.requireUser())
-	user.GET("/profile", s.handleProfile())
+	// The profile is a page per section (web.SectionConnections first).
+	user.GET("/profile", s.handleProfile(web.SectionConnections))
+	user.GET("/profile/security", s.handleProfile(web.SectionSecurity))
+	user.GET("/profile/tokens", s.handleProfile(web.SectionTokens))
+	user.GET("/profile/account", s.handleProfile(web.SectionAccount))
+	user.POST("/profile/name", s.handleNameChange())
+	user.POST("/connections/:id/primary", s.handleConnectionPrimary())
+	user.POST("/connections/:id/check", s.handleConnectionCheck())
 	user.GET("/profile/export", s.handleExport())
 	user.POST("/profile/sessions/delete", s.handleSessionsDelete(), s.confirmFirst(s.askLogOut))
 	user.POST("/profile/sessions/:id/delete", s.handleSessionDelete(), s.confirmFirst(s.askEndSession))
@@ -83,6 +92,7 @@ func (s *Server) routes() {
 	recent.POST("/profile/tokens", s.handleTokenCreate())
 	recent.POST("/profile/delete", s.handleAccountDelete())
 	recent.POST("/auth/:provider/connect", s.handleDanceStart(links.IntentConnect))
+	recent.POST("/connections/:id/reconnect", s.handleConnectionReconnect())
 	recent.POST("/connections/:id/delete", s.handleConnectionDelete(), s.confirmFirst(s.askDisconnect))
 	recent.POST("/profile/mfa/totp", s.handleTOTPBegin())
 	recent.POST("/profile/mfa/totp/confirm", s.handleTOTPConfirm())

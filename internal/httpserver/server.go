@@ -47,8 +47,9 @@ type Options struct {
 	AdminsMustEnrol  bool             // mfa.admins_must_enrol: administrators need a second factor for /admin
 }
 
-// ProviderInfo is what pages show of a provider.
-type ProviderInfo struct{ ID, Name string }
+// ProviderInfo is what pages show of a provider: its name and, for a
+// preset, its mark and brand colour (oauth.Provider's Mark and Colour).
+type ProviderInfo struct{ ID, Name, Mark, Colour string }
 
 // Server serves Dancecard's pages and API.
 type Server struct {

@@ -16,7 +16,8 @@ import (
 )
 
 // TestBrowserTimesInLocalZone opens the profile in a Chromium whose zone is
-// Europe/Berlin: a session's last activity and the member-since date show
+// Europe/Berlin: a session's last activity (on the security page) and the
+// member-since date (on the account page) show
 // Berlin's time with relative text, and the full local time in the title.
 // With JavaScript off, the same elements show UTC and say so.
 func TestBrowserTimesInLocalZone(t *testing.T) {
@@ -41,6 +42,7 @@ func TestBrowserTimesInLocalZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	logIn(b, email, goodPassword, true)
+	b.Open("/profile/security", "#sessions-title")
 	b.Do("wait for local times", chromedp.WaitReady(chromedp.CSS(`time[data-local]`)))
 
 	berlin, err := time.LoadLocation("Europe/Berlin")
@@ -60,6 +62,11 @@ func TestBrowserTimesInLocalZone(t *testing.T) {
 		!strings.Contains(title, local.Format("2006")) {
 		t.Fatalf("last active's title is %q, want the full local time", title)
 	}
+	if n := b.Eval(`document.querySelectorAll("time:not([data-local])").length`); n != 0 {
+		t.Fatalf("%d times were left in UTC", n)
+	}
+	b.Open("/profile/account", "#account-title")
+	b.Do("wait for local times", chromedp.WaitReady(chromedp.CSS(`time[data-local]`)))
 	t.Logf("last active shows %q; member since %q", seen, b.Text(sinceSel))
 	if got := b.Text(sinceSel); !strings.Contains(got, "3 days ago") || strings.Contains(got, "UTC") {
 		t.Fatalf("member since shows %q, want the local date and %q", got, "3 days ago")
@@ -73,10 +80,14 @@ func TestBrowserTimesInLocalZone(t *testing.T) {
 		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	}))
-	b.Open("/profile", "h1")
+	b.Open("/profile/security", "h1")
 	if want := lastSeen.UTC().Format("2 Jan 2006, 15:04") + " UTC"; b.Text(seenSel) != want {
 		t.Fatalf("without JavaScript last active shows %q, want %q", b.Text(seenSel), want)
 	}
+	if n := b.Eval(`document.querySelectorAll("time[data-local]").length`); n != 0 {
+		t.Fatalf("%d times were rewritten with JavaScript off", n)
+	}
+	b.Open("/profile/account", "h1")
 	if want := since.UTC().Format("2 Jan 2006") + " UTC"; b.Text(sinceSel) != want {
 		t.Fatalf("without JavaScript member since shows %q, want %q", b.Text(sinceSel), want)
 	}

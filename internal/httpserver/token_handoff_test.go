@@ -63,8 +63,8 @@ func TestTokenHandOff(t *testing.T) {
 	}
 
 	created := b.post("/profile/tokens", url.Values{"name": {"nightly sync"}, "scope": {"read"}, "expires_in_days": {"30"}})
-	if created.Status != http.StatusSeeOther || created.Location != "/profile#new-token" {
-		t.Fatalf("create: %d %q, want a 303 to /profile#new-token\n%.500s", created.Status, created.Location, created.Body)
+	if created.Status != http.StatusSeeOther || created.Location != "/profile/tokens#new-token" {
+		t.Fatalf("create: %d %q, want a 303 to /profile/tokens#new-token\n%.500s", created.Status, created.Location, created.Body)
 	}
 	if strings.Contains(created.Body, "dct_") {
 		t.Fatal("the answer to the form carries a token")
@@ -74,7 +74,7 @@ func TestTokenHandOff(t *testing.T) {
 	}
 
 	// Another browser of the same user sees the token listed, never its secret.
-	if r := other.get("/profile"); r.Status != http.StatusOK || newTokenRe.MatchString(r.Body) || strings.Contains(r.Body, `id="new-token"`) {
+	if r := other.get("/profile/tokens"); r.Status != http.StatusOK || newTokenRe.MatchString(r.Body) || strings.Contains(r.Body, `id="new-token"`) {
 		t.Fatalf("another browser got the hand-off: %d", r.Status)
 	}
 
@@ -88,9 +88,9 @@ func TestTokenHandOff(t *testing.T) {
 	if cc := page.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Fatalf("the page with the secret has Cache-Control %q, want no-store", cc)
 	}
-	callout, account := strings.Index(page.Body, `id="new-token"`), strings.Index(page.Body, `id="account"`)
-	if callout < 0 || account < 0 || callout > account {
-		t.Fatalf("the new token is not at the top of the page (callout at %d, account section at %d)", callout, account)
+	callout, list := strings.Index(page.Body, `id="new-token"`), strings.Index(page.Body, `id="tokens"`)
+	if callout < 0 || list < 0 || callout > list {
+		t.Fatalf("the new token is not at the top of the page (callout at %d, token list at %d)", callout, list)
 	}
 	for _, want := range []string{"“nightly sync” created", "won’t be shown again", `data-copy="#new-token-secret"`, `/static/copy.js`} {
 		if !strings.Contains(page.Body, want) {
@@ -98,10 +98,10 @@ func TestTokenHandOff(t *testing.T) {
 		}
 	}
 	wantNoSecret(t, "POST /profile/tokens", created, secret)
-	wantNoSecret(t, "GET /profile", page, secret)
+	wantNoSecret(t, "GET /profile/tokens", page, secret)
 
 	// A reload shows it no more; the token stays listed by its prefix.
-	again := b.get("/profile")
+	again := b.get("/profile/tokens")
 	if strings.Contains(again.Body, secret) || strings.Contains(again.Body, `id="new-token"`) {
 		t.Fatal("a reload shows the token again")
 	}
@@ -119,11 +119,11 @@ func TestTokenHandOff(t *testing.T) {
 
 	// A hand-off waits for its own browser, whatever others view meanwhile.
 	b.post("/profile/tokens", url.Values{"name": {"second"}, "scope": {"read"}, "expires_in_days": {"0"}})
-	other.get("/profile")
+	other.get("/profile/tokens")
 	if n := ts.count(t, `SELECT count(*) FROM token_handoffs`); n != 1 {
 		t.Fatalf("hand-offs after another browser's view = %d, want 1", n)
 	}
-	second := newTokenRe.FindStringSubmatch(b.get("/profile").Body)
+	second := newTokenRe.FindStringSubmatch(b.get("/profile/tokens").Body)
 	if second == nil || second[1] == secret {
 		t.Fatal("the second token was not shown to its browser")
 	}
@@ -155,7 +155,7 @@ func TestTokenHandOffExpires(t *testing.T) {
 	if _, err := ts.DB.Exec(t.Context(), `UPDATE token_handoffs SET expires_at = now() - interval '1 second'`); err != nil {
 		t.Fatal(err)
 	}
-	if r := b.get("/profile"); newTokenRe.MatchString(r.Body) {
+	if r := b.get("/profile/tokens"); newTokenRe.MatchString(r.Body) {
 		t.Fatal("an expired hand-off was shown")
 	}
 
@@ -165,7 +165,7 @@ func TestTokenHandOffExpires(t *testing.T) {
 	if err := ts.Accounts.RevokeToken(t.Context(), userID, id); err != nil {
 		t.Fatal(err)
 	}
-	if r := b.get("/profile"); newTokenRe.MatchString(r.Body) {
+	if r := b.get("/profile/tokens"); newTokenRe.MatchString(r.Body) {
 		t.Fatal("a revoked token's secret was shown")
 	}
 }

@@ -117,6 +117,12 @@ func TestNoTransactionIDAcrossProviderCalls(t *testing.T) {
 		if r := b.api(apiCall{method: "GET", path: "/api/v1/providers/" + p.id + "/api/user"}); r.Status != http.StatusOK {
 			t.Fatalf("proxy %s: %d %s", p.id, r.Status, r.Body)
 		}
+		// "Check connection" asks the userinfo endpoint the same way.
+		id := idOf(t, ts, `SELECT id FROM connections WHERE provider = $1`, p.id)
+		b.post("/connections/"+id+"/check", nil)
+		if page := b.get("/profile").Body; !strings.Contains(page, "account works") {
+			t.Fatalf("check %s did not pass", p.id)
+		}
 	}
 	// An expired token is refreshed before the call.
 	if _, err := ts.DB.Exec(context.Background(), `UPDATE connections SET expires_at = now() - interval '1 minute' WHERE provider = 'hub'`); err != nil {

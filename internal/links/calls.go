@@ -74,6 +74,14 @@ func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, er
 	if !ok {
 		return nil, ErrUnknownProvider
 	}
+	return s.call(ctx, p, call, true)
+}
+
+// call is CallAPI with the provider in hand: Check sends its userinfo
+// request this way, under a copy of p whose API base URL is the userinfo
+// endpoint's. A call with use set notes a served call as the connection's
+// last use; a check is not a use.
+func (s *Service) call(ctx context.Context, p *oauth.Provider, call APICall, use bool) (*http.Response, error) {
 	// A path that leaves the API is refused before any connection is read.
 	if _, err := oauth.APIURL(p, call.Request.Path, call.Request.RawQuery); err != nil {
 		return nil, err
@@ -108,7 +116,7 @@ func (s *Service) CallAPI(ctx context.Context, call APICall) (*http.Response, er
 	}
 	// A call the provider served counts as a use; one it refused the
 	// credentials of (401) or failed (5xx) does not.
-	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode < 500 {
+	if use && resp.StatusCode != http.StatusUnauthorized && resp.StatusCode < 500 {
 		s.touch(c.ID, time.Now())
 	}
 	return resp, nil

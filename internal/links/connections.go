@@ -47,16 +47,23 @@ type Connection struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	LastUsedAt     *time.Time
+	// CheckedAt is when Check last asked the provider about the
+	// connection; LastError (with LastErrorAt) is the last problem the
+	// provider reported: a refused token, or a failed check.
+	CheckedAt   *time.Time
+	LastError   string
+	LastErrorAt *time.Time
 }
 
 const connectionColumns = `id, user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
-	email, email_verified, scopes, status, rank, expires_at, created_at, updated_at, last_used_at`
+	email, email_verified, scopes, status, rank, expires_at, created_at, updated_at, last_used_at,
+	checked_at, last_error, last_error_at`
 
 func scanConnection(row pgx.Row) (Connection, error) {
 	var c Connection
 	err := row.Scan(&c.ID, &c.UserID, &c.Provider, &c.ProviderUserID, &c.Username, &c.Name, &c.ProfileURL,
 		&c.AvatarURL, &c.Email, &c.EmailVerified, &c.Scopes, &c.Status, &c.Rank, &c.ExpiresAt,
-		&c.CreatedAt, &c.UpdatedAt, &c.LastUsedAt)
+		&c.CreatedAt, &c.UpdatedAt, &c.LastUsedAt, &c.CheckedAt, &c.LastError, &c.LastErrorAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Connection{}, ErrNotFound
 	}

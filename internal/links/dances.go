@@ -23,6 +23,10 @@ type StartRequest struct {
 	Browser  string   // the browser-binding cookie value
 	Next     string   // a same-site path, already checked by the caller
 	Scopes   []string // extra scopes asked for on the connect form
+	// Reconnect is one of UserID's connections that this connect dance
+	// renews: the provider is asked to preselect its account (a login
+	// hint), and Provider may be left empty.
+	Reconnect int64
 }
 
 var scopeRE = regexp.MustCompile(`^[A-Za-z0-9_:./+\-]{1,128}$`)
@@ -31,6 +35,13 @@ var scopeRE = regexp.MustCompile(`^[A-Za-z0-9_:./+\-]{1,128}$`)
 // What must stay secret (PKCE verifier, OIDC nonce, OAuth 1 request secret)
 // is sealed into the dance row; only the state travels.
 func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
+	var hint string
+	if r.Reconnect != 0 {
+		var err error
+		if r.Provider, hint, err = s.reconnectHint(ctx, r); err != nil {
+			return "", err
+		}
+	}
 	p, ok := s.Catalog.Get(r.Provider)
 	if !ok {
 		return "", ErrUnknownProvider
@@ -47,6 +58,9 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
 		return "", ErrWrongBrowser
 	}
 	authURL, pending, err := s.Protocol.Begin(ctx, p, s.Catalog.CallbackURL(p.ID), r.Scopes)
+	if err == nil {
+		authURL, err = oauth.WithLoginHint(p, authURL, hint)
+	}
 	if err != nil {
 		s.fail(ctx, p, r.Intent, r.UserID, oauth.Profile{}, err)
 		return "", fmt.Errorf("start %s dance: %w", p.ID, err)
@@ -74,6 +88,33 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
 		return "", fmt.Errorf("store dance: %w", err)
 	}
 	return authURL, nil
+}
+
+// reconnectHint is the provider of the connection a connect dance renews
+// and the hint that names its account there: the username, else the
+// email, else the provider's id for it. Another user's connection is
+// ErrNotFound, and so is one at another provider than r names.
+func (s *Service) reconnectHint(ctx context.Context, r StartRequest) (provider, hint string, err error) {
+	if r.Intent != IntentConnect || r.UserID == 0 {
+		return "", "", ErrNotFound
+	}
+	var username, email, puid string
+	err = s.DB.QueryRow(ctx, `SELECT provider, username, email, provider_user_id FROM connections
+		WHERE id = $1 AND user_id = $2`, r.Reconnect, r.UserID).Scan(&provider, &username, &email, &puid)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", "", ErrNotFound
+	case err != nil:
+		return "", "", fmt.Errorf("find connection to reconnect: %w", err)
+	case r.Provider != "" && r.Provider != provider:
+		return "", "", ErrNotFound
+	}
+	for _, h := range []string{username, email, puid} {
+		if h != "" {
+			return provider, h, nil
+		}
+	}
+	return provider, "", nil
 }
 
 // dance is a started dance, taken back by its callback.

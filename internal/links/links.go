@@ -64,6 +64,7 @@ type Protocol interface {
 	Revoke(ctx context.Context, p *oauth.Provider, t oauth.Token) error
 	Refresh(ctx context.Context, p *oauth.Provider, t oauth.Token) (oauth.Token, error)
 	CallAPI(ctx context.Context, p *oauth.Provider, t oauth.Token, r oauth.APIRequest) (*http.Response, error)
+	UserinfoURL(ctx context.Context, p *oauth.Provider) (string, error)
 }
 
 // Signup says who may be created by logging in with a provider.

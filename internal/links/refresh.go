@@ -174,7 +174,8 @@ func (s *Service) storeRefreshed(ctx context.Context, tx pgx.Tx, p *oauth.Provid
 // markReauth moves a connection whose refresh token was refused to
 // needs_reauth and records connection_updated, inside tx.
 func markReauth(ctx context.Context, tx pgx.Tx, cur Connection, pe *oauth.ProviderError) error {
-	if _, err := tx.Exec(ctx, `UPDATE connections SET status = 'needs_reauth', updated_at = now() WHERE id = $1`, cur.ID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE connections SET status = 'needs_reauth', updated_at = now(),
+		    last_error = $2, last_error_at = now() WHERE id = $1`, cur.ID, problem(ProblemRefreshRefused, pe.Code)); err != nil {
 		return err
 	}
 	return events.Record(ctx, tx, events.Event{Kind: events.ConnectionUpdated, UserID: cur.UserID,

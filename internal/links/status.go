@@ -79,7 +79,8 @@ func (s *Service) markRefused(ctx context.Context, c Connection, access string) 
 		case tok.AccessToken != access:
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE connections SET status = 'needs_reauth', updated_at = now() WHERE id = $1`, cur.ID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE connections SET status = 'needs_reauth', updated_at = now(),
+			    last_error = $2, last_error_at = now() WHERE id = $1`, cur.ID, problem(ProblemTokenRefused, "HTTP 401")); err != nil {
 			return err
 		}
 		reauth = true

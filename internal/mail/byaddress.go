@@ -65,8 +65,13 @@ func (s *Sender) resolve(ctx context.Context, tx pgx.Tx, c *claimed) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE mail_outbox SET user_id = $2, link_id = $3, data = data - $4 WHERE id = $1`,
-		c.id, uid, linkID, resolveKey); err != nil {
+	// The account's language, if its owner chose one, replaces the
+	// language of the request that queued the mail.
+	if err := tx.QueryRow(ctx, `
+		UPDATE mail_outbox SET user_id = $2, link_id = $3, data = data - $4,
+		       lang = coalesce((SELECT language FROM users WHERE id = $2), lang)
+		WHERE id = $1 RETURNING lang`,
+		c.id, uid, linkID, resolveKey).Scan(&c.lang); err != nil {
 		return fmt.Errorf("mail: resolve %d: %w", c.id, err)
 	}
 	c.userID, c.linkID = uid, &linkID

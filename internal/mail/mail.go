@@ -85,6 +85,9 @@ type Message struct {
 	Kind   Kind              // which template renders it
 	Data   map[string]string // non-secret values the template shows (never a token)
 	Link   *LinkSpec         // nil: the mail carries no one-time link
+	// Lang is the language to write the mail in when the recipient chose
+	// none; "" takes the language of the request in ctx (WithLanguage).
+	Lang string
 
 	byAddress bool // EnqueueForAddress: the link is made when the sender resolves the address
 }
@@ -131,11 +134,16 @@ func Enqueue(ctx context.Context, tx pgx.Tx, m Message) (int64, error) {
 	if m.UserID != 0 {
 		userID = &m.UserID
 	}
+	lang := m.Lang
+	if lang == "" {
+		lang = LanguageFrom(ctx)
+	}
+	// The recipient's own choice wins over the request's language.
 	var id int64
 	if err := tx.QueryRow(ctx, `
-		INSERT INTO mail_outbox (user_id, to_addr, kind, data, link_id)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		userID, strings.TrimSpace(m.To), m.Kind, data, linkID).Scan(&id); err != nil {
+		INSERT INTO mail_outbox (user_id, to_addr, kind, data, link_id, lang)
+		VALUES ($1, $2, $3, $4, $5, coalesce((SELECT language FROM users WHERE id = $1), $6)) RETURNING id`,
+		userID, strings.TrimSpace(m.To), m.Kind, data, linkID, lang).Scan(&id); err != nil {
 		return 0, fmt.Errorf("mail: enqueue %s: %w", m.Kind, err)
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {

@@ -27,6 +27,7 @@ type claimed struct {
 	data       map[string]string
 	linkID     *int64
 	attempts   int
+	lang       string
 }
 
 // errLeaseLost: another sender claimed the mail after this one's lease ran out.
@@ -75,14 +76,14 @@ func (s *Sender) claim(ctx context.Context, after int64) ([]claimed, error) {
 			WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
 			  AND (locked_until IS NULL OR locked_until <= now()) AND id > $2
 			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-		RETURNING id, coalesce(user_id, 0), to_addr, kind, data, link_id, attempts`,
+		RETURNING id, coalesce(user_id, 0), to_addr, kind, data, link_id, attempts, lang`,
 		s.o.Lease.Milliseconds(), after, batchSize)
 	if err != nil {
 		return nil, fmt.Errorf("mail: claim: %w", err)
 	}
 	batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimed, error) {
 		var c claimed
-		err := r.Scan(&c.id, &c.userID, &c.to, &c.kind, &c.data, &c.linkID, &c.attempts)
+		err := r.Scan(&c.id, &c.userID, &c.to, &c.kind, &c.data, &c.linkID, &c.attempts, &c.lang)
 		return c, err
 	})
 	if err != nil {
@@ -144,7 +145,7 @@ var errLinkGone = errors.New("link no longer valid")
 // for the send, and mints the mail's link if it has one, in one
 // transaction: a sender that lost its claim mints nothing.
 func (s *Sender) prepare(ctx context.Context, c claimed) (Outgoing, string, error) {
-	out := Outgoing{Kind: c.kind, To: c.to, Data: c.data}
+	out := Outgoing{Kind: c.kind, To: c.to, Data: c.data, Lang: c.lang}
 	var token string
 	err := postgres.InTx(ctx, s.o.DB, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
@@ -165,7 +166,7 @@ func (s *Sender) prepare(ctx context.Context, c claimed) (Outgoing, string, erro
 			if err := s.resolve(ctx, tx, &c); err != nil {
 				return err
 			}
-			out.Data = c.data
+			out.Data, out.Lang = c.data, c.lang
 		}
 		if c.linkID == nil { // deleted with its user
 			return errLinkGone

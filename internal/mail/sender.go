@@ -20,6 +20,7 @@ type Outgoing struct {
 	Data          map[string]string
 	LinkURL       string    // empty when the mail carries no link
 	LinkExpiresAt time.Time // zero when the mail carries no link
+	Lang          string    // the language to write it in ("en", "de"); "" for English
 }
 
 // Rendered is a mail's text. Every mail has all three: both bodies go out

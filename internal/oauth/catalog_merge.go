@@ -65,7 +65,7 @@ func startFrom(key string, cfg config.Provider, presets map[string]Preset) (Prov
 	} else if err != nil {
 		return Provider{}, keyErrorf(key+".preset", "%v", err)
 	}
-	p.Preset, p.Name = cfg.Preset, preset.Name
+	p.Preset, p.Name, p.Colour, p.Mark = cfg.Preset, preset.Name, preset.Colour, preset.Mark
 	return p, nil
 }
 

@@ -27,6 +27,39 @@ func (c *Client) Begin(ctx context.Context, p *Provider, callbackURL string, ext
 	}
 }
 
+// WithLoginHint adds hint to an authorization URL that Begin returned, as
+// the parameter with which p preselects an account (LoginHintParam, else
+// login_hint): a reconnect asks for the account being reconnected rather
+// than whichever one the browser is signed in to. Providers that know no
+// such parameter ignore it.
+func WithLoginHint(p *Provider, authURL, hint string) (string, error) {
+	if hint == "" {
+		return authURL, nil
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return "", fmt.Errorf("oauth: login hint for %s: %w", p.ID, err)
+	}
+	param := p.LoginHintParam
+	if param == "" {
+		param = "login_hint"
+	}
+	q := u.Query()
+	q.Set(param, hint)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// UserinfoURL is p's userinfo endpoint: the configured one or, for OpenID
+// Connect without one, the discovered one ("" when there is none).
+func (c *Client) UserinfoURL(ctx context.Context, p *Provider) (string, error) {
+	ep, err := c.endpoints(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	return ep.userinfo, nil
+}
+
 // Finish completes a dance from the callback's parameters (the query for a
 // GET, the form for a form_post) and what Begin returned. The caller has
 // already found pending by the state or oauth_token in params and checked

@@ -21,6 +21,11 @@ type Preset struct {
 	// ignored and demand one the endpoints cannot do without.
 	BaseURL Need
 	Tenant  Need
+	// Colour is the brand's colour, as #rrggbb, and Mark names the mark the
+	// web package draws for the provider (a simple monochrome glyph of its
+	// own, not the brand's logo); pages put one on the other.
+	Colour string
+	Mark   string
 	// Provider builds the provider from the per-install settings. It is a
 	// function rather than a value because self-hosted endpoints, and the
 	// closures that fetch a second profile URL, depend on base_url. Its
@@ -57,38 +62,38 @@ const (
 func Presets() map[string]Preset {
 	return map[string]Preset{
 		// Code forges (presets_forges.go).
-		"github":    {Name: "GitHub", Protocol: OAuth2, BaseURL: NeedOptional, Provider: github},
-		"gitlab":    {Name: "GitLab", Protocol: OAuth2, BaseURL: NeedOptional, Provider: gitlab},
-		"gitea":     {Name: "Gitea", Protocol: OAuth2, BaseURL: NeedOptional, Provider: gitea},
-		"bitbucket": {Name: "Bitbucket", Protocol: OAuth2, Provider: bitbucket},
+		"github":    {Name: "GitHub", Protocol: OAuth2, BaseURL: NeedOptional, Provider: github, Colour: "#24292f", Mark: "github"},
+		"gitlab":    {Name: "GitLab", Protocol: OAuth2, BaseURL: NeedOptional, Provider: gitlab, Colour: "#c6421a", Mark: "gitlab"},
+		"gitea":     {Name: "Gitea", Protocol: OAuth2, BaseURL: NeedOptional, Provider: gitea, Colour: "#4c7a1f", Mark: "gitea"},
+		"bitbucket": {Name: "Bitbucket", Protocol: OAuth2, Provider: bitbucket, Colour: "#0052cc", Mark: "bitbucket"},
 		// Identity platforms (presets_identity.go).
-		"google":    {Name: "Google", Protocol: OIDC, Provider: google},
-		"azure":     {Name: "Microsoft", Protocol: OAuth2, Tenant: NeedOptional, Provider: microsoft},
-		"microsoft": {Name: "Microsoft", Protocol: OAuth2, Tenant: NeedOptional, Provider: microsoft},
-		"okta":      {Name: "Okta", Protocol: OIDC, BaseURL: NeedRequired, Provider: okta},
-		"slack":     {Name: "Slack", Protocol: OIDC, Provider: slack},
-		"linkedin":  {Name: "LinkedIn", Protocol: OAuth2, Provider: linkedin},
-		"twitch":    {Name: "Twitch", Protocol: OIDC, Provider: twitch},
+		"google":    {Name: "Google", Protocol: OIDC, Provider: google, Colour: "#1a73e8", Mark: "google"},
+		"azure":     {Name: "Microsoft", Protocol: OAuth2, Tenant: NeedOptional, Provider: microsoft, Colour: "#0067b8", Mark: "microsoft"},
+		"microsoft": {Name: "Microsoft", Protocol: OAuth2, Tenant: NeedOptional, Provider: microsoft, Colour: "#0067b8", Mark: "microsoft"},
+		"okta":      {Name: "Okta", Protocol: OIDC, BaseURL: NeedRequired, Provider: okta, Colour: "#00297a", Mark: "okta"},
+		"slack":     {Name: "Slack", Protocol: OIDC, Provider: slack, Colour: "#4a154b", Mark: "slack"},
+		"linkedin":  {Name: "LinkedIn", Protocol: OAuth2, Provider: linkedin, Colour: "#0a66c2", Mark: "linkedin"},
+		"twitch":    {Name: "Twitch", Protocol: OIDC, Provider: twitch, Colour: "#772ce8", Mark: "twitch"},
 		// Atlassian (presets_atlassian.go).
-		"jira":      {Name: "JIRA", Protocol: OAuth1, BaseURL: NeedRequired, Provider: jira},
-		"atlassian": {Name: "Atlassian", Protocol: OAuth2, Provider: atlassian},
+		"jira":      {Name: "JIRA", Protocol: OAuth1, BaseURL: NeedRequired, Provider: jira, Colour: "#0052cc", Mark: "jira"},
+		"atlassian": {Name: "Atlassian", Protocol: OAuth2, Provider: atlassian, Colour: "#0052cc", Mark: "atlassian"},
 		// Social networks (presets_social.go).
-		"facebook": {Name: "Facebook", Protocol: OAuth2, Provider: facebook},
-		"twitter":  {Name: "Twitter", Protocol: OAuth1, Provider: twitter},
-		"x":        {Name: "X", Protocol: OAuth2, Provider: xcom},
-		"discord":  {Name: "Discord", Protocol: OAuth2, Provider: discord},
-		"reddit":   {Name: "Reddit", Protocol: OAuth2, Provider: reddit},
-		"meetup":   {Name: "Meetup", Protocol: OAuth2, Provider: meetup},
+		"facebook": {Name: "Facebook", Protocol: OAuth2, Provider: facebook, Colour: "#0866ff", Mark: "facebook"},
+		"twitter":  {Name: "Twitter", Protocol: OAuth1, Provider: twitter, Colour: "#1a8cd8", Mark: "twitter"},
+		"x":        {Name: "X", Protocol: OAuth2, Provider: xcom, Colour: "#000000", Mark: "x"},
+		"discord":  {Name: "Discord", Protocol: OAuth2, Provider: discord, Colour: "#5865f2", Mark: "discord"},
+		"reddit":   {Name: "Reddit", Protocol: OAuth2, Provider: reddit, Colour: "#d93a00", Mark: "reddit"},
+		"meetup":   {Name: "Meetup", Protocol: OAuth2, Provider: meetup, Colour: "#e0393e", Mark: "meetup"},
 		// Services (presets_services.go).
-		"dropbox":      {Name: "Dropbox", Protocol: OAuth2, Provider: dropbox},
-		"nylas":        {Name: "Nylas", Protocol: OAuth2, BaseURL: NeedOptional, Provider: nylas},
-		"spotify":      {Name: "Spotify", Protocol: OAuth2, Provider: spotify},
-		"strava":       {Name: "Strava", Protocol: OAuth2, Provider: strava},
-		"foursquare":   {Name: "Foursquare", Protocol: OAuth2, Provider: foursquare},
-		"digitalocean": {Name: "DigitalOcean", Protocol: OAuth2, Provider: digitalocean},
+		"dropbox":      {Name: "Dropbox", Protocol: OAuth2, Provider: dropbox, Colour: "#0061fe", Mark: "dropbox"},
+		"nylas":        {Name: "Nylas", Protocol: OAuth2, BaseURL: NeedOptional, Provider: nylas, Colour: "#1861e5", Mark: "nylas"},
+		"spotify":      {Name: "Spotify", Protocol: OAuth2, Provider: spotify, Colour: "#1a7f45", Mark: "spotify"},
+		"strava":       {Name: "Strava", Protocol: OAuth2, Provider: strava, Colour: "#e34402", Mark: "strava"},
+		"foursquare":   {Name: "Foursquare", Protocol: OAuth2, Provider: foursquare, Colour: "#d6245d", Mark: "foursquare"},
+		"digitalocean": {Name: "DigitalOcean", Protocol: OAuth2, Provider: digitalocean, Colour: "#0069ff", Mark: "digitalocean"},
 		// Chinese networks (presets_china.go).
-		"douban": {Name: "Douban", Protocol: OAuth2, Provider: douban},
-		"weibo":  {Name: "Weibo", Protocol: OAuth2, Provider: weibo},
+		"douban": {Name: "Douban", Protocol: OAuth2, Provider: douban, Colour: "#007722", Mark: "douban"},
+		"weibo":  {Name: "Weibo", Protocol: OAuth2, Provider: weibo, Colour: "#d52c2b", Mark: "weibo"},
 	}
 }
 

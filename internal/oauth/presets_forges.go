@@ -38,7 +38,9 @@ func github(s PresetSettings) (Provider, error) {
 		APIBaseURL:  api,
 		UserinfoURL: api + "user",
 		Profile:     profile,
-		ProfileFunc: withEmails(profile, api+"user/emails", emailKeys{email: "email", verified: "verified", primary: "primary"}),
+		// GitHub preselects the account named by login on its sign-in page.
+		LoginHintParam: "login",
+		ProfileFunc:    withEmails(profile, api+"user/emails", emailKeys{email: "email", verified: "verified", primary: "primary"}),
 	}, nil
 }
 

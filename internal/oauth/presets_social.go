@@ -41,6 +41,7 @@ func twitter(PresetSettings) (Provider, error) {
 		AuthorizeURL:    "https://api.x.com/oauth/authenticate",
 		AccessTokenURL:  "https://api.x.com/oauth/access_token",
 		SignatureMethod: "HMAC-SHA1",
+		LoginHintParam:  "screen_name", // prefills the sign-in form
 		APIBaseURL:      "https://api.x.com/",
 		UserinfoURL:     "https://api.x.com/1.1/account/verify_credentials.json?include_email=true&skip_status=true",
 		Profile: ProfileMap{

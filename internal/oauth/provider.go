@@ -41,6 +41,12 @@ type Provider struct {
 	Name     string
 	Protocol Protocol
 	Preset   string // "" for a custom provider
+	// Colour and Mark are how pages show a preset's provider: its brand
+	// colour ("#24292f") and the name of the mark the web package draws
+	// for it ("github"). A custom provider has neither and is shown with
+	// its initial.
+	Colour string
+	Mark   string
 
 	// OAuth 2 and OpenID Connect.
 	ClientID     string
@@ -59,6 +65,10 @@ type Provider struct {
 	// out): the token is then used as a bearer token. Any token_type other
 	// than bearer is refused either way.
 	TokenTypeOptional bool
+	// LoginHintParam is the authorization-URL parameter that asks the
+	// provider to preselect an account when one is reconnected: "" means
+	// OpenID Connect's login_hint, which many OAuth providers read too.
+	LoginHintParam string
 
 	// OAuth 1.0a.
 	ConsumerKey     string

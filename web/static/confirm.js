@@ -8,6 +8,12 @@
 (function () {
   "use strict";
 
+  // say is one of the script's words in the page's language: the layout
+  // puts them on <body> as data-t-*; the English is the fallback.
+  function say(key, fallback) {
+    return (document.body && document.body.getAttribute("data-t-" + key)) || fallback;
+  }
+
   if (typeof HTMLDialogElement !== "function" || !window.fetch || !window.DOMParser) return;
 
   var dialog, title, question, list, cancel, confirm;
@@ -32,7 +38,7 @@
     question = element("p", { id: "confirm-dialog-question", className: "confirm-question" });
     list = element("ul", { className: "confirm-consequences" });
     var actions = element("div", { className: "actions confirm-actions" });
-    cancel = element("button", { type: "submit", value: "cancel", className: "btn btn-secondary", textContent: "Cancel" });
+    cancel = element("button", { type: "submit", value: "cancel", className: "btn btn-secondary", textContent: say("cancel", "Cancel") });
     confirm = element("button", { type: "submit", value: "confirm", className: "btn btn-danger" });
     confirm.setAttribute("data-confirm-button", "");
     actions.append(cancel, confirm);
@@ -57,7 +63,7 @@
       list.append(element("li", { textContent: li.textContent.trim() }));
     });
     list.hidden = list.children.length === 0;
-    confirm.textContent = textOf(page, "[data-confirm-button]") || "Confirm";
+    confirm.textContent = textOf(page, "[data-confirm-button]") || say("confirm", "Confirm");
     dialog.returnValue = "";
     dialog.showModal();
     cancel.focus();

@@ -4,6 +4,12 @@
 (function () {
   "use strict";
 
+  // say is one of the script's words in the page's language: the layout
+  // puts them on <body> as data-t-*; the English is the fallback.
+  function say(key, fallback) {
+    return (document.body && document.body.getAttribute("data-t-" + key)) || fallback;
+  }
+
   function init() {
     document.querySelectorAll("button[data-copy]").forEach(function (btn) {
       if (!navigator.clipboard) return;
@@ -14,12 +20,12 @@
         if (!target) return;
         var text = target.getAttribute("data-copy-text") || target.innerText;
         navigator.clipboard.writeText(text).then(function () {
-          btn.textContent = "Copied";
+          btn.textContent = say("copied", "Copied");
           var status = document.getElementById(btn.getAttribute("aria-describedby") || "");
-          if (status) status.textContent = "Copied to the clipboard.";
+          if (status) status.textContent = say("copied-status", "Copied to the clipboard.");
           setTimeout(function () { btn.textContent = label; }, 2000);
         }, function () {
-          btn.textContent = "Copy failed: select the text instead";
+          btn.textContent = say("copy-failed", "Copy failed: select the text instead");
         });
       });
     });

@@ -5,6 +5,12 @@
 (function () {
   "use strict";
 
+  // say is one of the script's words in the page's language: the layout
+  // puts them on <body> as data-t-*; the English is the fallback.
+  function say(key, fallback) {
+    return (document.body && document.body.getAttribute("data-t-" + key)) || fallback;
+  }
+
   function csrfToken() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
@@ -59,7 +65,7 @@
         return new Promise(function () {});
       }
       return res.json().catch(function () { return {}; }).then(function (data) {
-        if (!res.ok) throw new Error(data.error || "Something went wrong. Try again.");
+        if (!res.ok) throw new Error(data.error || say("error", "Something went wrong. Try again."));
         return data;
       });
     });
@@ -88,7 +94,7 @@
 
   function showError(form, err) {
     var box = form.querySelector("[data-passkey-error]");
-    var msg = err && err.name === "NotAllowedError" ? "The passkey request was cancelled or timed out." : (err && err.message) || String(err);
+    var msg = err && err.name === "NotAllowedError" ? say("passkey-cancelled", "The passkey request was cancelled or timed out.") : (err && err.message) || String(err);
     if (box) {
       box.textContent = msg;
       box.hidden = false;
@@ -164,7 +170,7 @@
   function wire(selector, run) {
     document.querySelectorAll(selector).forEach(function (form) {
       if (!window.PublicKeyCredential) {
-        showError(form, new Error("This browser does not support passkeys."));
+        showError(form, new Error(say("passkey-unsupported", "This browser does not support passkeys.")));
         busy(form, true);
         return;
       }

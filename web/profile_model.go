@@ -1,0 +1,86 @@
+package web
+
+// The profile is four pages, one per section, each with the same section
+// navigation: Connections (/profile, first, since linking accounts is what
+// Dancecard is for), Security, API tokens and Account. Own pages keep each
+// one short, let each fetch only what it shows in one round trip, and give
+// every form's redirect a page of its own to land on.
+
+// ProfileSection is one page of the profile.
+type ProfileSection struct {
+	ID, Path, Name, Lede string
+}
+
+// The profile's sections, in the order the navigation lists them.
+var (
+	SectionConnections = ProfileSection{"connections", "/profile", "Connections",
+		"Accounts at other services linked to yours. Dancecard can log you in with them and call their APIs for you."}
+	SectionSecurity = ProfileSection{"security", "/profile/security", "Security",
+		"How you log in, and where you are logged in."}
+	SectionTokens = ProfileSection{"tokens", "/profile/tokens", "API tokens",
+		"Tokens that let programs use Dancecard's API as you."}
+	SectionAccount = ProfileSection{"account", "/profile/account", "Account",
+		"Your email address and name, a copy of your data, and deleting the account."}
+	profileSections = []ProfileSection{SectionConnections, SectionSecurity, SectionTokens, SectionAccount}
+)
+
+// NameForm re-renders the display-name form on the account page.
+type NameForm struct {
+	Name, Error string
+}
+
+// ConnectionGroup is one provider on the connections page: its accounts,
+// primary first, and a button to link another.
+type ConnectionGroup struct {
+	Provider    ProviderButton
+	Connections []Connection
+	Enabled     bool // the provider is still offered: connecting another works
+}
+
+// connectionGroups groups cs (ordered by provider, primary first) by
+// provider, in the order the server offers providers; accounts at a
+// provider no longer offered come last.
+func connectionGroups(cs []Connection, providers []ProviderButton) []ConnectionGroup {
+	var out []ConnectionGroup
+	at := map[string]int{}
+	for _, pr := range providers {
+		for _, c := range cs {
+			if c.Provider != pr.ID {
+				continue
+			}
+			if _, ok := at[pr.ID]; !ok {
+				at[pr.ID] = len(out)
+				out = append(out, ConnectionGroup{Provider: pr, Enabled: true})
+			}
+			out[at[pr.ID]].Connections = append(out[at[pr.ID]].Connections, c)
+		}
+	}
+	for _, c := range cs {
+		i, ok := at[c.Provider]
+		if !ok {
+			i = len(out)
+			at[c.Provider] = i
+			out = append(out, ConnectionGroup{Provider: ProviderButton{ID: c.Provider, Name: c.ProviderName,
+				Mark: c.ProviderMark, Colour: c.ProviderColour}})
+		}
+		if !out[i].Enabled {
+			out[i].Connections = append(out[i].Connections, c)
+		}
+	}
+	return out
+}
+
+// unlinked are the providers the user has no account at yet.
+func unlinked(cs []Connection, providers []ProviderButton) []ProviderButton {
+	var out []ProviderButton
+	for _, pr := range providers {
+		linked := false
+		for _, c := range cs {
+			linked = linked || c.Provider == pr.ID
+		}
+		if !linked {
+			out = append(out, pr)
+		}
+	}
+	return out
+}
