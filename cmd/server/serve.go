@@ -240,7 +240,7 @@ func newLinks(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, accts *
 		DB:                     db,
 		Accounts:               accts,
 		Catalog:                catalog,
-		Protocol:               oauth.NewClient(oauth.ClientOptions{}),
+		Client:                 oauth.NewClient(oauth.ClientOptions{}),
 		Keys:                   keys,
 		Signup:                 links.Signup{ViaProvider: cfg.Signup.ViaProvider, LinkByVerifiedEmail: cfg.Signup.LinkByVerifiedEmail},
 		Logger:                 log,

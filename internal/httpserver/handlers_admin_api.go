@@ -8,20 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/admin"
 )
-
-// apiAdminRoutes registers the administrators' JSON API under
-// /api/v1/admin: the same lists as the console, with the same filters,
-// limits and opaque cursors, for callers with the admin scope.
-func (s *Server) apiAdminRoutes(api *echo.Group) {
-	g := api.Group("/admin", s.requireScope(accounts.ScopeAdmin), s.requireAdminEnrolled())
-	g.GET("/users", s.handleAPIAdminUsers())
-	g.GET("/connections", s.handleAPIAdminConnections())
-	g.DELETE("/connections/:id", s.handleAPIAdminConnectionDelete())
-	g.GET("/events", s.handleAPIAdminEvents())
-}
 
 // The query parameters each admin list understands; anything else is a
 // mistake worth saying out loud rather than a filter silently ignored.

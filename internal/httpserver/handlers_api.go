@@ -16,18 +16,6 @@ import (
 //go:embed openapi.json
 var openapiDoc []byte
 
-// apiRoutes registers the caller's own resources under /api/v1.
-func (s *Server) apiRoutes(api *echo.Group) {
-	read, proxy := s.requireScope(accounts.ScopeRead), s.requireScope(accounts.ScopeProxy)
-	recent := s.requireRecentAuth()
-	api.GET("/me", s.handleAPIMe(), read)
-	api.GET("/connections", s.handleAPIConnections(), read)
-	api.DELETE("/connections/:id", s.handleAPIConnectionDelete(), proxy, recent)
-	api.GET("/tokens", s.handleAPITokens(), read)
-	api.POST("/tokens", s.handleAPITokenCreate(), proxy, recent)
-	api.DELETE("/tokens/:id", s.handleAPITokenDelete(), proxy)
-}
-
 // handleOpenAPI serves the API description. It is public: it describes the
 // API and holds no data, and client generators fetch it without a token.
 func (s *Server) handleOpenAPI() echo.HandlerFunc {

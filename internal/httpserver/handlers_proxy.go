@@ -30,14 +30,6 @@ const proxyCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 var proxyMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
 	http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
-// proxyRoutes registers the provider proxy: the caller's own connections
-// (scope proxy) and, for backend programs acting for a user, any user's
-// (scope admin). Both sit in the /api/v1 group, behind its authentication.
-func (s *Server) proxyRoutes(api *echo.Group) {
-	api.Match(proxyMethods, "/providers/:provider/api/*", s.handleProviderCall(false))
-	api.Match(proxyMethods, "/admin/users/:id/providers/:provider/api/*", s.handleProviderCall(true))
-}
-
 // handleProviderCall passes a call through to the provider's API as the
 // user: same method, path, query (less ?connection=), body and content
 // type; the provider's status, useful headers and body come back,

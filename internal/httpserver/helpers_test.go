@@ -131,7 +131,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 		t.Fatal(err)
 	}
 	accts.SetWebAuthn(rp)
-	lk := links.New(links.Options{DB: db, Accounts: accts, Catalog: catalog, Protocol: oauth.NewClient(oauth.ClientOptions{}),
+	lk := links.New(links.Options{DB: db, Accounts: accts, Catalog: catalog, Client: oauth.NewClient(oauth.ClientOptions{}),
 		Keys: keys, Signup: st.signup, Hooks: st.hooks, Logger: st.opts.Logger, SecondFactorAfterLogin: !st.trustProviders})
 	st.opts.Links = lk
 	st.opts.Admin = admin.New(db)

@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/web"
 )
@@ -126,9 +127,25 @@ func (s *Server) routes() {
 	// for sessions inside apiAuth, problem documents for every error.
 	e.GET("/api/v1/openapi.json", s.handleOpenAPI())
 	api := e.Group("/api/v1", s.loadSession(), s.apiAuth())
-	s.apiRoutes(api)
-	s.apiAdminRoutes(api)
-	s.proxyRoutes(api)
+	read, proxy := s.requireScope(accounts.ScopeRead), s.requireScope(accounts.ScopeProxy)
+	api.GET("/me", s.handleAPIMe(), read)
+	api.GET("/connections", s.handleAPIConnections(), read)
+	api.DELETE("/connections/:id", s.handleAPIConnectionDelete(), proxy, s.requireRecentAuth())
+	api.GET("/tokens", s.handleAPITokens(), read)
+	api.POST("/tokens", s.handleAPITokenCreate(), proxy, s.requireRecentAuth())
+	api.DELETE("/tokens/:id", s.handleAPITokenDelete(), proxy)
+	// The provider proxy: the caller's own connections (scope proxy, checked
+	// in the handler with the path's user) and, for backend programs acting
+	// for a user, any user's (scope admin).
+	api.Match(proxyMethods, "/providers/:provider/api/*", s.handleProviderCall(false))
+	api.Match(proxyMethods, "/admin/users/:id/providers/:provider/api/*", s.handleProviderCall(true))
+	// The administrators' lists, with the console's filters, limits and
+	// opaque cursors.
+	adminAPI := api.Group("/admin", s.requireScope(accounts.ScopeAdmin), s.requireAdminEnrolled())
+	adminAPI.GET("/users", s.handleAPIAdminUsers())
+	adminAPI.GET("/connections", s.handleAPIAdminConnections())
+	adminAPI.DELETE("/connections/:id", s.handleAPIAdminConnectionDelete())
+	adminAPI.GET("/events", s.handleAPIAdminEvents())
 	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 
 	// Dev mode without mail.smtp_url: what the server "sent", to click.

@@ -103,7 +103,7 @@ func (s *Service) call(ctx context.Context, p *oauth.Provider, call APICall, use
 	}
 	req := call.Request
 	replay := replayable(&req)
-	resp, err := s.Protocol.CallAPI(ctx, p, tok, req)
+	resp, err := s.Client.CallAPI(ctx, p, tok, req)
 	if err != nil {
 		return nil, err
 	}

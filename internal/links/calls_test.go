@@ -48,7 +48,7 @@ func newCallEnv(t *testing.T, knobs oauthtest.Knobs) *callEnv {
 // service is another links service on the same database: another replica.
 func (e *callEnv) service() *links.Service {
 	return links.New(links.Options{DB: e.db, Accounts: e.accts, Catalog: e.cat,
-		Protocol: oauth.NewClient(oauth.ClientOptions{}), Keys: e.keys})
+		Client: oauth.NewClient(oauth.ClientOptions{}), Keys: e.keys})
 }
 
 // connect runs a connect dance for userID with the fake's current user.

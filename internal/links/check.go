@@ -110,7 +110,7 @@ func (s *Service) Check(ctx context.Context, userID, connectionID int64) (Connec
 // Every failure the provider or its settings cause is a *CheckError; a
 // *ReauthError, ErrNotFound and ErrAccountDisabled come back as they are.
 func (s *Service) checkProfile(ctx context.Context, p *oauth.Provider, call APICall) (oauth.Profile, error) {
-	endpoint, err := s.Protocol.UserinfoURL(ctx, p)
+	endpoint, err := s.Client.UserinfoURL(ctx, p)
 	if err != nil {
 		return oauth.Profile{}, checkFailure(err)
 	}

@@ -57,7 +57,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
 	if r.Browser == "" || (r.Intent != IntentLogin && r.UserID == 0) {
 		return "", ErrWrongBrowser
 	}
-	authURL, pending, err := s.Protocol.Begin(ctx, p, s.Catalog.CallbackURL(p.ID), r.Scopes)
+	authURL, pending, err := s.Client.Begin(ctx, p, s.Catalog.CallbackURL(p.ID), r.Scopes)
 	if err == nil {
 		authURL, err = oauth.WithLoginHint(p, authURL, hint)
 	}

@@ -69,7 +69,7 @@ func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
 		s.fail(ctx, p, d.Intent, d.UserID, oauth.Profile{}, ErrWrongBrowser)
 		return res, ErrWrongBrowser
 	}
-	tok, prof, err := s.Protocol.Finish(ctx, p, s.Catalog.CallbackURL(p.ID), d.Pending, r.Params)
+	tok, prof, err := s.Client.Finish(ctx, p, s.Catalog.CallbackURL(p.ID), d.Pending, r.Params)
 	if err != nil {
 		s.fail(ctx, p, d.Intent, d.UserID, prof, err)
 		return res, err

@@ -57,8 +57,10 @@ type Catalog interface {
 	CallbackURL(id string) string
 }
 
-// Protocol runs the protocol side of a dance.
-type Protocol interface {
+// Client speaks the OAuth protocols to providers: the dances' requests,
+// revocation, refresh, API calls and userinfo (oauth.Client implements it;
+// tests wrap it).
+type Client interface {
 	Begin(ctx context.Context, p *oauth.Provider, callbackURL string, extraScopes []string) (string, oauth.Pending, error)
 	Finish(ctx context.Context, p *oauth.Provider, callbackURL string, pending oauth.Pending, params url.Values) (oauth.Token, oauth.Profile, error)
 	Revoke(ctx context.Context, p *oauth.Provider, t oauth.Token) error
@@ -78,7 +80,7 @@ type Options struct {
 	DB       *pgxpool.Pool
 	Accounts *accounts.Service
 	Catalog  Catalog
-	Protocol Protocol
+	Client   Client
 	Keys     *Keyring
 	Signup   Signup
 	Hooks    Hooks

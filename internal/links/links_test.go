@@ -49,7 +49,7 @@ func TestRotateReseals(t *testing.T) {
 	cat := catalog{"hub": fake.OAuth2Provider("hub")}
 	client := oauth.NewClient(oauth.ClientOptions{})
 	svc := func(k *links.Keyring) *links.Service {
-		return links.New(links.Options{DB: db, Accounts: accts, Catalog: cat, Protocol: client, Keys: k})
+		return links.New(links.Options{DB: db, Accounts: accts, Catalog: cat, Client: client, Keys: k})
 	}
 	old := svc(ring(t, 1))
 	authURL, err := old.Start(ctx, links.StartRequest{Provider: "hub", Intent: links.IntentConnect, UserID: u.ID, Browser: "browser-1"})
@@ -81,7 +81,7 @@ func TestStartRefusesBadInput(t *testing.T) {
 	db := pgtest.New(t)
 	fake := oauthtest.NewServer(t)
 	svc := links.New(links.Options{DB: db, Accounts: accounts.New(db, accounts.Options{}),
-		Catalog: catalog{"hub": fake.OAuth2Provider("hub")}, Protocol: oauth.NewClient(oauth.ClientOptions{}), Keys: ring(t, 1)})
+		Catalog: catalog{"hub": fake.OAuth2Provider("hub")}, Client: oauth.NewClient(oauth.ClientOptions{}), Keys: ring(t, 1)})
 	for _, tc := range []struct {
 		req  links.StartRequest
 		want error
@@ -110,7 +110,7 @@ func TestMarkExpiring(t *testing.T) {
 	fake := oauthtest.NewServer(t)
 	fake.UpdateKnobs(func(k *oauthtest.Knobs) { k.ExpiresIn = 90 * time.Minute })
 	svc := links.New(links.Options{DB: db, Accounts: accts, Catalog: catalog{"hub": fake.OAuth2Provider("hub")},
-		Protocol: oauth.NewClient(oauth.ClientOptions{}), Keys: ring(t, 1)})
+		Client: oauth.NewClient(oauth.ClientOptions{}), Keys: ring(t, 1)})
 	authURL, _ := svc.Start(ctx, links.StartRequest{Provider: "hub", Intent: links.IntentConnect, UserID: u.ID, Browser: "b"})
 	if _, err := svc.Finish(ctx, links.FinishRequest{Provider: "hub", Params: fake.Authorize(t, authURL).Query(), Browser: "b", UserID: u.ID}); err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func (s *Service) refused(ctx context.Context, p *oauth.Provider, c Connection, 
 		}
 		_ = resp.Body.Close()
 		req.Body = replay()
-		if resp, err = s.Protocol.CallAPI(ctx, p, fresh, req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		if resp, err = s.Client.CallAPI(ctx, p, fresh, req); err != nil || resp.StatusCode != http.StatusUnauthorized {
 			return resp, err
 		}
 		tok = fresh
@@ -120,7 +120,7 @@ func (s *Service) refreshLocked(ctx context.Context, p *oauth.Provider, c Connec
 			fresh = tok
 			return nil
 		}
-		next, err := s.Protocol.Refresh(ctx, p, tok)
+		next, err := s.Client.Refresh(ctx, p, tok)
 		pe := (*oauth.ProviderError)(nil)
 		refused := errors.As(err, &pe) && pe.Code == "invalid_grant"
 		s.observeRefresh(p.ID, err, refused)

@@ -272,7 +272,7 @@ func TestOnRefreshHearsEachRefreshAndItsOutcome(t *testing.T) {
 		e := newCallEnv(t, tc.knobs)
 		var mu sync.Mutex
 		var heard []string
-		svc := links.New(links.Options{DB: e.db, Accounts: e.accts, Catalog: e.cat, Protocol: oauth.NewClient(oauth.ClientOptions{}),
+		svc := links.New(links.Options{DB: e.db, Accounts: e.accts, Catalog: e.cat, Client: oauth.NewClient(oauth.ClientOptions{}),
 			Keys: e.keys, OnRefresh: func(provider, outcome string) {
 				mu.Lock()
 				defer mu.Unlock()

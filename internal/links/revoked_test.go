@@ -124,14 +124,14 @@ func TestRevokedRefreshableTokenIsRefreshedOnceThenMarked(t *testing.T) {
 	}
 }
 
-// racingProtocol runs during after the provider answers each API call.
-type racingProtocol struct {
-	links.Protocol
+// racingClient runs during after the provider answers each API call.
+type racingClient struct {
+	links.Client
 	during func()
 }
 
-func (p racingProtocol) CallAPI(ctx context.Context, pr *oauth.Provider, t oauth.Token, r oauth.APIRequest) (*http.Response, error) {
-	resp, err := p.Protocol.CallAPI(ctx, pr, t, r)
+func (p racingClient) CallAPI(ctx context.Context, pr *oauth.Provider, t oauth.Token, r oauth.APIRequest) (*http.Response, error) {
+	resp, err := p.Client.CallAPI(ctx, pr, t, r)
 	if p.during != nil {
 		p.during()
 	}
@@ -148,7 +148,7 @@ func TestRevokedTokenReplacedMeanwhileIsNotMarked(t *testing.T) {
 	e.fake.RevokeUser("42")
 	var once sync.Once
 	racing := links.New(links.Options{DB: e.db, Accounts: e.accts, Catalog: e.cat, Keys: e.keys,
-		Protocol: racingProtocol{Protocol: oauth.NewClient(oauth.ClientOptions{}), during: func() {
+		Client: racingClient{Client: oauth.NewClient(oauth.ClientOptions{}), during: func() {
 			once.Do(func() { e.connect(t, e.userID, "bird") })
 		}}})
 	get := links.APICall{UserID: e.userID, Provider: "bird"}

@@ -50,7 +50,7 @@ func (s *Service) revoke(ctx context.Context, c Connection, tok oauth.Token) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := s.Protocol.Revoke(ctx, p, tok)
+	err := s.Client.Revoke(ctx, p, tok)
 	switch {
 	case errors.Is(err, oauth.ErrRevokeUnsupported):
 	case err != nil:
