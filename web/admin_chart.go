@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dancecard/dancecard/internal/admin"
+	"github.com/dancecard/dancecard/internal/i18n"
 )
 
 // The dashboard's charts need no JavaScript: bars and grid lines are SVG
@@ -59,7 +62,7 @@ func niceScale(top int64) (int64, int64) {
 // loginChartOf lays out each day's successful and failed log-ins side by
 // side against a y-axis scaled to the busiest day, with a date under the
 // first and last days and about one a week between them.
-func loginChartOf(days []admin.DayCount) loginChartView {
+func loginChartOf(ctx context.Context, days []admin.DayCount) loginChartView {
 	const slot = 10.0
 	v := loginChartView{Width: num(slot * float64(len(days)))}
 	v.ViewBox = "0 0 " + v.Width + " " + num(chartPlotH)
@@ -69,18 +72,18 @@ func loginChartOf(days []admin.DayCount) loginChartView {
 	}
 	axisTop, step := niceScale(top)
 	for t := axisTop; t >= 0; t -= step {
-		v.Ticks = append(v.Ticks, tick{Label: groupDigits(t), Y: num(chartPlotH - chartPlotH*float64(t)/float64(axisTop))})
+		v.Ticks = append(v.Ticks, tick{Label: digits(ctx, t), Y: num(chartPlotH - chartPlotH*float64(t)/float64(axisTop))})
 	}
 	for i, d := range days {
 		x := float64(i) * slot
-		day := d.Day.UTC().Format("2 Jan")
+		day := dayMonth(ctx, d.Day)
 		for j, s := range []struct {
 			n           int64
 			class, what string
-		}{{d.OK, "chart-ok", "succeeded"}, {d.Failed, "chart-failed", "failed"}} {
+		}{{d.OK, "chart-ok", t(ctx, "admin.chart.succeeded")}, {d.Failed, "chart-failed", t(ctx, "admin.chart.failed")}} {
 			h := chartPlotH * float64(s.n) / float64(axisTop)
 			v.Bars = append(v.Bars, bar{X: num(x + 1.5 + float64(j)*3.5), Y: num(chartPlotH - h), W: "3.50", H: num(h),
-				Class: s.class, Title: day + ": " + groupDigits(s.n) + " " + s.what})
+				Class: s.class, Title: day + ": " + digits(ctx, s.n) + " " + s.what})
 		}
 		l := xLabel{}
 		switch {
@@ -105,21 +108,30 @@ type providerBar struct {
 
 // providerBarsOf lays out one bar per provider, the part that needs
 // reconnecting drawn over it.
-func providerBarsOf(ps []admin.ProviderCount, names ProviderNames) []providerBar {
+func providerBarsOf(ctx context.Context, ps []admin.ProviderCount, names ProviderNames) []providerBar {
 	var top int64 = 1
 	for _, p := range ps {
 		top = max(top, p.Count)
 	}
 	var out []providerBar
 	for _, p := range ps {
-		value := groupDigits(p.Count)
+		value := digits(ctx, p.Count)
 		if p.NeedsReauth > 0 {
-			value += " (" + groupDigits(p.NeedsReauth) + " " + lowerFirst(connectionStatusLabel("needs_reauth")) + ")"
+			value += " " + t(ctx, "admin.chart.needs_reauth", i18n.Data{"N": digits(ctx, p.NeedsReauth)})
 		}
 		out = append(out, providerBar{ID: p.Provider, Name: names.Of(p.Provider), Value: value,
 			Full: num(100 * float64(p.Count) / float64(top)), Part: num(100 * float64(p.NeedsReauth) / float64(top))})
 	}
 	return out
+}
+
+// eventPayload is an event's full record as indented JSON, for reading.
+func eventPayload(e admin.EventRow) string {
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return string(e.Data)
+	}
+	return string(b)
 }
 
 // lowerFirst lower-cases the first letter of a label used mid-sentence.
@@ -130,11 +142,10 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
-// eventPayload is an event's full record as indented JSON, for reading.
-func eventPayload(e admin.EventRow) string {
-	b, err := json.MarshalIndent(e, "", "  ")
-	if err != nil {
-		return string(e.Data)
-	}
-	return string(b)
+// dayMonth writes the UTC day and month of t, without the year, for the
+// labels of a chart: "2 Jan", "2. Jan.".
+func dayMonth(ctx context.Context, t time.Time) string {
+	l := i18n.From(ctx)
+	t = t.UTC()
+	return l.T("admin.chart.day", i18n.Data{"Day": t.Day(), "Month": l.T(months[t.Month()-1])})
 }

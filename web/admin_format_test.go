@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"testing"
 
 	"github.com/dancecard/dancecard/internal/admin"
+	"github.com/dancecard/dancecard/internal/i18n"
 )
 
 func TestGroupDigitsAndRoughly(t *testing.T) {
@@ -14,9 +16,18 @@ func TestGroupDigitsAndRoughly(t *testing.T) {
 	}
 	for n, want := range map[int64]string{987: "990", 12345: "12,000", 45678: "46,000", 999_999: "1,000,000",
 		1_234_567: "1.2 million", 1_000_000: "1 million", 12_600_000: "13 million", 3_400_000_000: "3.4 billion"} {
-		if got := roughly(n); got != want {
+		if got := roughly(context.Background(), n); got != want {
 			t.Errorf("roughly(%d) = %q, want %q", n, got, want)
 		}
+	}
+	de := i18n.With(context.Background(), i18n.Embedded().Localizer("de"))
+	for n, want := range map[int64]string{45678: "46.000", 1_234_567: "1,2 Mio.", 3_400_000_000: "3,4 Mrd."} {
+		if got := roughly(de, n); got != want {
+			t.Errorf("German roughly(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := digits(de, 1234567); got != "1.234.567" {
+		t.Errorf("German digits = %q", got)
 	}
 }
 
@@ -31,7 +42,7 @@ func TestTotalLabel(t *testing.T) {
 		{admin.Total{Count: 1_234_567}, "about 1.2 million users"},
 		{admin.Total{Count: 1000, LowerBound: true}, "more than 1,000 users"},
 	} {
-		if got := totalLabel(tc.t, "user", "users"); got != tc.want {
+		if got := totalLabel(context.Background(), tc.t, "users"); got != tc.want {
 			t.Errorf("totalLabel(%+v) = %q, want %q", tc.t, got, tc.want)
 		}
 	}
@@ -53,7 +64,7 @@ func TestReasonText(t *testing.T) {
 		"421 try again later": "",
 		"":                    "",
 	} {
-		if got := reasonText(recorded); got != want {
+		if got := reasonText(context.Background(), recorded); got != want {
 			t.Errorf("reasonText(%q) = %q, want %q", recorded, got, want)
 		}
 	}
@@ -70,7 +81,7 @@ func TestLoginChartAxis(t *testing.T) {
 	}
 	days := make([]admin.DayCount, 30)
 	days[12].OK, days[13].Failed = 1234, 5
-	v := loginChartOf(days)
+	v := loginChartOf(context.Background(), days)
 	var ticks []string
 	for _, tk := range v.Ticks {
 		ticks = append(ticks, tk.Label)

@@ -1248,7 +1248,7 @@ func adminEventTable(rows []admin.EventRow, names ProviderNames, showUser bool) 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if text := reasonText(e.Reason); text != "" {
+				if text := reasonText(ctx, e.Reason); text != "" {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 98, "<p class=\"event-reason\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

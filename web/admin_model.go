@@ -27,7 +27,7 @@ func (n ProviderNames) Of(id string) string {
 // the links to the first, previous and next pages ("" where there is none).
 type Pager struct {
 	Total                      admin.Total
-	One, Many                  string // what a row is: "user", "users"
+	Kind                       string // what the rows are: "users", "connections", "events", "deliveries", "mail"
 	FirstURL, PrevURL, NextURL string
 }
 

@@ -88,11 +88,11 @@ func AdminDashboard(p Page, v AdminOverview) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = statCard(t(ctx, "admin.stat.logins_24h"), "stat-logins-24h", v.Stats.LoginsOK24h, "/admin/events?kind=login_completed", t(ctx, "admin.stat.failed", i18n.Data{"N": groupDigits(v.Stats.LoginsFailed24h)})).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = statCard(t(ctx, "admin.stat.logins_24h"), "stat-logins-24h", v.Stats.LoginsOK24h, "/admin/events?kind=login_completed", t(ctx, "admin.stat.failed", i18n.Data{"N": digits(ctx, v.Stats.LoginsFailed24h)})).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = statCard(t(ctx, "admin.stat.logins_30d"), "stat-logins-30d", v.Stats.LoginsOK30d, "", t(ctx, "admin.stat.failed", i18n.Data{"N": groupDigits(v.Stats.LoginsFailed30d)})).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = statCard(t(ctx, "admin.stat.logins_30d"), "stat-logins-30d", v.Stats.LoginsOK30d, "", t(ctx, "admin.stat.failed", i18n.Data{"N": digits(ctx, v.Stats.LoginsFailed30d)})).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -300,7 +300,7 @@ func statCard(label, id string, n int64, href, sub string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
-			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(groupDigits(n))
+			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(digits(ctx, n))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin.templ`, Line: 53, Col: 68}
 			}
@@ -331,7 +331,7 @@ func statCard(label, id string, n int64, href, sub string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var17 string
-			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(groupDigits(n))
+			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(digits(ctx, n))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin.templ`, Line: 55, Col: 36}
 			}
@@ -400,7 +400,7 @@ func loginChart(days []admin.DayCount) templ.Component {
 			templ_7745c5c3_Var19 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		c := loginChartOf(days)
+		c := loginChartOf(ctx, days)
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<div class=\"chart\" id=\"logins-chart\"><div class=\"chart-y\" aria-hidden=\"true\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -730,7 +730,7 @@ func loginChart(days []admin.DayCount) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var43 string
-			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(groupDigits(d.OK))
+			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(digits(ctx, d.OK))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin.templ`, Line: 99, Col: 83}
 			}
@@ -756,7 +756,7 @@ func loginChart(days []admin.DayCount) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var45 string
-			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(groupDigits(d.Failed))
+			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(digits(ctx, d.Failed))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin.templ`, Line: 100, Col: 84}
 			}
@@ -805,7 +805,7 @@ func providerChart(ps []admin.ProviderCount, names ProviderNames) templ.Componen
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, b := range providerBarsOf(ps, names) {
+		for _, b := range providerBarsOf(ctx, ps, names) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "<li class=\"bar-row\"><a class=\"bar-name\" href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -411,7 +411,7 @@ func AdminUsersPage(p Page, v AdminUsers) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var25 string
-					templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(groupDigits(u.Connections))
+					templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(digits(ctx, u.Connections))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_users.templ`, Line: 48, Col: 99}
 					}
@@ -1123,9 +1123,9 @@ func AdminUserPage(p Page, v AdminUser) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var62 string
-				templ_7745c5c3_Var62, templ_7745c5c3_Err = templ.JoinStringErrs(totalLabel(v.EventsTotal, "event", "events"))
+				templ_7745c5c3_Var62, templ_7745c5c3_Err = templ.JoinStringErrs(totalLabel(ctx, v.EventsTotal, "events"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_users.templ`, Line: 153, Col: 182}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/admin_users.templ`, Line: 153, Col: 178}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var62))
 				if templ_7745c5c3_Err != nil {

@@ -28,7 +28,8 @@ type DevIdentity struct {
 	ID, Login, Name, Email string
 }
 
-// DevChoice is one radio button: a value, its label and a line of help.
+// DevChoice is one radio button: a value, and the message ids of its label
+// and its line of help.
 type DevChoice struct {
 	Value, Label, Help string
 }

@@ -88,28 +88,25 @@ func providerTint(id string) string {
 	return "provider-mark tint-" + strconv.Itoa(int(h.Sum32()%6))
 }
 
-// connectionStatus is the text and style of a connection's status badge. The
-// text says it all, so the colour is only a second hint; an unknown status
-// reads as such rather than as healthy.
-func connectionStatus(status string) (label, class string) {
+// connectionStatusClass is the style of a connection's status badge. The
+// text (connectionStatusText) says it all, so the colour is only a second
+// hint; an unknown status reads as such rather than as healthy. "expiring"
+// is a token without a refresh token that expires within the hour or has
+// expired already: the "expired" filter is this status.
+func connectionStatusClass(status string) string {
 	switch status {
 	case "active":
-		return "Active", "status status-ok"
+		return "status status-ok"
 	case "expiring":
-		// A token without a refresh token that expires within the hour or
-		// has expired already: the "expired" filter is this status.
-		return "Expiring or expired", "status status-warn"
+		return "status status-warn"
 	case "needs_reauth":
-		return "Needs reconnecting", "status status-bad"
-	case "revoked":
-		return "Revoked", "status status-off"
+		return "status status-bad"
 	}
-	return "Status unknown", "status status-off"
+	return "status status-off"
 }
 
-func connectionStatusLabel(status string) string { l, _ := connectionStatus(status); return l }
-
-// connectionStatusText is connectionStatusLabel in the language of ctx.
+// connectionStatusText is the name of a connection status in the language
+// of ctx, one name per status everywhere.
 func connectionStatusText(ctx context.Context, status string) string {
 	switch status {
 	case "active":
@@ -123,23 +120,24 @@ func connectionStatusText(ctx context.Context, status string) string {
 	}
 	return t(ctx, "status.unknown")
 }
-func connectionStatusClass(status string) string { _, c := connectionStatus(status); return c }
 
-// connectionProblem says why a connection that is not active wants reconnecting.
-func connectionProblem(c Connection) string {
+// connectionProblem says, in the language of ctx, why a connection that
+// is not active wants reconnecting.
+func connectionProblem(ctx context.Context, c Connection) string {
+	d := i18n.Data{"Provider": c.ProviderName}
 	switch c.Status {
 	case "expiring":
-		return "Your access at " + c.ProviderName + " expires soon or has expired; reconnect to keep using it."
+		return t(ctx, "profile.conn.problem_expiring", d)
 	case "revoked":
-		return "This access was revoked; reconnect to " + c.ProviderName + " to use it again."
+		return t(ctx, "profile.conn.problem_revoked", d)
 	}
-	return "Your access expired or was revoked at " + c.ProviderName + "; reconnect to keep using it."
+	return t(ctx, "profile.conn.problem_expired", d)
 }
 
 // connectionLabel names one linked account for buttons that act on it, such
 // as "GitHub account @octo", so several accounts at one provider stay apart.
-func connectionLabel(c Connection) string {
-	label := c.ProviderName + " account"
+func connectionLabel(ctx context.Context, c Connection) string {
+	label := t(ctx, "profile.conn.provider_account", i18n.Data{"Provider": c.ProviderName})
 	switch {
 	case c.Username != "":
 		return label + " @" + c.Username

@@ -29,11 +29,11 @@ func emailTakenError(ctx context.Context, f SignupForm) string {
 
 // deleteConfirmLabel says what to type to confirm deleting an account: its
 // email address, or DELETE for an account without one.
-func deleteConfirmLabel(email string) string {
+func deleteConfirmLabel(ctx context.Context, email string) string {
 	if email == "" {
-		return "Type DELETE to confirm"
+		return t(ctx, "profile.delete.type_delete")
 	}
-	return "Type your email address to confirm"
+	return t(ctx, "profile.delete.type_email")
 }
 
 // devMailURL and devMailHTMLURL are the dev mailbox's pages for one message.

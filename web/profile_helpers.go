@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"net/url"
 
 	"github.com/a-h/templ"
+
+	"github.com/dancecard/dancecard/internal/i18n"
 )
 
 // connectionActionURL is the path of an action on one linked account:
@@ -19,7 +22,7 @@ func providerGroupID(providerID string) string {
 
 // accountTitle is how a linked account is headed: its username, else its
 // name, else its email, else plainly as an account.
-func accountTitle(c Connection) string {
+func accountTitle(ctx context.Context, c Connection) string {
 	switch {
 	case c.Username != "":
 		return "@" + c.Username
@@ -28,7 +31,7 @@ func accountTitle(c Connection) string {
 	case c.Email != "":
 		return c.Email
 	}
-	return c.ProviderName + " account"
+	return t(ctx, "profile.conn.provider_account", i18n.Data{"Provider": c.ProviderName})
 }
 
 // lastCheckFailed tells whether the last check found a problem: a failed
@@ -37,29 +40,31 @@ func lastCheckFailed(c Connection) bool {
 	return c.CheckedAt != nil && c.LastErrorAt != nil && c.LastErrorAt.Equal(*c.CheckedAt)
 }
 
-// ProblemText says in a sentence what a connection's last error (a links
-// Problem code, with the provider's detail in brackets) means.
-func ProblemText(code, detail, provider string) string {
+// ProblemText says in a sentence, in the language of ctx, what a
+// connection's last error (a links Problem code, with the provider's detail
+// in brackets) means.
+func ProblemText(ctx context.Context, code, detail, provider string) string {
+	d := i18n.Data{"Provider": provider}
 	var s string
 	switch code {
 	case "token_refused":
-		s = provider + " refused the access token"
+		s = t(ctx, "problem.token_refused", d)
 	case "refresh_refused":
-		s = provider + " refused to renew the access token"
+		s = t(ctx, "problem.refresh_refused", d)
 	case "needs_reauth":
-		s = provider + " no longer accepts this connection's access"
+		s = t(ctx, "problem.needs_reauth", d)
 	case "unreachable":
-		s = provider + " could not be reached"
+		s = t(ctx, "problem.unreachable", d)
 	case "provider_error":
-		s = provider + " answered with an error"
+		s = t(ctx, "problem.provider_error", d)
 	case "bad_profile":
-		s = provider + " answered with something other than the account's profile"
+		s = t(ctx, "problem.bad_profile", d)
 	case "wrong_account":
-		s = "The access now speaks for another " + provider + " account"
+		s = t(ctx, "problem.wrong_account", d)
 	case "misconfigured":
-		s = "This server's settings for " + provider + " cannot make the call"
+		s = t(ctx, "problem.misconfigured", d)
 	default:
-		s = "Something went wrong with " + provider
+		s = t(ctx, "problem.unknown", d)
 	}
 	if detail != "" {
 		s += " (" + detail + ")"

@@ -1,26 +1,29 @@
 package web
 
+import "github.com/dancecard/dancecard/internal/i18n"
+
 // The profile is four pages, one per section, each with the same section
 // navigation: Connections (/profile, first, since linking accounts is what
 // Dancecard is for), Security, API tokens and Account. Own pages keep each
 // one short, let each fetch only what it shows in one round trip, and give
 // every form's redirect a page of its own to land on.
 
-// ProfileSection is one page of the profile.
+// ProfileSection is one page of the profile. Name and Lede are message
+// ids, translated where the page is drawn.
 type ProfileSection struct {
 	ID, Path, Name, Lede string
 }
 
 // The profile's sections, in the order the navigation lists them.
 var (
-	SectionConnections = ProfileSection{"connections", "/profile", "Connections",
-		"Accounts at other services linked to yours. Dancecard can log you in with them and call their APIs for you."}
-	SectionSecurity = ProfileSection{"security", "/profile/security", "Security",
-		"How you log in, and where you are logged in."}
-	SectionTokens = ProfileSection{"tokens", "/profile/tokens", "API tokens",
-		"Tokens that let programs use Dancecard's API as you."}
-	SectionAccount = ProfileSection{"account", "/profile/account", "Account",
-		"Your email address and name, a copy of your data, and deleting the account."}
+	SectionConnections = ProfileSection{"connections", "/profile",
+		i18n.ID("profile.section.connections"), i18n.ID("profile.section.connections_lede")}
+	SectionSecurity = ProfileSection{"security", "/profile/security",
+		i18n.ID("profile.section.security"), i18n.ID("profile.section.security_lede")}
+	SectionTokens = ProfileSection{"tokens", "/profile/tokens",
+		i18n.ID("profile.section.tokens"), i18n.ID("profile.section.tokens_lede")}
+	SectionAccount = ProfileSection{"account", "/profile/account",
+		i18n.ID("profile.section.account"), i18n.ID("profile.section.account_lede")}
 	profileSections = []ProfileSection{SectionConnections, SectionSecurity, SectionTokens, SectionAccount}
 )
 

@@ -80,13 +80,15 @@ func ParseConnectionQuery(get func(string) string) (ConnectionQuery, error) {
 
 func (cq ConnectionQuery) check() error {
 	if _, ok := connectionSorts[cq.Sort]; !ok {
-		return badFilter("sort", `Sort connections by "created" or "last_used".`)
+		return badFilter(FilterError{Field: "sort", MessageID: "filter.sort_connections", Message: `Sort connections by "created" or "last_used".`})
 	}
 	if cq.Provider != "" && !providerID.MatchString(cq.Provider) {
-		return badFilter("provider", "A provider id is lower-case letters, digits, dots, dashes and underscores.")
+		return badFilter(FilterError{Field: "provider", MessageID: "filter.provider",
+			Message: "A provider id is lower-case letters, digits, dots, dashes and underscores."})
 	}
 	if cq.Status != "" && !slices.Contains(Statuses, cq.Status) {
-		return badFilter("status", "The status must be one of active, expiring, needs_reauth or revoked.")
+		return badFilter(FilterError{Field: "status", MessageID: "filter.status",
+			Message: "The status must be one of active, expiring, needs_reauth or revoked."})
 	}
 	return nil
 }

@@ -52,15 +52,17 @@ func ParseEventQuery(get func(string) string) (EventQuery, error) {
 	kind, userID, provider := get("kind"), get("user_id"), get("provider")
 	eq := EventQuery{Kind: kind, Provider: provider, Cursor: get("cursor")}
 	if kind != "" && !slices.Contains(events.Kinds(), events.Kind(kind)) {
-		return EventQuery{}, badFilter("kind", "There is no event kind "+strconv.Quote(clip(kind))+".")
+		return EventQuery{}, badFilter(FilterError{Field: "kind", MessageID: "filter.kind", Args: map[string]string{"Kind": strconv.Quote(clip(kind))},
+			Message: "There is no event kind " + strconv.Quote(clip(kind)) + "."})
 	}
 	if provider != "" && !providerID.MatchString(provider) {
-		return EventQuery{}, badFilter("provider", "A provider id is lower-case letters, digits, dots, dashes and underscores.")
+		return EventQuery{}, badFilter(FilterError{Field: "provider", MessageID: "filter.provider",
+			Message: "A provider id is lower-case letters, digits, dots, dashes and underscores."})
 	}
 	if userID != "" {
 		id, err := strconv.ParseInt(userID, 10, 64)
 		if err != nil || id <= 0 {
-			return EventQuery{}, badFilter("user_id", "The user id must be a positive whole number.")
+			return EventQuery{}, badFilter(FilterError{Field: "user_id", MessageID: "filter.user_id", Message: "The user id must be a positive whole number."})
 		}
 		eq.UserID = id
 	}
@@ -72,7 +74,7 @@ func ParseEventQuery(get func(string) string) (EventQuery, error) {
 		return EventQuery{}, err
 	}
 	if !eq.Since.IsZero() && !eq.Until.IsZero() && !eq.Since.Before(eq.Until) {
-		return EventQuery{}, badFilter("since", "The start of the time range must be before its end.")
+		return EventQuery{}, badFilter(FilterError{Field: "since", MessageID: "filter.range", Message: "The start of the time range must be before its end."})
 	}
 	if eq.Limit, err = Limit(get("limit")); err != nil {
 		return EventQuery{}, err
@@ -89,7 +91,7 @@ func parseTime(field, raw string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, badFilter(field, "Write times like 2026-01-02T15:04:05Z or 2026-01-02.")
+	return time.Time{}, badFilter(FilterError{Field: field, MessageID: "filter.time", Message: "Write times like 2026-01-02T15:04:05Z or 2026-01-02."})
 }
 
 // clip shortens user input quoted back in a message.

@@ -22,14 +22,19 @@ const (
 
 // FilterError is bad input in a list's filters, sort, cursor or limit. Its
 // message is written for the person who typed it.
+// MessageID names the same message in the catalogues (internal/i18n), which
+// pages show in the reader's language, filled in from Args; the JSON API
+// keeps the English Message.
 type FilterError struct {
-	Field   string
-	Message string
+	Field     string
+	Message   string
+	MessageID string
+	Args      map[string]string
 }
 
 func (e *FilterError) Error() string { return "admin: " + e.Field + ": " + e.Message }
 
-func badFilter(field, msg string) error { return &FilterError{Field: field, Message: msg} }
+func badFilter(fe FilterError) error { return &fe }
 
 // cursor is where a page starts: the sort it was made for, the sort key
 // and id of the row next to it, and which way it reads. A next page's
@@ -55,7 +60,8 @@ func decodeCursor(raw, sort string, timeKey bool) (cursor, bool, error) {
 	if raw == "" {
 		return cursor{}, false, nil
 	}
-	bad := badFilter("cursor", "The page cursor is not valid for this list. Start again from the first page.")
+	bad := badFilter(FilterError{Field: "cursor", MessageID: "filter.cursor",
+		Message: "The page cursor is not valid for this list. Start again from the first page."})
 	if len(raw) > 512 {
 		return cursor{}, false, bad
 	}
@@ -89,7 +95,8 @@ func Limit(raw string) (int, error) {
 		return MaxLimit, nil // a number too large for an int is still just "too many"
 	}
 	if err != nil || n < 1 {
-		return 0, badFilter("limit", "The page size must be a whole number from 1 to "+strconv.Itoa(MaxLimit)+".")
+		return 0, badFilter(FilterError{Field: "limit", MessageID: "filter.limit", Args: map[string]string{"Max": strconv.Itoa(MaxLimit)},
+			Message: "The page size must be a whole number from 1 to " + strconv.Itoa(MaxLimit) + "."})
 	}
 	return min(n, MaxLimit), nil
 }
@@ -107,11 +114,11 @@ func limitOf(n int) int {
 // can look up, and anything shorter would read the whole table.
 func searchPattern(q string) (string, error) {
 	if !utf8.ValidString(q) || strings.ContainsRune(q, 0) {
-		return "", badFilter("q", "The search contains characters that are not valid text.")
+		return "", badFilter(FilterError{Field: "q", MessageID: "filter.q_invalid", Message: "The search contains characters that are not valid text."})
 	}
 	q = strings.TrimSpace(q)
 	if utf8.RuneCountInString(q) > 200 {
-		return "", badFilter("q", "The search is too long: use at most 200 characters.")
+		return "", badFilter(FilterError{Field: "q", MessageID: "filter.q_long", Message: "The search is too long: use at most 200 characters."})
 	}
 	run, best := 0, 0
 	for _, r := range q {
@@ -123,7 +130,7 @@ func searchPattern(q string) (string, error) {
 		}
 	}
 	if best < 3 {
-		return "", badFilter("q", "Type at least three letters or digits in a row to search.")
+		return "", badFilter(FilterError{Field: "q", MessageID: "filter.q_short", Message: "Type at least three letters or digits in a row to search."})
 	}
 	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 	return "%" + esc + "%", nil
@@ -209,5 +216,5 @@ func parseDir(raw string) (bool, error) {
 	case "asc":
 		return false, nil
 	}
-	return false, badFilter("dir", `The sort direction must be "asc" or "desc".`)
+	return false, badFilter(FilterError{Field: "dir", MessageID: "filter.dir", Message: `The sort direction must be "asc" or "desc".`})
 }

@@ -48,7 +48,7 @@ type DeliveryRow struct {
 func ParseDeliveryQuery(get func(string) string) (DeliveryQuery, error) {
 	dq := DeliveryQuery{Subscriber: get("subscriber"), Cursor: get("cursor")}
 	if len(dq.Subscriber) > 200 {
-		return DeliveryQuery{}, badFilter("subscriber", "There is no subscriber by that name.")
+		return DeliveryQuery{}, badFilter(FilterError{Field: "subscriber", MessageID: "filter.subscriber", Message: "There is no subscriber by that name."})
 	}
 	var err error
 	dq.Limit, err = Limit(get("limit"))

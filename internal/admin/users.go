@@ -58,11 +58,11 @@ var userFilters = map[string]map[string]string{
 }
 
 // userFilterMessages say what each filter takes.
-var userFilterMessages = map[string]string{
-	"role":     `Filter the role by "admin" or "user".`,
-	"state":    `Filter the state by "active" or "disabled".`,
-	"verified": `Filter the address by "yes" (verified) or "no" (not verified).`,
-	"mfa":      `Filter two-step verification by "on" or "off".`,
+var userFilterMessages = map[string]FilterError{
+	"role":     {Field: "role", MessageID: "filter.role", Message: `Filter the role by "admin" or "user".`},
+	"state":    {Field: "state", MessageID: "filter.state", Message: `Filter the state by "active" or "disabled".`},
+	"verified": {Field: "verified", MessageID: "filter.verified", Message: `Filter the address by "yes" (verified) or "no" (not verified).`},
+	"mfa":      {Field: "mfa", MessageID: "filter.mfa", Message: `Filter two-step verification by "on" or "off".`},
 }
 
 // ParseUserQuery checks the users list's query-string values, read by get
@@ -75,11 +75,11 @@ func ParseUserQuery(get func(string) string) (UserQuery, error) {
 		uq.Sort = "created"
 	}
 	if _, ok := userSorts[uq.Sort]; !ok {
-		return UserQuery{}, badFilter("sort", `Sort users by "created" or "email".`)
+		return UserQuery{}, badFilter(FilterError{Field: "sort", MessageID: "filter.sort_users", Message: `Sort users by "created" or "email".`})
 	}
 	for field, v := range map[string]string{"role": uq.Role, "state": uq.State, "verified": uq.Verified, "mfa": uq.MFA} {
 		if _, ok := userFilters[field][v]; v != "" && !ok {
-			return UserQuery{}, badFilter(field, userFilterMessages[field])
+			return UserQuery{}, badFilter(userFilterMessages[field])
 		}
 	}
 	var err error
@@ -109,7 +109,7 @@ func userWhere(uq UserQuery) (where, error) {
 		}
 		cond, ok := userFilters[field][values[i]]
 		if !ok {
-			return where{}, badFilter(field, userFilterMessages[field])
+			return where{}, badFilter(userFilterMessages[field])
 		}
 		w.add(cond)
 	}
@@ -121,7 +121,7 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) (Page[UserRow], error
 	sortKey := cmp.Or(uq.Sort, "created")
 	expr, ok := userSorts[sortKey]
 	if !ok {
-		return Page[UserRow]{}, badFilter("sort", `Sort users by "created" or "email".`)
+		return Page[UserRow]{}, badFilter(FilterError{Field: "sort", MessageID: "filter.sort_users", Message: `Sort users by "created" or "email".`})
 	}
 	w, err := userWhere(uq)
 	if err != nil {

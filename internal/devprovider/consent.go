@@ -1,11 +1,13 @@
 package devprovider
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
 	"github.com/dancecard/dancecard/web"
 )
@@ -32,21 +34,22 @@ var presets = []web.DevIdentity{
 // failures lists what can go wrong; OAuth 1.0a tokens neither expire nor refresh.
 func failures(protocol string) []web.DevChoice {
 	cs := []web.DevChoice{
-		{Value: failNone, Label: "None", Help: "a well-behaved provider"},
-		{Value: failDeny, Label: "Deny consent", Help: "the app is told you refused, as if you pressed Deny"},
+		{Value: failNone, Label: i18n.ID("devprovider.fail.none"), Help: i18n.ID("devprovider.fail.none_help")},
+		{Value: failDeny, Label: i18n.ID("devprovider.fail.deny"), Help: i18n.ID("devprovider.fail.deny_help")},
 	}
 	if protocol == "oauth2" {
 		cs = append(cs,
-			web.DevChoice{Value: failExpire, Label: "Short-lived tokens", Help: "access tokens expire in 10 seconds; refreshing works"},
-			web.DevChoice{Value: failRefresh, Label: "Refresh fails", Help: "access tokens expire in 10 seconds and every refresh is refused"})
+			web.DevChoice{Value: failExpire, Label: i18n.ID("devprovider.fail.expire"), Help: i18n.ID("devprovider.fail.expire_help")},
+			web.DevChoice{Value: failRefresh, Label: i18n.ID("devprovider.fail.refresh"), Help: i18n.ID("devprovider.fail.refresh_help")})
 	}
-	return append(cs, web.DevChoice{Value: failRevoke, Label: "Revoked token",
-		Help: "the tokens are revoked right after the app has read your profile"})
+	return append(cs, web.DevChoice{Value: failRevoke, Label: i18n.ID("devprovider.fail.revoke"),
+		Help: i18n.ID("devprovider.fail.revoke_help")})
 }
 
 // authorize is the engine's consent hook: GET shows the consent page, POST
 // decides with what the developer chose.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req oauthtest.AuthRequest) oauthtest.Decision {
+	r = r.WithContext(localized(r))
 	v := p.form(r, req)
 	if r.Method != http.MethodPost {
 		render(w, r, http.StatusOK, v)
@@ -62,10 +65,10 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req oauthte
 	readForm(&v, r)
 	user, problem := chosenUser(v)
 	if problem == "" && !slices.ContainsFunc(v.Failures, func(c web.DevChoice) bool { return c.Value == v.Failure }) {
-		problem = "Choose one of the failures listed."
+		problem = i18n.ID("devprovider.choose_failure")
 	}
 	if problem != "" {
-		v.Error = problem
+		v.Error = i18n.T(r.Context(), problem)
 		render(w, r, http.StatusUnprocessableEntity, v)
 		return oauthtest.Decision{Handled: true}
 	}
@@ -159,21 +162,22 @@ func readForm(v *web.DevConsentForm, r *http.Request) {
 	}
 }
 
-// chosenUser is the account that consents, or what is wrong with the choice.
+// chosenUser is the account that consents, or the message id of what is
+// wrong with the choice.
 func chosenUser(v web.DevConsentForm) (oauthtest.User, string) {
 	var id web.DevIdentity
 	switch i := slices.IndexFunc(presets, func(p web.DevIdentity) bool { return p.ID == v.Identity }); {
 	case i >= 0:
 		id = presets[i]
 	case v.Identity == "custom" && v.Custom.ID == "":
-		return oauthtest.User{}, "Someone else needs at least an ID."
+		return oauthtest.User{}, i18n.ID("devprovider.needs_id")
 	case v.Identity == "custom":
 		id = v.Custom
 		if id.Login == "" {
 			id.Login = id.ID
 		}
 	default:
-		return oauthtest.User{}, "Choose who to sign in as."
+		return oauthtest.User{}, i18n.ID("devprovider.choose_identity")
 	}
 	return oauthtest.User{ID: id.ID, Login: id.Login, Name: id.Name, Email: id.Email,
 		EmailVerified: v.EmailVerified}, ""
@@ -184,6 +188,21 @@ func render(w http.ResponseWriter, r *http.Request, status int, v web.DevConsent
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	page := web.Page{Title: "Authorize " + v.App + " · " + v.Provider, Dev: true}
+	page := web.Page{Title: i18n.T(r.Context(), "devprovider.page_title", i18n.Data{"App": v.App, "Provider": v.Provider}), Dev: true}
 	_ = web.DevConsent(page, v).Render(r.Context(), w)
+}
+
+// localized is r's context with the language the browser asks for: the
+// dev provider is a site of its own, so it reads Accept-Language, and the
+// language Dancecard's footer form stored in a cookie when it shares the
+// host.
+func localized(r *http.Request) context.Context {
+	var choices []string
+	for _, name := range []string{"__Host-dc_lang", "dc_lang"} {
+		if ck, err := r.Cookie(name); err == nil {
+			choices = append(choices, ck.Value)
+		}
+	}
+	c := i18n.Embedded()
+	return i18n.With(r.Context(), c.Localizer(c.Match(r.Header.Get("Accept-Language"), choices...)))
 }

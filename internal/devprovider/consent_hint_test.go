@@ -95,3 +95,29 @@ func TestConsentPagePreselectsTheHintedAccount(t *testing.T) {
 		t.Error("an unknown hint is not offered as someone else's login")
 	}
 }
+
+// TestConsentPageSpeaksGerman: a browser that asks for German gets the
+// consent page, its failures and its form errors in German.
+func TestConsentPageSpeaksGerman(t *testing.T) {
+	t.Parallel()
+	d := newDev(t)
+	_, authURL, _ := d.begin(t, "devhub")
+	req, _ := http.NewRequest(http.MethodGet, authURL, nil)
+	req.Header.Set("Accept-Language", "de-DE,de;q=0.9")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	html := string(body)
+	for _, want := range []string{`<html lang="de">`, "<title>Dancecard autorisieren · DevHub</title>",
+		"Dancecard erlauben, Ihr DevHub-Konto zu verwenden?", "Bei DevHub anmelden als", "Kurzlebige Tokens", "Zustimmen"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("German consent page lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "Approve") || strings.Contains(html, "Short-lived tokens") {
+		t.Error("the German consent page still has English")
+	}
+}

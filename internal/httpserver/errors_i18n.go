@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/links"
@@ -98,6 +99,10 @@ func localError(c echo.Context, err error, provider string) (title, message stri
 		if fe := (*accounts.FieldError)(nil); errors.As(err, &fe) {
 			return tr(c, "error.invalid_input.title"), fieldErrorText(ctx, fe)
 		}
+	case e.code == "invalid_filter" || e.code == "invalid_cursor":
+		if fe := (*admin.FilterError)(nil); errors.As(err, &fe) && fe.MessageID != "" {
+			return tr(c, "filter.title"), filterErrorText(ctx, fe)
+		}
 	case e.code == "unavailable" && e.err == nil: // the database is away
 		words, ok = errorWords{i18n.ID("error.busy.title"), i18n.ID("error.database.message")}, true
 	case e.code == "internal":
@@ -111,6 +116,19 @@ func localError(c echo.Context, err error, provider string) (title, message stri
 		return e.title, e.text(provider)
 	}
 	return l.T(words.title, data), l.T(words.message, data)
+}
+
+// filterErrorText is a bad admin list filter's message in the language of
+// ctx; the JSON API keeps its English Message.
+func filterErrorText(ctx context.Context, fe *admin.FilterError) string {
+	if fe.MessageID == "" {
+		return fe.Message
+	}
+	data := i18n.Data{}
+	for k, v := range fe.Args {
+		data[k] = v
+	}
+	return i18n.T(ctx, fe.MessageID, data)
 }
 
 // fieldErrorText is a field error in the language of ctx.

@@ -6,22 +6,11 @@ import (
 	"github.com/dancecard/dancecard/internal/accounts"
 )
 
-// addFieldErrors puts every *accounts.FieldError in err's tree into a
-// form's errors, keeping a message already there for the same field (the
-// form's own checks run first), and reports whether it found any. Checks
-// join what they find, so a form shows all its problems at once.
-func addFieldErrors(errs map[string]string, err error) bool {
-	fes := accounts.FieldErrors(err)
-	for _, fe := range fes {
-		if _, ok := errs[fe.Field]; !ok {
-			errs[fe.Field] = fe.Message
-		}
-	}
-	return len(fes) > 0
-}
-
-// localFieldErrors is addFieldErrors with each message in the request's
-// language.
+// localFieldErrors puts every *accounts.FieldError in err's tree into a
+// form's errors, in the request's language, keeping a message already
+// there for the same field (the form's own checks run first), and reports
+// whether it found any. Checks join what they find, so a form shows all
+// its problems at once.
 func localFieldErrors(c echo.Context, errs map[string]string, err error) bool {
 	fes := accounts.FieldErrors(err)
 	for _, fe := range fes {

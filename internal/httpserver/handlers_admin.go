@@ -46,20 +46,20 @@ func (s *Server) handleAdminDashboard() echo.HandlerFunc {
 	}
 }
 
-// filterMessage is the message of a bad list filter, or "" with any other
-// error returned as it is.
-func filterMessage(err error) (string, error) {
+// filterMessage is the message of a bad list filter in the request's
+// language, or "" with any other error returned as it is.
+func filterMessage(c echo.Context, err error) (string, error) {
 	var fe *admin.FilterError
-	if errors.As(err, &fe) {
-		return fe.Message, nil
+	if !errors.As(err, &fe) {
+		return "", err
 	}
-	return "", err
+	return filterErrorText(c.Request().Context(), fe), nil
 }
 
 // pagerOf is a list page's pager: its total, and links to the first,
 // previous and next pages that keep the request's filters. The first page
 // is offered from any page reached by a cursor that is not the first.
-func pagerOf[T any](c echo.Context, p admin.Page[T], one, many string) web.Pager {
+func pagerOf[T any](c echo.Context, p admin.Page[T], kind string) web.Pager {
 	q := c.QueryParams()
 	path := c.Request().URL.Path
 	at := func(cursor string) string {
@@ -73,7 +73,7 @@ func pagerOf[T any](c echo.Context, p admin.Page[T], one, many string) web.Pager
 		}
 		return path
 	}
-	pg := web.Pager{Total: p.Total, One: one, Many: many}
+	pg := web.Pager{Total: p.Total, Kind: kind}
 	if q.Get("cursor") != "" && (p.Prev != "" || len(p.Rows) == 0) {
 		pg.FirstURL = at("")
 	}
@@ -110,11 +110,11 @@ func (s *Server) handleAdminUsers() echo.HandlerFunc {
 		if err == nil {
 			page, err = s.opts.Admin.Users(c.Request().Context(), uq)
 		}
-		if v.Error, err = filterMessage(err); err != nil {
+		if v.Error, err = filterMessage(c, err); err != nil {
 			return err
 		}
 		v.Rows = page.Rows
-		v.Pager = pagerOf(c, page, "user", "users")
+		v.Pager = pagerOf(c, page, "users")
 		return render(c, statusFor(v.Error), web.AdminUsersPage(s.page(c, tr(c, "admin.tab.users")), v))
 	}
 }

@@ -36,11 +36,11 @@ func (s *Server) handleAdminDeliveries() echo.HandlerFunc {
 		if err == nil {
 			page, err = s.opts.Admin.DeadDeliveries(ctx, dq)
 		}
-		if v.Error, err = filterMessage(err); err != nil {
+		if v.Error, err = filterMessage(c, err); err != nil {
 			return err
 		}
 		v.Dead = page.Rows
-		v.Pager = pagerOf(c, page, "dead delivery", "dead deliveries")
+		v.Pager = pagerOf(c, page, "deliveries")
 		return render(c, statusFor(v.Error), web.AdminDeliveries(s.page(c, tr(c, "admin.deliveries.title")), v))
 	}
 }

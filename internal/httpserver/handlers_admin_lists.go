@@ -62,11 +62,11 @@ func (s *Server) handleAdminConnections() echo.HandlerFunc {
 		if err == nil {
 			page, err = s.opts.Admin.Connections(c.Request().Context(), cq)
 		}
-		if v.Error, err = filterMessage(err); err != nil {
+		if v.Error, err = filterMessage(c, err); err != nil {
 			return err
 		}
 		v.Rows = page.Rows
-		v.Pager = pagerOf(c, page, "connection", "connections")
+		v.Pager = pagerOf(c, page, "connections")
 		csvQ := cloneValues(q)
 		csvQ.Del("cursor")
 		csvQ.Del("limit")
@@ -85,7 +85,8 @@ func (s *Server) handleAdminConnectionsCSV() echo.HandlerFunc {
 			return err
 		}
 		if c.QueryParam("cursor") != "" {
-			return &admin.FilterError{Field: "cursor", Message: "The export always starts from the first row; remove the cursor."}
+			return &admin.FilterError{Field: "cursor", MessageID: "filter.export_cursor",
+				Message: "The export always starts from the first row; remove the cursor."}
 		}
 		h := c.Response().Header()
 		h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
@@ -158,7 +159,7 @@ func (s *Server) handleAdminEvents() echo.HandlerFunc {
 		if err == nil {
 			page, err = s.opts.Admin.Events(ctx, eq)
 		}
-		if v.Error, err = filterMessage(err); err != nil {
+		if v.Error, err = filterMessage(c, err); err != nil {
 			return err
 		}
 		if eq.UserID != 0 && v.Error == "" {
@@ -171,7 +172,7 @@ func (s *Server) handleAdminEvents() echo.HandlerFunc {
 			}
 		}
 		v.Rows = page.Rows
-		v.Pager = pagerOf(c, page, "event", "events")
+		v.Pager = pagerOf(c, page, "events")
 		return render(c, statusFor(v.Error), web.AdminEventsPage(s.page(c, tr(c, "admin.tab.events")), v))
 	}
 }

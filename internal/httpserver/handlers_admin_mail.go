@@ -52,11 +52,11 @@ func (s *Server) handleAdminMail() echo.HandlerFunc {
 			page, err = s.opts.Admin.FailedMail(c.Request().Context(), mq)
 		}
 		var v web.AdminMailPage
-		if v.Error, err = filterMessage(err); err != nil {
+		if v.Error, err = filterMessage(c, err); err != nil {
 			return err
 		}
 		v.Failed = page.Rows
-		v.Pager = pagerOf(c, page, "mail", "mails")
+		v.Pager = pagerOf(c, page, "mail")
 		return render(c, statusFor(v.Error), web.AdminMail(s.page(c, tr(c, "admin.mail.title")), v))
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/web"
 )
@@ -75,7 +76,7 @@ func (s *Server) handleConnectionPrimary() echo.HandlerFunc {
 		if err := s.opts.Links.MakePrimary(c.Request().Context(), sessionFrom(c).UserID, id); err != nil {
 			return err
 		}
-		s.flash(c, "success", "That account is now your primary one: programs that name no account use it.")
+		s.flash(c, "success", tr(c, "flash.conn.primary"))
 		return redirect(c, connectionAnchor(id))
 	}
 }
@@ -94,16 +95,15 @@ func (s *Server) handleConnectionCheck() echo.HandlerFunc {
 		ce := (*links.CheckError)(nil)
 		switch {
 		case err == nil:
-			s.flash(c, "success", "Your "+p.Name+" account works: "+p.Name+" answered as "+checkedAccount(conn)+".")
+			s.flash(c, "success", tr(c, "flash.conn.check_ok", i18n.Data{"Provider": p.Name, "Account": checkedAccount(conn)}))
 		case errors.As(err, &ce):
 			code, detail := links.SplitProblem(conn.LastError)
-			s.flash(c, "error", "Checking your "+p.Name+" account "+checkedAccount(conn)+" failed: "+
-				web.ProblemText(code, detail, p.Name))
+			s.flash(c, "error", tr(c, "flash.conn.check_failed", i18n.Data{"Provider": p.Name, "Account": checkedAccount(conn),
+				"Problem": web.ProblemText(c.Request().Context(), code, detail, p.Name)}))
 		case errors.Is(err, links.ErrReauthRequired):
-			s.flash(c, "error", p.Name+" no longer accepts the access of your account "+checkedAccount(conn)+
-				". Reconnect it to use it again.")
+			s.flash(c, "error", tr(c, "flash.conn.check_reauth", i18n.Data{"Provider": p.Name, "Account": checkedAccount(conn)}))
 		case errors.Is(err, links.ErrUnknownProvider):
-			s.flash(c, "error", "That provider is no longer offered here, so its account cannot be checked.")
+			s.flash(c, "error", tr(c, "flash.conn.check_unknown_provider"))
 		default:
 			return err
 		}
@@ -138,7 +138,7 @@ func (s *Server) handleConnectionReconnect() echo.HandlerFunc {
 		if ok, _, err := s.opts.Limiter.Hit(c.Request().Context(), "dance:ip:"+c.RealIP(), dancePerIP); err != nil {
 			return err
 		} else if !ok {
-			return s.danceFailed(c, links.IntentConnect, "the provider", errRateLimited)
+			return s.danceFailed(c, links.IntentConnect, "", errRateLimited)
 		}
 		authURL, err := s.opts.Links.Start(c.Request().Context(), links.StartRequest{
 			Intent: links.IntentConnect, UserID: sessionFrom(c).UserID, Reconnect: id,
@@ -155,7 +155,7 @@ func (s *Server) handleConnectionReconnect() echo.HandlerFunc {
 }
 
 // reconnectName is the display name of the provider of one of the user's
-// connections, for a failure's message.
+// connections, for a failure's message; "" when it cannot be found.
 func (s *Server) reconnectName(c echo.Context, id int64) string {
 	conns, err := s.opts.Links.Connections(c.Request().Context(), sessionFrom(c).UserID)
 	if err == nil {
@@ -166,5 +166,5 @@ func (s *Server) reconnectName(c echo.Context, id int64) string {
 			}
 		}
 	}
-	return "the provider"
+	return "" // the error's message then speaks of "the provider"
 }

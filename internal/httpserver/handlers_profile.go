@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/i18n"
 	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/web"
 )
@@ -89,7 +90,7 @@ func (s *Server) renderSection(c echo.Context, status int, section web.ProfileSe
 		return fmt.Errorf("profile %s: %w", section.ID, err)
 	}
 	fill()
-	page := s.page(c, section.Name+" · Your profile")
+	page := s.page(c, tr(c, "profile.page_title", i18n.Data{"Section": i18n.T(c.Request().Context(), section.Name)}))
 	switch section {
 	case web.SectionSecurity:
 		return render(c, status, web.ProfileSecurityPage(page, v))
@@ -158,15 +159,15 @@ func (s *Server) handleNameChange() echo.HandlerFunc {
 		name, err := s.opts.Accounts.SetName(c.Request().Context(), sessionFrom(c).UserID, c.FormValue("name"))
 		if errors.Is(err, accounts.ErrBadName) {
 			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{name: web.NameForm{Name: c.FormValue("name"),
-				Error: "A name is at most 200 characters, without line breaks or other control characters."}})
+				Error: tr(c, "profile.name.bad")}})
 		}
 		if err != nil {
 			return err
 		}
 		if name == "" {
-			s.flash(c, "success", "Your name has been cleared.")
+			s.flash(c, "success", tr(c, "flash.profile.name_cleared"))
 		} else {
-			s.flash(c, "success", "Your name has been saved.")
+			s.flash(c, "success", tr(c, "flash.profile.name_saved"))
 		}
 		return redirect(c, "/profile/account#display-name")
 	}
@@ -179,18 +180,18 @@ func (s *Server) handlePasswordChange() echo.HandlerFunc {
 		ctx, current, newPassword := c.Request().Context(), c.FormValue("current_password"), c.FormValue("new_password")
 		var err error
 		if newPassword != c.FormValue("new_password_confirm") {
-			pf.Errors["new_password_confirm"] = "The two passwords do not match."
+			pf.Errors["new_password_confirm"] = tr(c, "profile.password.mismatch")
 			err = s.opts.Accounts.CheckPasswordChange(ctx, sess.UserID, current, newPassword) // the other fields' problems too
 		} else {
 			err = s.opts.Accounts.ChangePassword(ctx, sess.UserID, sess.ID, current, newPassword)
 		}
-		if addFieldErrors(pf.Errors, err) || len(pf.Errors) > 0 {
+		if localFieldErrors(c, pf.Errors, err) || len(pf.Errors) > 0 {
 			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{password: pf})
 		}
 		if err != nil {
 			return err
 		}
-		s.flash(c, "success", "Your password has been changed. Your other sessions were logged out.")
+		s.flash(c, "success", tr(c, "flash.profile.password_changed"))
 		return redirect(c, "/profile/security")
 	}
 }
@@ -217,15 +218,15 @@ func (s *Server) handleSessionsDelete() echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			s.flash(c, "info", "Revoked "+plural(t, "API token")+".")
+			s.flash(c, "info", trn(c, "flash.profile.tokens_revoked", int(t)))
 		}
 		if scope == "all" {
 			s.clearCookie(c, s.cookies.session)
 			c.Set(ctxSession, nil)
-			s.flash(c, "info", "You have been logged out everywhere.")
+			s.flash(c, "info", tr(c, "flash.profile.logged_out_everywhere"))
 			return redirect(c, "/login")
 		}
-		s.flash(c, "success", "Logged out "+plural(n, "other session")+".")
+		s.flash(c, "success", trn(c, "flash.profile.sessions_ended", int(n)))
 		return redirect(c, "/profile/security#sessions")
 	}
 }
@@ -243,19 +244,12 @@ func (s *Server) handleSessionDelete() echo.HandlerFunc {
 		if id == sess.ID {
 			s.clearCookie(c, s.cookies.session)
 			c.Set(ctxSession, nil)
-			s.flash(c, "info", "You have been logged out.")
+			s.flash(c, "info", tr(c, "flash.profile.logged_out"))
 			return redirect(c, "/login")
 		}
-		s.flash(c, "success", "That session has been ended.")
+		s.flash(c, "success", tr(c, "flash.profile.session_ended"))
 		return redirect(c, "/profile/security#sessions")
 	}
-}
-
-func plural(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.FormatInt(n, 10) + " " + noun + "s"
 }
 
 // handleTokenCreate creates a personal access token and redirects to the
@@ -270,7 +264,7 @@ func (s *Server) handleTokenCreate() echo.HandlerFunc {
 			Scope: c.FormValue("scope"), ExpiresInDays: c.FormValue("expires_in_days")}
 		nt := accounts.NewToken{Name: tf.Name, Scope: accounts.Scope(tf.Scope)}
 		if days, err := strconv.Atoi(tf.ExpiresInDays); err != nil || days < 0 || days > 5*365 {
-			tf.Errors["expires_at"] = "Choose when the token expires."
+			tf.Errors["expires_at"] = tr(c, "profile.tokens.choose_expiry")
 		} else if days > 0 {
 			at := time.Now().AddDate(0, 0, days)
 			nt.ExpiresAt = &at
@@ -281,7 +275,7 @@ func (s *Server) handleTokenCreate() echo.HandlerFunc {
 		} else {
 			_, err = s.opts.Accounts.CreateTokenHandOff(c.Request().Context(), sess.User, s.browserID(c), nt)
 		}
-		if addFieldErrors(tf.Errors, err) || len(tf.Errors) > 0 {
+		if localFieldErrors(c, tf.Errors, err) || len(tf.Errors) > 0 {
 			return s.renderProfile(c, http.StatusUnprocessableEntity, profileForms{token: tf})
 		}
 		if err != nil {
@@ -300,7 +294,7 @@ func (s *Server) handleTokenDelete() echo.HandlerFunc {
 		if err := s.opts.Accounts.RevokeToken(c.Request().Context(), sessionFrom(c).UserID, id); err != nil {
 			return err
 		}
-		s.flash(c, "success", "The token has been revoked. Programs using it can no longer call the API.")
+		s.flash(c, "success", tr(c, "flash.profile.token_revoked"))
 		return redirect(c, "/profile/tokens")
 	}
 }

@@ -179,3 +179,52 @@ func TestGermanMail(t *testing.T) {
 		t.Errorf("reset mail asked for in German: subject %q", m.Subject)
 	}
 }
+
+// TestGermanProfileAndAdmin: a browser that asks for German gets the four
+// profile pages, their flashes and an admin events page with its reasons
+// and totals in German.
+func TestGermanProfileAndAdmin(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.browser(t).speaking("de")
+	b.signUp("maria@example.com", goodPassword)
+
+	for _, p := range []struct {
+		path  string
+		wants []string
+		donts []string
+	}{
+		{"/profile", []string{`<html lang="de">`, "<title>Verbindungen · Ihr Profil · Dancecard</title>", "Ihr Profil",
+			"Bereiche des Profils", "Verknüpfte Konten", "Weiteres Konto verknüpfen"}, []string{"Linked accounts", "Your profile"}},
+		{"/profile/security", []string{"Sicherheit", "Sitzungen", "Dieses Gerät", "Zuletzt aktiv", "Überall abmelden", "Passwort ändern"},
+			[]string{"Log out everywhere", "This device", "Change password"}},
+		{"/profile/tokens", []string{"API-Tokens", "Sie haben noch keine API-Tokens.", "Token erstellen", "in 90 Tagen"},
+			[]string{"Create a token", "You have no API tokens"}},
+		{"/profile/account", []string{"E-Mail-Adresse", "Mitglied seit", "Ihre Daten", "Konto löschen",
+			"Geben Sie zur Bestätigung Ihre E-Mail-Adresse ein"}, []string{"Member since", "Delete my account"}},
+	} {
+		r := b.get(p.path)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: status %d", p.path, r.Status)
+		}
+		wantSays(t, p.path, r, p.wants, p.donts...)
+	}
+
+	r := b.post("/profile/password", url.Values{"current_password": {goodPassword},
+		"new_password": {"another " + goodPassword}, "new_password_confirm": {"other " + goodPassword}})
+	wantSays(t, "password mismatch", r, []string{"Die beiden Passwörter stimmen nicht überein."}, "do not match")
+	r = b.post("/profile/tokens", url.Values{"name": {"sync"}, "scope": {"read"}, "expires_in_days": {"soon"}})
+	wantSays(t, "token form", r, []string{"Wählen Sie, wann das Token abläuft."}, "Choose when")
+	b.post("/profile/name", url.Values{"name": {"Maria"}})
+	wantSays(t, "name flash", b.get("/profile/account"), []string{"Ihr Name wurde gespeichert."}, "has been saved")
+
+	// A failed log-in shows on the admin events page with its reason in German.
+	if r := ts.browser(t).logIn("maria@example.com", "wrong "+goodPassword); r.Status == http.StatusSeeOther {
+		t.Fatal("a wrong password logged in")
+	}
+	admin := ts.adminBrowser(t, "root@example.com").speaking("de")
+	r = admin.get("/admin/events?kind=login_failed")
+	wantSays(t, "admin events", r, []string{`<html lang="de">`, "Das Passwort war falsch.", "1 Ereignis"},
+		"The password was wrong.", "1 event")
+	r = admin.get("/admin/users?sort=password_hash")
+	wantSays(t, "admin filter error", r, []string{"Sortieren Sie Benutzer nach „created“ oder „email“."}, "Sort users by")
+}
