@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
@@ -34,6 +37,26 @@ func withDevProvider(s *setup) {
 // the busiest pages to $DANCECARD_SCREENSHOTS (else a temporary directory)
 // and logs what /profile and /admin/events weigh.
 func TestBrowserResponsive(t *testing.T) {
+	// In German too: its words are longer, and a phone must still fit them.
+	for _, lang := range []string{"en", "de"} {
+		t.Run(lang, func(t *testing.T) { checkResponsive(t, lang) })
+	}
+}
+
+// speak makes b ask for pages in lang.
+func speak(b *browsertest.Browser, lang string) *browsertest.Browser {
+	b.Do("speak "+lang, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+			Headers: network.Headers{"Accept-Language": lang}})
+		return err
+	}))
+	return b
+}
+
+func checkResponsive(t *testing.T, lang string) {
 	ts := newTestServer(t, withDevMailbox, withDevProvider)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	t.Cleanup(cancel)
@@ -42,9 +65,9 @@ func TestBrowserResponsive(t *testing.T) {
 	if _, _, err := ts.Accounts.EnsureAdmin(ctx, "boss@example.com", goodPassword); err != nil {
 		t.Fatal(err)
 	}
-	lc := newLayoutCheck(t)
+	lc := newLayoutCheck(t, lang)
 	start := time.Now()
-	b := browsertest.New(t, ctx, ts.URL)
+	b := speak(browsertest.New(t, ctx, ts.URL), lang)
 
 	// A visitor.
 	lc.visit(b, "home", "/")
@@ -52,7 +75,7 @@ func TestBrowserResponsive(t *testing.T) {
 	lc.visit(b, "log-in", "/login")
 	lc.shoot(b, "login")
 	b.Fill("email", "nobody@example.com", "password", "not the password")
-	b.Submit("Log in", "/login", ".form-error")
+	b.Click(`form[action="/login"] button[type=submit]`, "/login", ".form-error")
 	lc.check(b, "log-in refused")
 	lc.visit(b, "forgot password", "/password/forgot")
 	lc.visit(b, "reset link invalid", "/password/reset?token=x")
@@ -62,7 +85,7 @@ func TestBrowserResponsive(t *testing.T) {
 	// A user: sign up, link a DevHub account through the consent page, and
 	// DevBird too, which then needs reconnecting.
 	const email = "ada.lovelace-byron@analytical-engine.example.com"
-	u := b.Incognito()
+	u := speak(b.Incognito(), lang)
 	u.Open("/signup", `form[action="/signup"]`)
 	u.Fill("email", email, "password", goodPassword, "password_confirm", goodPassword)
 	u.Click(`form[action="/signup"] button[type=submit]`, "/profile", "main h1")
@@ -120,7 +143,7 @@ func TestBrowserResponsive(t *testing.T) {
 	lc.check(u, "recovery codes")
 
 	// A second session, which logs in with a code.
-	u2 := b.Incognito()
+	u2 := speak(b.Incognito(), lang)
 	u2.Open("/login", `form[action="/login"]`)
 	u2.Fill("email", email, "password", goodPassword)
 	u2.Click(`form[action="/login"] button[type=submit]`, "/login/mfa", "#code")
@@ -156,7 +179,7 @@ func TestBrowserResponsive(t *testing.T) {
 	wantCount(t, ts, 3, `SELECT count(*) FROM connections WHERE user_id = $1`, userID)
 
 	// An administrator.
-	a := b.Incognito()
+	a := speak(b.Incognito(), lang)
 	a.Open("/login", `form[action="/login"]`)
 	a.Fill("email", "boss@example.com", "password", goodPassword)
 	a.Click(`form[action="/login"] button[type=submit]`, "", "main h1")
@@ -222,11 +245,14 @@ type layoutCheck struct {
 	minor  map[string][]string // axe-core's lesser findings: rule, then pages
 }
 
-func newLayoutCheck(t *testing.T) *layoutCheck {
+func newLayoutCheck(t *testing.T, lang string) *layoutCheck {
 	dir := os.Getenv("DANCECARD_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	} else if lang != "en" {
+		dir = filepath.Join(dir, lang)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return &layoutCheck{t: t, dir: dir, minor: map[string][]string{}}
