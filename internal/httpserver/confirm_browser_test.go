@@ -89,7 +89,10 @@ func TestBrowserConfirmations(t *testing.T) {
 		t.Errorf("focus after Cancel is on %q, want the Disconnect button", got)
 	}
 	// Escape: the same.
-	b.Do("ask and press Escape", ask, chromedp.WaitVisible(chromedp.CSS(openDialog)), chromedp.KeyEvent(kb.Escape),
+	// Escape only once the dialog is set up (focus on Cancel): a key sent
+	// earlier, under load, can reach the page before showModal has run.
+	b.Do("ask and press Escape", ask, chromedp.WaitVisible(chromedp.CSS(openDialog)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] button[value=cancel]:focus`)), chromedp.KeyEvent(kb.Escape),
 		chromedp.WaitNotVisible(chromedp.CSS("dialog.confirm-dialog")))
 	b.At("/profile")
 	wantCount(t, ts, 2, `SELECT count(*) FROM connections`)
