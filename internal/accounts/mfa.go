@@ -85,6 +85,13 @@ func (s *Service) NeedsSecondFactor(ctx context.Context, userID int64) (bool, er
 	return hasSecondFactor(ctx, s.db, userID)
 }
 
+// NeedsSecondFactorTx is NeedsSecondFactor inside tx. A request that holds
+// a transaction must ask through it: a second connection from the pool
+// while the first is held deadlocks once every connection is so held.
+func (s *Service) NeedsSecondFactorTx(ctx context.Context, tx pgx.Tx, userID int64) (bool, error) {
+	return hasSecondFactor(ctx, tx, userID)
+}
+
 func hasSecondFactor(ctx context.Context, q querier, userID int64) (bool, error) {
 	var has bool
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND secret IS NOT NULL)

@@ -94,6 +94,10 @@ func TestAdminRoutesAuthorisation(t *testing.T) {
 			t.Errorf("admin GET %s: %d, want 200", p, r.Status)
 		}
 	}
+	// /admin without its slash, as people type it, leads to the dashboard.
+	if r := boss.get("/admin"); r.Status != http.StatusMovedPermanently || r.Location != "/admin/" {
+		t.Errorf("GET /admin: %d %q, want a redirect to /admin/", r.Status, r.Location)
+	}
 	for _, p := range posts {
 		if r := anon.post(p, url.Values{"admin": {"true"}}); r.Status != http.StatusUnauthorized {
 			t.Errorf("anonymous POST %s: %d, want 401", p, r.Status)

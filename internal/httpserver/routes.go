@@ -1,6 +1,8 @@
 package httpserver
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -104,6 +106,7 @@ func (s *Server) routes() {
 	recent.POST("/profile/passkeys/:id/delete", s.handlePasskeyDelete(), s.confirmFirst(s.askRemovePasskey))
 
 	adm := user.Group("/admin", s.requireAdmin())
+	e.GET("/admin", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/admin/") })
 	adm.GET("/", s.handleAdminDashboard())
 	adm.GET("/users", s.handleAdminUsers())
 	adm.GET("/users/:id", s.handleAdminUser())

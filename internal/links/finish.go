@@ -165,7 +165,7 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 		if s.SecondFactorAfterLogin && !res.NewUser {
 			// The log-in is not done until the second step: no session yet,
 			// and login_completed is recorded when it completes.
-			if res.SecondStep, err = s.Accounts.NeedsSecondFactor(ctx, userID); err != nil {
+			if res.SecondStep, err = s.Accounts.NeedsSecondFactorTx(ctx, tx, userID); err != nil {
 				return err
 			}
 			if res.SecondStep {
