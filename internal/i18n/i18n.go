@@ -14,8 +14,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strings"
 	"sync"
+	"text/template"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -89,9 +91,108 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 		c.messages[l.Code] = ms
 	}
 	for _, l := range Languages {
-		c.byLang[l.Code] = &Localizer{lang: l.Code, l: goi18n.NewLocalizer(b, l.Code)}
+		texts, err := c.texts(l.Code)
+		if err != nil {
+			return nil, err
+		}
+		c.byLang[l.Code] = &Localizer{lang: l.Code, l: goi18n.NewLocalizer(b, l.Code), texts: texts}
 	}
 	return c, nil
+}
+
+// texts resolves, once, every message of lang that has no plural forms:
+// its own text, or English's where it has none, as go-i18n would pick,
+// split at its placeholders. A page asks for dozens of messages, and
+// go-i18n matches the language, finds the message and runs text/template
+// for each: that was most of the profile page's render time.
+func (c *Catalogue) texts(lang string) (map[string]text, error) {
+	out := map[string]text{}
+	for id, en := range c.messages[Default] {
+		m := en
+		if own, ok := c.messages[lang][id]; ok {
+			m = own
+		}
+		if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" {
+			continue // plural: go-i18n picks the form
+		}
+		t, err := parseText(m.Other)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %s %s: %w", lang, id, err)
+		}
+		out[id] = t
+	}
+	return out, nil
+}
+
+// fieldAction is the one action most messages hold: {{.Email}}.
+var fieldAction = regexp.MustCompile(`\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+
+// text is one resolved message: literal parts and {{.Field}} placeholders,
+// or, when it holds any other action ({{if .Who}}), its parsed template.
+type text struct {
+	parts []part
+	tmpl  *template.Template
+}
+
+// part is a literal or, when field is set, a placeholder.
+type part struct{ lit, field string }
+
+func parseText(src string) (text, error) {
+	if !strings.Contains(fieldAction.ReplaceAllString(src, ""), "{{") {
+		var t text
+		at := 0
+		for _, m := range fieldAction.FindAllStringSubmatchIndex(src, -1) {
+			if m[0] > at {
+				t.parts = append(t.parts, part{lit: src[at:m[0]]})
+			}
+			t.parts = append(t.parts, part{field: src[m[2]:m[3]]})
+			at = m[1]
+		}
+		if at < len(src) || len(t.parts) == 0 {
+			t.parts = append(t.parts, part{lit: src[at:]})
+		}
+		if len(t.parts) == 1 && t.parts[0].field == "" {
+			t.parts[0].lit = strings.TrimSpace(t.parts[0].lit)
+		}
+		return t, nil
+	}
+	// As go-i18n's text parser does.
+	tmpl, err := template.New("").Option("missingkey=default").Parse(src)
+	return text{tmpl: tmpl}, err
+}
+
+// render fills the message in from d, as text/template would.
+func (t text) render(d Data) (string, bool) {
+	if t.tmpl != nil {
+		var sb strings.Builder
+		if err := t.tmpl.Execute(&sb, d); err != nil {
+			return "", false
+		}
+		return strings.TrimSpace(sb.String()), true
+	}
+	if len(t.parts) == 1 && t.parts[0].field == "" {
+		return t.parts[0].lit, true
+	}
+	var sb strings.Builder
+	for _, p := range t.parts {
+		if p.field == "" {
+			sb.WriteString(p.lit)
+			continue
+		}
+		switch v, ok := d[p.field]; {
+		case !ok:
+			sb.WriteString("<no value>")
+		case v == nil:
+			sb.WriteString("<nil>")
+		default:
+			if s, ok := v.(string); ok {
+				sb.WriteString(s)
+			} else {
+				fmt.Fprint(&sb, v)
+			}
+		}
+	}
+	return strings.TrimSpace(sb.String()), true
 }
 
 // Messages returns the catalogue of one language, by message id, for tests
@@ -140,8 +241,9 @@ func (c *Catalogue) Localizer(lang string) *Localizer {
 
 // Localizer translates messages into one language.
 type Localizer struct {
-	lang string
-	l    *goi18n.Localizer
+	lang  string
+	l     *goi18n.Localizer
+	texts map[string]text // id -> resolved message, for those without plural forms
 }
 
 // Lang is the localizer's language code ("en", "de").
@@ -151,6 +253,15 @@ func (l *Localizer) Lang() string { return l.lang }
 // message missing in the language falls back to English, and one missing
 // in English too shows its id, which the catalogue test forbids.
 func (l *Localizer) T(id string, data ...Data) string {
+	if t, ok := l.texts[id]; ok {
+		var d Data
+		if len(data) > 0 {
+			d = data[0]
+		}
+		if s, ok := t.render(d); ok {
+			return s
+		}
+	}
 	lc := &goi18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {
 		lc.TemplateData = data[0]
