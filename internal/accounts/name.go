@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/events"
 )
 
 // ErrBadName is a display name that is too long or holds control
@@ -34,6 +36,21 @@ func (s *Service) SetName(ctx context.Context, userID int64, name string) (strin
 		return "", ErrNotFound
 	}
 	return name, nil
+}
+
+// NameFromLink gives userID, inside tx, the name of a provider account just
+// linked when the user has no name yet: an account takes its display name
+// from the first linked account that has one, and administrators search by
+// it.
+func (s *Service) NameFromLink(ctx context.Context, tx pgx.Tx, userID int64, name string) error {
+	name = strings.TrimSpace(events.Clip(name, maxName))
+	if name == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE users SET name = $2 WHERE id = $1 AND name = ''`, userID, name); err != nil {
+		return fmt.Errorf("name user: %w", err)
+	}
+	return nil
 }
 
 // QueueName queues the read of userID's display name on b, so a page can

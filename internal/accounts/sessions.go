@@ -61,31 +61,30 @@ func (s *Service) LogIn(ctx context.Context, email, password, oldToken string) (
 }
 
 // StartSession creates a session for userID inside tx and returns its cookie
-// token, ending oldToken's session. Logging in with a provider calls it in
-// the same transaction that records the log-in.
+// token, ending oldToken's session.
 func (s *Service) StartSession(ctx context.Context, tx pgx.Tx, userID int64, oldToken string) (string, error) {
-	b := &pgx.Batch{}
-	token := s.QueueStartSession(ctx, b, userID, oldToken)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	token, stmts := s.SessionStatements(ctx, userID, oldToken)
+	if err := postgres.ExecAll(ctx, tx, stmts...); err != nil {
 		return "", fmt.Errorf("start session: %w", err)
 	}
 	return token, nil
 }
 
-// QueueStartSession queues StartSession's statements on b, for a
-// transaction that sends them in one round trip with its own, and returns
-// the new session's token, valid once b has run.
-func (s *Service) QueueStartSession(ctx context.Context, b *pgx.Batch, userID int64, oldToken string) string {
+// SessionStatements is StartSession as statements, for a transaction that
+// sends them in one round trip with its own (logging in with a provider):
+// the new session's cookie token, valid once they have run.
+func (s *Service) SessionStatements(ctx context.Context, userID int64, oldToken string) (string, []postgres.Statement) {
+	var stmts []postgres.Statement
 	if oldToken != "" {
-		b.Queue(`DELETE FROM sessions WHERE token_hash = $1`, hashToken(oldToken))
+		stmts = append(stmts, postgres.Statement{SQL: `DELETE FROM sessions WHERE token_hash = $1`, Args: []any{hashToken(oldToken)}})
 	}
 	token, csrf := randomToken(), randomToken()
 	meta := events.MetaFrom(ctx)
-	b.Queue(`
+	stmts = append(stmts, postgres.Statement{SQL: `
 		INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, expires_at)
 		VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
-		hashToken(token), userID, csrf, events.Clip(meta.IP, 64), events.Clip(meta.UserAgent, 512), s.opts.AbsoluteTimeout.Seconds())
-	return token
+		Args: []any{hashToken(token), userID, csrf, events.Clip(meta.IP, 64), events.Clip(meta.UserAgent, 512), s.opts.AbsoluteTimeout.Seconds()}})
+	return token, stmts
 }
 
 // Session returns the live session for a cookie token. Expired sessions,

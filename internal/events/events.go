@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/postgres"
 )
 
 // Kind names an event. The set is part of the product contract.
@@ -120,43 +122,42 @@ const insertSQL = `
 // Record writes e inside tx, filling its request metadata from ctx when e
 // carries none.
 func Record(ctx context.Context, tx pgx.Tx, e Event) error {
-	args, err := insertArgs(ctx, e)
+	st, err := Insert(ctx, e)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, insertSQL, args...); err != nil {
+	if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
 		return fmt.Errorf("record %s event: %w", e.Kind, err)
 	}
 	return nil
 }
 
-// Queue queues the insert of e on b, for a transaction that sends its
-// statements in one round trip; the event is written when b is sent on the
-// transaction, and a failure fails the batch.
-func Queue(ctx context.Context, b *pgx.Batch, e Event) error {
+// Insert is the statement that writes e, for a transaction that sends it
+// in one round trip with its own (postgres.ExecAll); its request metadata
+// comes from ctx when e carries none.
+func Insert(ctx context.Context, e Event) (postgres.Statement, error) {
 	args, err := insertArgs(ctx, e)
 	if err != nil {
-		return err
+		return postgres.Statement{}, err
 	}
-	b.Queue(insertSQL, args...)
-	return nil
+	return postgres.Statement{SQL: insertSQL, Args: args}, nil
 }
 
 // RecordAll writes many events inside tx in one round trip, for changes
 // that touch many rows at once (a sweep over expiring connections).
 func RecordAll(ctx context.Context, tx pgx.Tx, es []Event) error {
-	if len(es) == 0 {
-		return nil
-	}
-	b := &pgx.Batch{}
+	stmts := make([]postgres.Statement, 0, len(es))
 	for _, e := range es {
-		args, err := insertArgs(ctx, e)
+		st, err := Insert(ctx, e)
 		if err != nil {
 			return err
 		}
-		b.Queue(insertSQL, args...)
+		stmts = append(stmts, st)
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if len(stmts) == 0 {
+		return nil
+	}
+	if err := postgres.ExecAll(ctx, tx, stmts...); err != nil {
 		return fmt.Errorf("record %d events: %w", len(es), err)
 	}
 	return nil

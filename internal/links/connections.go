@@ -107,13 +107,8 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 			scopes, seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"),
 			seal(tok.RefreshToken, "refresh_token"), tok.TokenType, expires, statusFor(tok, tok.RefreshToken != "")))
 		if err == nil {
-			// An account takes its display name from the first linked
-			// account that has one; administrators search by it.
-			if prof.Name != "" {
-				if _, err := tx.Exec(ctx, `UPDATE users SET name = $2 WHERE id = $1 AND name = ''`,
-					userID, events.Clip(prof.Name, 200)); err != nil {
-					return Connection{}, false, fmt.Errorf("name user: %w", err)
-				}
+			if err := s.Accounts.NameFromLink(ctx, tx, userID, prof.Name); err != nil {
+				return Connection{}, false, err
 			}
 			return c, true, events.Record(ctx, tx, events.Event{Kind: events.ConnectionCreated, UserID: userID,
 				Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"scopes": scopes}})
@@ -130,15 +125,12 @@ func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.
 	if l.UserID != userID {
 		return Connection{}, false, ErrLinkedToOtherUser
 	}
-	b := &pgx.Batch{}
-	var c Connection
-	if err := s.queueUpdate(ctx, b, l, p, tok, prof, onLogin, &c); err != nil {
+	stmts, err := s.updateLink(ctx, l, p, tok, prof, onLogin)
+	if err != nil {
 		return Connection{}, false, err
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return Connection{}, false, err
-	}
-	return c, false, nil
+	c, err := sendUpdate(ctx, tx, stmts)
+	return c, false, err
 }
 
 // tokenColumns is how tok is stored for prof's connection: a sealer bound
@@ -156,35 +148,45 @@ func (s *Service) tokenColumns(p *oauth.Provider, prof oauth.Profile, tok oauth.
 	return seal, expires, scopes
 }
 
-// queueUpdate queues on b the update of l, a connection of its user that is
-// locked, with a fresh token and profile, and connection_updated (unless
-// onLogin and the status stays). *out is set when b runs.
-func (s *Service) queueUpdate(ctx context.Context, b *pgx.Batch, l *link, p *oauth.Provider, tok oauth.Token, prof oauth.Profile,
-	onLogin bool, out *Connection) error {
+// updateLink is the update of l, a connection of its user that is locked,
+// with a fresh token and profile (first; it returns the row), and the
+// connection_updated event that goes with it: none when onLogin and the
+// status stays. sendUpdate runs them.
+func (s *Service) updateLink(ctx context.Context, l *link, p *oauth.Provider, tok oauth.Token, prof oauth.Profile,
+	onLogin bool) ([]postgres.Statement, error) {
 	seal, expires, scopes := s.tokenColumns(p, prof, tok)
 	status := statusFor(tok, tok.RefreshToken != "" || l.HasRefresh)
-	b.Queue(`
+	stmts := []postgres.Statement{{SQL: `
 		UPDATE connections SET username = $2, name = $3, profile_url = $4, avatar_url = $5, email = $6,
 		    email_verified = $7, scopes = $8, access_token = $9, token_secret = $10,
 		    refresh_token = coalesce($11, refresh_token), token_type = $12, expires_at = $13, status = $14,
 		    updated_at = now()
-		WHERE id = $1 RETURNING `+connectionColumns,
-		l.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified, scopes,
-		seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"), seal(tok.RefreshToken, "refresh_token"),
-		tok.TokenType, expires, status).QueryRow(func(row pgx.Row) error {
-		c, err := scanConnection(row)
-		if err != nil {
-			return fmt.Errorf("update connection: %w", err)
-		}
-		*out = c
-		return nil
-	})
+		WHERE id = $1 RETURNING ` + connectionColumns,
+		Args: []any{l.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified, scopes,
+			seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"), seal(tok.RefreshToken, "refresh_token"),
+			tok.TokenType, expires, status}}}
 	if onLogin && status == l.Status {
-		return nil
+		return stmts, nil
 	}
-	return events.Queue(ctx, b, events.Event{Kind: events.ConnectionUpdated, UserID: l.UserID,
+	ev, err := events.Insert(ctx, events.Event{Kind: events.ConnectionUpdated, UserID: l.UserID,
 		Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: l.ID,
 		Data: map[string]any{"old_status": l.Status, "new_status": status, "scopes": scopes}})
+	return append(stmts, ev), err
+}
+
+// sendUpdate runs stmts inside tx in one round trip and returns the row of
+// the first, a connection's update (updateLink), followed by any statements
+// that go with it.
+func sendUpdate(ctx context.Context, tx pgx.Tx, stmts []postgres.Statement) (Connection, error) {
+	br := tx.SendBatch(ctx, postgres.Batch(stmts...))
+	c, err := scanConnection(br.QueryRow())
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Connection{}, fmt.Errorf("update connection: %w", err)
+	}
+	return c, nil
 }
 
 // link is a connection row locked for update, with what the flows decide on.

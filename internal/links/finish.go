@@ -125,11 +125,11 @@ func (s *Service) reauth(ctx context.Context, res *Result, p *oauth.Provider, to
 		if err != nil {
 			return err
 		}
-		b := &pgx.Batch{}
-		if err := s.queueUpdate(ctx, b, &l, p, tok, prof, true, &res.Connection); err != nil {
+		stmts, err := s.updateLink(ctx, &l, p, tok, prof, true)
+		if err != nil {
 			return err
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if res.Connection, err = sendUpdate(ctx, tx, stmts); err != nil {
 			return err
 		}
 		return s.Accounts.MarkReauthenticated(ctx, tx, sessionID, res.UserID, "provider", p.ID)
@@ -149,9 +149,11 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 			return err
 		}
 		res.UserID = userID
-		b := &pgx.Batch{}
+		// A linked account's connection update goes in the one round trip
+		// below; a new link is written now.
+		var stmts []postgres.Statement
 		if l != nil {
-			err = s.queueUpdate(ctx, b, l, p, tok, prof, true, &res.Connection)
+			stmts, err = s.updateLink(ctx, l, p, tok, prof, true)
 		} else {
 			res.Connection, res.Created, err = s.upsert(ctx, tx, userID, p, tok, prof, nil, true)
 		}
@@ -163,21 +165,27 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 			connID = l.ID
 		}
 		if s.SecondFactorAfterLogin && !res.NewUser {
-			// The log-in is not done until the second step: no session yet,
-			// and login_completed is recorded when it completes.
 			if res.SecondStep, err = s.Accounts.NeedsSecondFactorTx(ctx, tx, userID); err != nil {
 				return err
 			}
-			if res.SecondStep {
-				return tx.SendBatch(ctx, b).Close()
+		}
+		// With a second step to pass, the log-in is not done yet: no
+		// session, and login_completed is recorded when it completes.
+		if !res.SecondStep {
+			token, session := s.Accounts.SessionStatements(ctx, userID, oldSession)
+			ev, err := events.Insert(ctx, events.Event{Kind: events.LoginCompleted, UserID: userID, Provider: p.ID,
+				ProviderUserID: prof.ID, ConnectionID: connID, Data: map[string]any{"method": "provider", "new_user": res.NewUser}})
+			if err != nil {
+				return err
 			}
+			res.Session = token
+			stmts = append(append(stmts, session...), ev)
 		}
-		res.Session = s.Accounts.QueueStartSession(ctx, b, userID, oldSession)
-		if err := events.Queue(ctx, b, events.Event{Kind: events.LoginCompleted, UserID: userID, Provider: p.ID,
-			ProviderUserID: prof.ID, ConnectionID: connID, Data: map[string]any{"method": "provider", "new_user": res.NewUser}}); err != nil {
-			return err
+		if l == nil {
+			return postgres.ExecAll(ctx, tx, stmts...)
 		}
-		return tx.SendBatch(ctx, b).Close()
+		res.Connection, err = sendUpdate(ctx, tx, stmts)
+		return err
 	})
 }
 

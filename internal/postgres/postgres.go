@@ -84,3 +84,31 @@ type Beginner interface {
 func InTx(ctx context.Context, db Beginner, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db, fn)
 }
+
+// Statement is one SQL statement and its arguments. The package that owns a
+// table hands one to the package running a transaction, which sends it with
+// its own statements in one round trip (Batch). Statements cross packages
+// as values; a pgx.Batch, and the results it fills in later, stay inside
+// the function that sends it.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// Batch queues stmts, in order, on a new batch.
+func Batch(stmts ...Statement) *pgx.Batch {
+	b := &pgx.Batch{}
+	for _, s := range stmts {
+		b.Queue(s.SQL, s.Args...)
+	}
+	return b
+}
+
+// ExecAll runs stmts inside tx in one round trip; the first failure fails
+// them all.
+func ExecAll(ctx context.Context, tx pgx.Tx, stmts ...Statement) error {
+	if len(stmts) == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, Batch(stmts...)).Close()
+}
