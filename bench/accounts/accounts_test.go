@@ -4,7 +4,7 @@
 // against a real PostgreSQL (DATABASE_URL, as make test finds it; skipped
 // without one) through the public API of internal/accounts, each beside its
 // baseline in the same `go test -bench` invocation. See bench/README.md,
-// "Accounts: what mail costs sign-up and recovery".
+// "Accounts".
 package accounts
 
 import (

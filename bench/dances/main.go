@@ -22,10 +22,14 @@ import (
 	"github.com/dancecard/dancecard/bench/internal/benchkit"
 )
 
-// The goal from the issue.
+// The goals from the issue ("Simpler hot paths, cheaper dances"): dances/s
+// against the minimal consumer in the same run, CPU per dance of the
+// server and of PostgreSQL, and the server's peak RSS.
 const (
-	goalRatio = 0.6
-	goalRSSMB = 150
+	goalRatio       = 0.4
+	goalServerCPUMS = 1.1
+	goalPostgresMS  = 1.0
+	goalRSSMB       = 150
 )
 
 func main() {
@@ -59,6 +63,7 @@ type report struct {
 	Ratio     float64 `json:"ratio"`
 	ServerHWM int64   `json:"server_vmhwm_kib"`
 	RatioMet  bool    `json:"ratio_goal_met"`
+	CPUMet    bool    `json:"cpu_goals_met"`
 	RSSMet    bool    `json:"rss_goal_met"`
 }
 
@@ -141,6 +146,8 @@ func run() error {
 		rep.Ratio = rep.Dancecard.PerSec / rep.Baseline.PerSec
 	}
 	rep.RatioMet = rep.Ratio >= goalRatio
+	rep.CPUMet = rep.Dancecard.Dances > 0 && float64(rep.Dancecard.ServerCPU)/1e6 <= goalServerCPUMS &&
+		float64(rep.Dancecard.PostgresCPU)/1e6 <= goalPostgresMS
 	rep.RSSMet = rep.ServerHWM > 0 && rep.ServerHWM < goalRSSMB*1024
 	if rep.Dancecard.Errors > 0 {
 		srv.dumpLog(os.Stderr)
@@ -245,5 +252,7 @@ func printReport(w io.Writer, r *report) {
 		return "NOT met"
 	}
 	fmt.Fprintf(w, "\nratio dancecard/baseline: %.2f (goal >= %.1f: %s)\n", r.Ratio, goalRatio, verdict(r.RatioMet))
+	fmt.Fprintf(w, "dancecard CPU per dance: server %s ms (goal <= %.1f), PostgreSQL %s ms (goal <= %.1f): %s\n",
+		ms(r.Dancecard.ServerCPU), goalServerCPUMS, ms(r.Dancecard.PostgresCPU), goalPostgresMS, verdict(r.CPUMet))
 	fmt.Fprintf(w, "dancecard server VmHWM: %.1f MB (goal < %d MB: %s)\n", float64(r.ServerHWM)/1024, goalRSSMB, verdict(r.RSSMet))
 }

@@ -2,7 +2,7 @@
 // Dancecard's signed event webhooks on loopback, checks each signature and
 // records how long after the event's transaction began it arrived, so a
 // driver can report delivery lag and dispatch throughput. See
-// bench/README.md ("Events").
+// bench/README.md ("Event delivery").
 package events
 
 import (
