@@ -176,8 +176,8 @@ func (s *Service) RequestEmailChange(ctx context.Context, userID int64, rawEmail
 	})
 }
 
-// QueuePendingEmail queues the look-up of the address a change is waiting
-// to be confirmed at ("" when none) on b; out is set when the batch runs.
-func (s *Service) QueuePendingEmail(b *pgx.Batch, userID int64, out *string) {
-	mail.QueuePendingEmail(b, userID, mail.PurposeEmailChange, out)
+// PendingEmail returns the address a change of userID's email is waiting
+// to be confirmed at, "" when none.
+func (s *Service) PendingEmail(ctx context.Context, userID int64) (string, error) {
+	return mail.PendingEmail(ctx, s.db, userID, mail.PurposeEmailChange)
 }

@@ -58,26 +58,16 @@ type MFA struct {
 // MFAStatus says which second factors userID has.
 func (s *Service) MFAStatus(ctx context.Context, userID int64) (MFA, error) {
 	var m MFA
-	b := &pgx.Batch{}
-	s.QueueMFAStatus(b, userID, &m)
-	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
+	err := s.db.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND secret IS NOT NULL),
+		       (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL),
+		       (SELECT count(*) FROM passkeys WHERE user_id = $1)`, userID).
+		Scan(&m.TOTP, &m.RecoveryCodesLeft, &m.Passkeys)
+	if err != nil {
 		return MFA{}, fmt.Errorf("second factors: %w", err)
 	}
 	return m, nil
 }
-
-// QueueMFAStatus queues the MFAStatus query on b, so a page can fetch it in
-// one round trip with others; out is set when the batch runs.
-func (s *Service) QueueMFAStatus(b *pgx.Batch, userID int64, out *MFA) {
-	b.Queue(mfaStatusSQL, userID).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&out.TOTP, &out.RecoveryCodesLeft, &out.Passkeys)
-	})
-}
-
-const mfaStatusSQL = `
-	SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND secret IS NOT NULL),
-	       (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL),
-	       (SELECT count(*) FROM passkeys WHERE user_id = $1)`
 
 // NeedsSecondFactor reports whether a log-in of userID must pass the second
 // step before a session starts: an authenticator app or a passkey counts.

@@ -53,14 +53,16 @@ func (s *Service) NameFromLink(ctx context.Context, tx pgx.Tx, userID int64, nam
 	return nil
 }
 
-// QueueName queues the read of userID's display name on b, so a page can
-// fetch it with others in one round trip; out is set when the batch runs.
-func (s *Service) QueueName(b *pgx.Batch, userID int64, out *string) {
-	b.Queue(`SELECT name FROM users WHERE id = $1`, userID).QueryRow(func(row pgx.Row) error {
-		err := row.Scan(out)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
-		return err
-	})
+// Name returns the name userID goes by, "" when none; ErrNotFound when
+// there is no such user.
+func (s *Service) Name(ctx context.Context, userID int64) (string, error) {
+	var name string
+	err := s.db.QueryRow(ctx, `SELECT name FROM users WHERE id = $1`, userID).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("read name: %w", err)
+	}
+	return name, nil
 }

@@ -186,26 +186,19 @@ func passkeyName(name string) (string, error) {
 
 // Passkeys lists userID's passkeys, oldest first.
 func (s *Service) Passkeys(ctx context.Context, userID int64) ([]Passkey, error) {
-	var out []Passkey
-	b := &pgx.Batch{}
-	s.QueuePasskeys(b, userID, &out)
-	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
+	rows, err := s.db.Query(ctx, `SELECT id, name, created_at, last_used_at, backup_eligible, backup_state
+		FROM passkeys WHERE user_id = $1 ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list passkeys: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Passkey, error) {
+		var p Passkey
+		return p, r.Scan(&p.ID, &p.Name, &p.CreatedAt, &p.LastUsedAt, &p.BackupEligible, &p.BackupState)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list passkeys: %w", err)
 	}
 	return out, nil
-}
-
-// QueuePasskeys queues the Passkeys query on b, so a page can fetch it in
-// one round trip with others; out is set when the batch runs.
-func (s *Service) QueuePasskeys(b *pgx.Batch, userID int64, out *[]Passkey) {
-	b.Queue(`SELECT id, name, created_at, last_used_at, backup_eligible, backup_state
-		FROM passkeys WHERE user_id = $1 ORDER BY created_at, id`, userID).Query(func(rows pgx.Rows) (err error) {
-		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Passkey, error) {
-			var p Passkey
-			return p, r.Scan(&p.ID, &p.Name, &p.CreatedAt, &p.LastUsedAt, &p.BackupEligible, &p.BackupState)
-		})
-		return err
-	})
 }
 
 // RenamePasskey names userID's passkey id; another user's is ErrNotFound.

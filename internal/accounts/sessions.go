@@ -153,30 +153,22 @@ func deleteSessions(ctx context.Context, q querier, userID, exceptID int64) (int
 // Sessions lists userID's 25 most recently used live sessions: enough to
 // spot a stranger, and a page that stays cheap for someone who never logs out.
 func (s *Service) Sessions(ctx context.Context, userID int64) ([]Session, error) {
-	var out []Session
-	b := &pgx.Batch{}
-	s.QueueSessions(b, userID, &out)
-	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
+	rows, err := s.db.Query(ctx, `
+		SELECT id, user_id, ip, user_agent, created_at, last_seen_at, expires_at
+		FROM sessions WHERE user_id = $1 AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2)
+		ORDER BY last_seen_at DESC, id DESC LIMIT 25`, userID, s.opts.IdleTimeout.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Session, error) {
+		var ss Session
+		err := row.Scan(&ss.ID, &ss.UserID, &ss.IP, &ss.UserAgent, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt)
+		return ss, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
 	return out, nil
-}
-
-// QueueSessions queues the Sessions query on b, so a page can fetch it in
-// one round trip with others; out is set when the batch runs.
-func (s *Service) QueueSessions(b *pgx.Batch, userID int64, out *[]Session) {
-	b.Queue(`
-		SELECT id, user_id, ip, user_agent, created_at, last_seen_at, expires_at
-		FROM sessions WHERE user_id = $1 AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2)
-		ORDER BY last_seen_at DESC, id DESC LIMIT 25`, userID, s.opts.IdleTimeout.Seconds()).
-		Query(func(rows pgx.Rows) (err error) {
-			*out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Session, error) {
-				var ss Session
-				err := row.Scan(&ss.ID, &ss.UserID, &ss.IP, &ss.UserAgent, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt)
-				return ss, err
-			})
-			return err
-		})
 }
 
 // PruneSessions deletes expired and idle sessions; the server runs it

@@ -68,17 +68,17 @@ func (s *Service) CreateTokenHandOff(ctx context.Context, user User, browser str
 	return t, nil
 }
 
-// QueueTokenHandOffs queues, on b, taking the secrets handed off to userID
-// in browser: they are deleted as they are read, so a reload, another tab
+// TakeTokenHandOffs takes the secrets handed off to userID in browser,
+// oldest first: they are deleted as they are read, so a reload, another tab
 // or another browser never sees them; expired ones go too and are not
-// returned. out is set, oldest first, when the batch runs. A token revoked
-// in between has taken its hand-off with it.
-func (s *Service) QueueTokenHandOffs(b *pgx.Batch, userID int64, browser string, out *[]ShownToken) {
+// returned. A token revoked in between has taken its hand-off with it. A
+// secret that does not open is an error, and is gone all the same.
+func (s *Service) TakeTokenHandOffs(ctx context.Context, userID int64, browser string) ([]ShownToken, error) {
 	if browser == "" {
-		return
+		return nil, nil
 	}
 	bh := hashToken(browser)
-	b.Queue(`
+	rows, err := s.db.Query(ctx, `
 		WITH taken AS (
 			DELETE FROM token_handoffs WHERE user_id = $1 AND browser_hash = $2
 			RETURNING id, token_id, sealed, expires_at
@@ -86,33 +86,38 @@ func (s *Service) QueueTokenHandOffs(b *pgx.Batch, userID int64, browser string,
 		SELECT t.id, t.user_id, t.name, t.scope, t.prefix, t.created_at, t.expires_at, t.last_used_at, taken.sealed
 		FROM taken JOIN api_tokens t ON t.id = taken.token_id AND t.user_id = $1
 		WHERE taken.expires_at > now()
-		ORDER BY taken.id`, userID, bh).
-		Query(func(rows pgx.Rows) error {
-			type row struct {
-				tok    APIToken
-				sealed []byte
-			}
-			all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-				var x row
-				t := &x.tok
-				return x, r.Scan(&t.ID, &t.UserID, &t.Name, &t.Scope, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &x.sealed)
-			})
-			if err != nil || len(all) == 0 {
-				return err
-			}
-			sealer := s.mfa().sealer
-			if sealer == nil {
-				return ErrNoSealer
-			}
-			for _, x := range all {
-				secret, err := sealer.Open(x.sealed, handOffContext(userID, x.tok.ID, bh))
-				if err != nil {
-					return fmt.Errorf("open token hand-off %d: %w", x.tok.ID, err)
-				}
-				*out = append(*out, ShownToken{APIToken: x.tok, Secret: secret})
-			}
-			return nil
-		})
+		ORDER BY taken.id`, userID, bh)
+	if err != nil {
+		return nil, fmt.Errorf("take token hand-offs: %w", err)
+	}
+	type row struct {
+		tok    APIToken
+		sealed []byte
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		t := &x.tok
+		return x, r.Scan(&t.ID, &t.UserID, &t.Name, &t.Scope, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &x.sealed)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("take token hand-offs: %w", err)
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	sealer := s.mfa().sealer
+	if sealer == nil {
+		return nil, ErrNoSealer
+	}
+	out := make([]ShownToken, 0, len(all))
+	for _, x := range all {
+		secret, err := sealer.Open(x.sealed, handOffContext(userID, x.tok.ID, bh))
+		if err != nil {
+			return nil, fmt.Errorf("open token hand-off %d: %w", x.tok.ID, err)
+		}
+		out = append(out, ShownToken{APIToken: x.tok, Secret: secret})
+	}
+	return out, nil
 }
 
 // PruneTokenHandOffs deletes hand-offs nobody came to read; the server runs

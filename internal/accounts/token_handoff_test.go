@@ -6,18 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/dancecard/dancecard/internal/accounts"
 )
 
-// takeHandOffs runs QueueTokenHandOffs alone.
+// takeHandOffs runs TakeTokenHandOffs and fails the test on an error.
 func takeHandOffs(t *testing.T, e *mfaEnv, userID int64, browser string) []accounts.ShownToken {
 	t.Helper()
-	var out []accounts.ShownToken
-	b := &pgx.Batch{}
-	e.svc.QueueTokenHandOffs(b, userID, browser, &out)
-	if err := e.db.SendBatch(context.Background(), b).Close(); err != nil {
+	out, err := e.svc.TakeTokenHandOffs(context.Background(), userID, browser)
+	if err != nil {
 		t.Fatalf("take hand-offs: %v", err)
 	}
 	return out
@@ -37,6 +33,9 @@ func TestTokenHandOffIsTakenOnceByItsBrowserAndUser(t *testing.T) {
 	}
 	if bytes.Contains(sealed, []byte("dct_")) {
 		t.Fatal("the hand-off stores the secret in plaintext")
+	}
+	if got := takeHandOffs(t, e, u.ID, ""); len(got) != 0 {
+		t.Fatal("a request without a browser took the hand-off")
 	}
 	if got := takeHandOffs(t, e, u.ID, "browser-2"); len(got) != 0 {
 		t.Fatal("another browser took the hand-off")
@@ -95,11 +94,11 @@ func TestTokenHandOffDoesNotOpenInAnotherRow(t *testing.T) {
 		JOIN api_tokens t ON t.id = h.token_id WHERE t.name = 'b1') WHERE token_id = (SELECT id FROM api_tokens WHERE name = 'b2')`); err != nil {
 		t.Fatal(err)
 	}
-	var out []accounts.ShownToken
-	b := &pgx.Batch{}
-	e.svc.QueueTokenHandOffs(b, u.ID, "b2", &out)
-	if err := e.db.SendBatch(ctx, b).Close(); err == nil || len(out) != 0 {
+	if out, err := e.svc.TakeTokenHandOffs(ctx, u.ID, "b2"); err == nil || len(out) != 0 {
 		t.Fatalf("a copied secret opened: %+v, %v", out, err)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM token_handoffs WHERE browser_hash = sha256('b2')`); n != 0 {
+		t.Fatal("a hand-off that did not open stays to be taken again")
 	}
 }
 

@@ -144,28 +144,21 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // Tokens lists userID's tokens, newest first.
 func (s *Service) Tokens(ctx context.Context, userID int64) ([]APIToken, error) {
-	var out []APIToken
-	b := &pgx.Batch{}
-	s.QueueTokens(b, userID, &out)
-	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
+	rows, err := s.db.Query(ctx, `
+		SELECT id, user_id, name, scope, prefix, created_at, expires_at, last_used_at
+		FROM api_tokens WHERE user_id = $1 ORDER BY id DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (APIToken, error) {
+		var t APIToken
+		err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Scope, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
+		return t, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	return out, nil
-}
-
-// QueueTokens queues the Tokens query on b; out is set when the batch runs.
-func (s *Service) QueueTokens(b *pgx.Batch, userID int64, out *[]APIToken) {
-	b.Queue(`
-		SELECT id, user_id, name, scope, prefix, created_at, expires_at, last_used_at
-		FROM api_tokens WHERE user_id = $1 ORDER BY id DESC`, userID).
-		Query(func(rows pgx.Rows) (err error) {
-			*out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (APIToken, error) {
-				var t APIToken
-				err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Scope, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
-				return t, err
-			})
-			return err
-		})
 }
 
 // RevokeToken deletes one of userID's tokens; it stops working at once.

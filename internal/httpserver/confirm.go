@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
@@ -161,15 +160,8 @@ func (s *Server) askLogOut(c echo.Context) (web.Confirm, error) {
 		return web.Confirm{}, nil
 	}
 	sess := sessionFrom(c)
-	var list []accounts.Session
-	var toks []accounts.APIToken
-	b := &pgx.Batch{}
-	s.opts.Accounts.QueueSessions(b, sess.UserID, &list)
-	revoke := c.FormValue("revoke_tokens") == "1"
-	if revoke {
-		s.opts.Accounts.QueueTokens(b, sess.UserID, &toks)
-	}
-	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
+	list, err := s.opts.Accounts.Sessions(c.Request().Context(), sess.UserID)
+	if err != nil {
 		return web.Confirm{}, fmt.Errorf("log out: %w", err)
 	}
 	others := 0
@@ -179,7 +171,11 @@ func (s *Server) askLogOut(c echo.Context) (web.Confirm, error) {
 		}
 	}
 	tokens := -1
-	if revoke {
+	if c.FormValue("revoke_tokens") == "1" {
+		toks, err := s.opts.Accounts.Tokens(c.Request().Context(), sess.UserID)
+		if err != nil {
+			return web.Confirm{}, fmt.Errorf("log out: %w", err)
+		}
 		tokens = len(toks)
 	}
 	if scope == "all" {
@@ -199,12 +195,12 @@ func (s *Server) askRemovePasskey(c echo.Context) (web.Confirm, error) {
 		return web.Confirm{}, echo.ErrNotFound
 	}
 	uid := sessionFrom(c).UserID
-	var keys []accounts.Passkey
-	var mfa accounts.MFA
-	b := &pgx.Batch{}
-	s.opts.Accounts.QueuePasskeys(b, uid, &keys)
-	s.opts.Accounts.QueueMFAStatus(b, uid, &mfa)
-	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
+	keys, err := s.opts.Accounts.Passkeys(c.Request().Context(), uid)
+	if err != nil {
+		return web.Confirm{}, fmt.Errorf("remove passkey: %w", err)
+	}
+	mfa, err := s.opts.Accounts.MFAStatus(c.Request().Context(), uid)
+	if err != nil {
 		return web.Confirm{}, fmt.Errorf("remove passkey: %w", err)
 	}
 	for _, k := range keys {

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
-	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/web"
 )
 
@@ -93,12 +91,12 @@ func (s *Server) askAdminDisconnect(c echo.Context) (web.Confirm, error) {
 	if err != nil {
 		return web.Confirm{}, err
 	}
-	var conns []links.Connection
-	var mfa accounts.MFA
-	b := &pgx.Batch{}
-	s.opts.Links.QueueConnections(b, cn.UserID, &conns)
-	s.opts.Accounts.QueueMFAStatus(b, cn.UserID, &mfa)
-	if err := s.opts.DB.SendBatch(ctx, b).Close(); err != nil {
+	conns, err := s.opts.Links.Connections(ctx, cn.UserID)
+	if err != nil {
+		return web.Confirm{}, fmt.Errorf("admin disconnect: %w", err)
+	}
+	mfa, err := s.opts.Accounts.MFAStatus(ctx, cn.UserID)
+	if err != nil {
 		return web.Confirm{}, fmt.Errorf("admin disconnect: %w", err)
 	}
 	last := !owner.HasPassword && len(conns) == 1 && mfa.Passkeys == 0

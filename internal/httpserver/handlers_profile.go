@@ -4,16 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/i18n"
-	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/web"
 )
 
@@ -54,8 +51,13 @@ func (s *Server) renderProfile(c echo.Context, status int, f profileForms) error
 	return s.renderSection(c, status, f.section(), f)
 }
 
-// renderSection draws one profile page. Each page fetches only what it
-// shows, all in one round trip.
+// renderSection draws one profile page. Each page reads only what it
+// shows, one query per list: the connections page, the one every log-in
+// lands on, reads the connections alone, in one query; the security page
+// reads the sessions, the second factors and the passkeys; the tokens page
+// the secrets just handed off to this browser and the tokens; the account
+// page the address a change waits at and, unless a refused form brings one,
+// the name.
 func (s *Server) renderSection(c echo.Context, status int, section web.ProfileSection, f profileForms) error {
 	sess := sessionFrom(c)
 	v := web.Profile{
@@ -63,33 +65,20 @@ func (s *Server) renderSection(c echo.Context, status int, section web.ProfileSe
 		HasPassword: sess.User.HasPassword, IsAdmin: sess.User.IsAdmin,
 		PasswordForm: f.password, TokenForm: f.token, EmailForm: f.email, DeleteForm: f.del, NameForm: f.name,
 	}
-	b := &pgx.Batch{}
-	var fill func()
+	var err error
 	switch section {
 	case web.SectionSecurity:
-		fill = s.queueSecurity(b, sess, &v)
+		err = s.readSecurity(c, sess, &v)
 	case web.SectionTokens:
-		fill = s.queueTokens(b, c, sess, &v)
+		err = s.readTokens(c, sess, &v)
 	case web.SectionAccount:
-		var name string
-		s.opts.Accounts.QueuePendingEmail(b, sess.UserID, &v.PendingEmail)
-		if f.name == (web.NameForm{}) {
-			s.opts.Accounts.QueueName(b, sess.UserID, &name)
-		}
-		fill = func() {
-			if f.name == (web.NameForm{}) {
-				v.NameForm.Name = name
-			}
-		}
+		err = s.readAccount(c, sess, &v)
 	default:
-		var conns []links.Connection
-		s.opts.Links.QueueConnections(b, sess.UserID, &conns)
-		fill = func() { v.Connections, v.ConnectProviders = s.connectionViews(conns), s.providerButtons() }
+		err = s.readConnections(c, sess, &v)
 	}
-	if err := s.opts.DB.SendBatch(c.Request().Context(), b).Close(); err != nil {
+	if err != nil {
 		return fmt.Errorf("profile %s: %w", section.ID, err)
 	}
-	fill()
 	page := s.page(c, tr(c, "profile.page_title", i18n.Data{"Section": i18n.T(c.Request().Context(), section.Name)}))
 	switch section {
 	case web.SectionSecurity:
@@ -100,57 +89,6 @@ func (s *Server) renderSection(c echo.Context, status int, section web.ProfileSe
 		return render(c, status, web.ProfileAccountPage(page, v))
 	}
 	return render(c, status, web.ProfileConnectionsPage(page, v))
-}
-
-// queueSecurity queues what the security page shows: sessions, second
-// factors, passkeys. The returned func fills v once the batch has run.
-func (s *Server) queueSecurity(b *pgx.Batch, sess *accounts.Session, v *web.Profile) func() {
-	var list []accounts.Session
-	var mfa accounts.MFA
-	var passkeys []accounts.Passkey
-	s.opts.Accounts.QueueSessions(b, sess.UserID, &list)
-	s.opts.Accounts.QueueMFAStatus(b, sess.UserID, &mfa)
-	s.opts.Accounts.QueuePasskeys(b, sess.UserID, &passkeys)
-	return func() {
-		v.MFA = web.MFASection{TOTP: mfa.TOTP, RecoveryCodesLeft: mfa.RecoveryCodesLeft, Passkeys: mfa.Passkeys}
-		v.Passkeys = passkeyViews(passkeys)
-		v.Sessions = make([]web.Session, 0, len(list))
-		for _, ss := range list {
-			v.Sessions = append(v.Sessions, web.Session{
-				ID: strconv.FormatInt(ss.ID, 10), CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt,
-				UserAgent: ss.UserAgent, IP: ss.IP, Current: ss.ID == sess.ID,
-			})
-		}
-		// The current session comes first: it is the one people look for.
-		slices.SortStableFunc(v.Sessions, func(a, b web.Session) int {
-			switch {
-			case a.Current == b.Current:
-				return 0
-			case a.Current:
-				return -1
-			default:
-				return 1
-			}
-		})
-	}
-}
-
-// queueTokens queues what the tokens page shows: the tokens, and a token
-// just created on this browser, which this view takes and no other shows.
-func (s *Server) queueTokens(b *pgx.Batch, c echo.Context, sess *accounts.Session, v *web.Profile) func() {
-	var toks []accounts.APIToken
-	var handed []accounts.ShownToken
-	s.opts.Accounts.QueueTokens(b, sess.UserID, &toks)
-	s.opts.Accounts.QueueTokenHandOffs(b, sess.UserID, s.browserID(c), &handed)
-	return func() {
-		for _, t := range handed {
-			v.NewTokens = append(v.NewTokens, web.NewToken{Name: t.Name, Scope: string(t.Scope), Secret: t.Secret, ExpiresAt: t.ExpiresAt})
-		}
-		for _, t := range toks {
-			v.Tokens = append(v.Tokens, web.APIToken{ID: strconv.FormatInt(t.ID, 10), Name: t.Name, Scope: string(t.Scope),
-				Prefix: t.Prefix, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
-		}
-	}
 }
 
 // handleNameChange changes the name the account goes by.

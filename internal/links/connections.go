@@ -214,23 +214,15 @@ func lockLink(ctx context.Context, tx pgx.Tx, provider, providerUserID string) (
 
 // Connections lists a user's connections by provider, primary first.
 func (s *Service) Connections(ctx context.Context, userID int64) ([]Connection, error) {
-	var out []Connection
-	b := &pgx.Batch{}
-	s.QueueConnections(b, userID, &out)
-	if err := s.DB.SendBatch(ctx, b).Close(); err != nil {
+	rows, err := s.DB.Query(ctx, `SELECT `+connectionColumns+` FROM connections WHERE user_id = $1 ORDER BY provider, rank, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Connection, error) { return scanConnection(row) })
+	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
 	return out, nil
-}
-
-// QueueConnections queues the Connections query on b, so a page can fetch
-// it in one round trip with others; out is set when the batch runs.
-func (s *Service) QueueConnections(b *pgx.Batch, userID int64, out *[]Connection) {
-	b.Queue(`SELECT `+connectionColumns+` FROM connections WHERE user_id = $1 ORDER BY provider, rank, id`, userID).
-		Query(func(rows pgx.Rows) (err error) {
-			*out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Connection, error) { return scanConnection(row) })
-			return err
-		})
 }
 
 // Disconnect removes one of userID's connections. It refuses to remove the

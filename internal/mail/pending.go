@@ -1,26 +1,26 @@
 package mail
 
 import (
+	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// QueuePendingEmail queues on b the look-up of the address of userID's
-// newest live link with purpose (an email change waiting to be confirmed
-// there); out is set, "" when none, when the batch runs.
-func QueuePendingEmail(b *pgx.Batch, userID int64, purpose Purpose, out *string) {
-	b.Queue(pendingSQL, userID, string(purpose)).QueryRow(func(row pgx.Row) error {
-		err := row.Scan(out)
-		if errors.Is(err, pgx.ErrNoRows) {
-			*out = ""
-			return nil
-		}
-		return err
-	})
+// PendingEmail returns the address of userID's newest live link with
+// purpose (an email change waiting to be confirmed there), "" when none.
+func PendingEmail(ctx context.Context, q Querier, userID int64, purpose Purpose) (string, error) {
+	var email string
+	err := q.QueryRow(ctx, `
+		SELECT email FROM mail_links
+		WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
+		ORDER BY id DESC LIMIT 1`, userID, string(purpose)).Scan(&email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("mail: pending %s of user %d: %w", purpose, userID, err)
+	}
+	return email, nil
 }
-
-const pendingSQL = `
-	SELECT email FROM mail_links
-	WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
-	ORDER BY id DESC LIMIT 1`
