@@ -54,6 +54,7 @@ func TestTotalLabel(t *testing.T) {
 func TestReasonText(t *testing.T) {
 	for recorded, want := range map[string]string{
 		"links: account disabled":             "The account is disabled.",
+		"accounts: account disabled":          "The account is disabled.",
 		"account disabled":                    "The account is disabled.",
 		"wrong password":                      "The password was wrong.",
 		"wrong password on re-authentication": "The password was wrong when confirming who they are.",

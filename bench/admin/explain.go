@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dancecard/dancecard/internal/admin"
+	"github.com/dancecard/dancecard/internal/paging"
 )
 
 // lastQuery remembers the SQL and arguments of the queries a traced pool
@@ -61,7 +62,7 @@ func callService(ctx context.Context, svc *admin.Service, path string) error {
 		if perr != nil {
 			return perr
 		}
-		if _, err = svc.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: admin.MaxLimit}); err == nil {
+		if _, err = svc.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: paging.MaxLimit}); err == nil {
 			_, err = svc.Events(ctx, admin.EventQuery{UserID: id, Limit: 20})
 		}
 	case strings.HasSuffix(u.Path, "/users"):

@@ -16,11 +16,12 @@ func TestImportDirection(t *testing.T) {
 		"internal/postgres":  {},
 		"internal/config":    {},
 		"internal/ratelimit": {},
+		"internal/paging":    {},
 		"internal/events":    {"internal/postgres"},
 		"internal/mail":      {"internal/postgres", "internal/events"},
 		"internal/oauth":     {"internal/config"},
 		"internal/accounts":  {"internal/postgres", "internal/events", "internal/mail"},
-		"internal/admin":     {"internal/postgres", "internal/events"},
+		"internal/admin":     {"internal/postgres", "internal/events", "internal/paging"},
 		"internal/links":     {"internal/postgres", "internal/events", "internal/mail", "internal/accounts", "internal/config", "internal/oauth"},
 	}
 	forbidden := []string{"github.com/labstack/echo", "github.com/a-h/templ", mod + "web", mod + "internal/httpserver", mod + "cmd/"}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/paging"
 )
 
 // ConnectionQuery selects a page of connections. The zero value is the
@@ -72,7 +74,7 @@ func ParseConnectionQuery(get func(string) string) (ConnectionQuery, error) {
 	if cq.Desc, err = parseDir(get("dir")); err != nil {
 		return ConnectionQuery{}, err
 	}
-	if cq.Limit, err = Limit(get("limit")); err != nil {
+	if cq.Limit, err = paging.Limit(get("limit")); err != nil {
 		return ConnectionQuery{}, err
 	}
 	return cq, nil
@@ -134,8 +136,8 @@ func (s *Service) Connections(ctx context.Context, cq ConnectionQuery) (Page[Con
 	if err != nil {
 		return Page[ConnectionRow]{}, err
 	}
-	l := list{cols: connectionCols, from: "connections c", sortKey: connectionSorts[cq.Sort], id: "c.id", desc: cq.Desc,
-		sortID: cq.Sort + direction(cq.Desc), isTime: true, where: w, limit: limitOf(cq.Limit)}
+	l := list{name: "connections", cols: connectionCols, from: "connections c", sortKey: connectionSorts[cq.Sort], id: "c.id",
+		desc: cq.Desc, sortID: cq.Sort + direction(cq.Desc), isTime: true, where: w, limit: paging.Size(cq.Limit)}
 	p, err := listPage(ctx, s, l, cq.Cursor, func(r pgx.Rows, key any) (ConnectionRow, int64, error) {
 		cr, err := scanConnection(r, key)
 		return cr, cr.ID, err

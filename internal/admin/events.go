@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/paging"
 )
 
 // EventQuery selects a page of the event log, newest first. The zero value
@@ -41,8 +42,6 @@ type EventRow struct {
 	CreatedAt      time.Time       `json:"created_at"`
 }
 
-const eventSort = "created_desc"
-
 // ParseEventQuery checks the event list's query-string values, read by get
 // (url.Values.Get): kind, user_id, provider, since, until, cursor and
 // limit. Times are RFC 3339 ("2026-01-02T15:04:05Z") or a date
@@ -52,7 +51,7 @@ func ParseEventQuery(get func(string) string) (EventQuery, error) {
 	kind, userID, provider := get("kind"), get("user_id"), get("provider")
 	eq := EventQuery{Kind: kind, Provider: provider, Cursor: get("cursor")}
 	if kind != "" && !slices.Contains(events.Kinds(), events.Kind(kind)) {
-		return EventQuery{}, badFilter(FilterError{Field: "kind", MessageID: "filter.kind", Args: map[string]string{"Kind": strconv.Quote(clip(kind))},
+		return EventQuery{}, badFilter(FilterError{Field: "kind", MessageID: "filter.kind", Args: map[string]any{"Kind": strconv.Quote(clip(kind))},
 			Message: "There is no event kind " + strconv.Quote(clip(kind)) + "."})
 	}
 	if provider != "" && !providerID.MatchString(provider) {
@@ -76,7 +75,7 @@ func ParseEventQuery(get func(string) string) (EventQuery, error) {
 	if !eq.Since.IsZero() && !eq.Until.IsZero() && !eq.Since.Before(eq.Until) {
 		return EventQuery{}, badFilter(FilterError{Field: "since", MessageID: "filter.range", Message: "The start of the time range must be before its end."})
 	}
-	if eq.Limit, err = Limit(get("limit")); err != nil {
+	if eq.Limit, err = paging.Limit(get("limit")); err != nil {
 		return EventQuery{}, err
 	}
 	return eq, nil
@@ -124,8 +123,8 @@ func (s *Service) Events(ctx context.Context, eq EventQuery) (Page[EventRow], er
 	l := list{cols: `e.id, e.kind, e.user_id, coalesce((SELECT u.email FROM users u WHERE u.id = e.user_id), ''),
 		coalesce(e.provider, ''), coalesce(e.provider_user_id, ''), e.connection_id, e.reason, e.request_id, e.ip,
 		e.user_agent, e.data, e.created_at`,
-		from: "events e", sortKey: "e.created_at", id: "e.id", desc: true, sortID: eventSort, isTime: true, where: w,
-		limit: limitOf(eq.Limit)}
+		name: "events", from: "events e", sortKey: "e.created_at", id: "e.id", desc: true, sortID: "created DESC", isTime: true,
+		where: w, limit: paging.Size(eq.Limit)}
 	p, err := listPage(ctx, s, l, eq.Cursor, func(r pgx.Rows, key any) (EventRow, int64, error) {
 		var e EventRow
 		err := r.Scan(&e.ID, &e.Kind, &e.UserID, &e.UserEmail, &e.Provider, &e.ProviderUserID, &e.ConnectionID, &e.Reason,

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/paging"
 )
 
 // Page is one page of a list: its rows, the cursors of the pages before
@@ -24,15 +26,16 @@ type Page[T any] struct {
 // input: values travel in where's arguments). Rows are ordered by (sortKey,
 // id), and every list offers an index that yields them in that order.
 type list struct {
+	name    string // the list as its cursors name it
 	cols    string // the columns a row is scanned from; the sort key follows them
 	from    string // the table the rows come from, with its alias
 	sortKey string // the sort key expression
 	id      string // the row's id column
 	desc    bool   // newest or last first
-	sortID  string // the sort as cursors name it, with its direction
+	sortID  string // the sort as its cursors name it, with its direction
 	isTime  bool   // the sort key is a timestamptz, else text
 	where   where  // the filters
-	limit   int
+	limit   int    // rows on a page (paging.Size)
 	// fence orders by the sort key behind an expression no index has, so
 	// PostgreSQL reads the matches of a selective search through its
 	// trigram index and sorts them, instead of walking the sort's index
@@ -61,7 +64,7 @@ type scanRow[T any] func(r pgx.Rows, key any) (row T, id int64, err error)
 // reads the rows before c in reverse order and turns them round; when that
 // reaches the start of the list, it answers the first page, so a previous
 // page is always a full one.
-func fetchPage[T any](ctx context.Context, s *Service, l list, c cursor, has bool, scan scanRow[T]) ([]T, string, string, error) {
+func fetchPage[T any](ctx context.Context, s *Service, l list, c paging.Cursor, has bool, scan scanRow[T]) ([]T, string, string, error) {
 	back := has && c.Back
 	w := l.where.clone()
 	order := l.desc != back
@@ -103,7 +106,7 @@ func fetchPage[T any](ctx context.Context, s *Service, l list, c cursor, has boo
 	}
 	if back {
 		if !more && len(out) < l.limit {
-			return fetchPage(ctx, s, l, cursor{}, false, scan)
+			return fetchPage(ctx, s, l, paging.Cursor{}, false, scan)
 		}
 		slices.Reverse(out)
 		slices.Reverse(ids)
@@ -113,7 +116,7 @@ func fetchPage[T any](ctx context.Context, s *Service, l list, c cursor, has boo
 		return out, "", "", nil
 	}
 	at := func(i int, back bool) string {
-		return cursor{Sort: l.sortID, Key: keys[i], ID: ids[i], Back: back}.encode()
+		return paging.Cursor{List: l.name, Sort: l.sortID, Key: keys[i], ID: ids[i], Back: back}.String()
 	}
 	// Going forward, there is more after this page if the query found it,
 	// and a page before it if it was reached by a cursor; going back, the
@@ -133,7 +136,7 @@ func fetchPage[T any](ctx context.Context, s *Service, l list, c cursor, has boo
 // slower of the two rather than both. A search is counted first instead:
 // how many rows it matches decides how its page is read (list.fence).
 func listPage[T any](ctx context.Context, s *Service, l list, raw string, scan scanRow[T], total func(context.Context) (Total, error)) (Page[T], error) {
-	c, has, err := decodeCursor(raw, l.sortID, l.isTime)
+	c, has, err := decodeCursor(raw, l)
 	if err != nil {
 		return Page[T]{}, err
 	}

@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,17 +9,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/paging"
 )
 
-// Page sizes: a list answers DefaultLimit rows unless asked for fewer or
-// more, and never more than MaxLimit, whatever is asked.
-const (
-	DefaultLimit = 50
-	MaxLimit     = 200
-)
-
-// FilterError is bad input in a list's filters, sort, cursor or limit. Its
-// message is written for the person who typed it.
+// FilterError is bad input in a list's filters or sort (a bad limit or
+// cursor is paging's). Its message is written for the person who typed it.
 // MessageID names the same message in the catalogues (internal/i18n), which
 // pages show in the reader's language, filled in from Args; the JSON API
 // keeps the English Message.
@@ -29,84 +22,27 @@ type FilterError struct {
 	Field     string
 	Message   string
 	MessageID string
-	Args      map[string]string
+	Args      map[string]any
 }
 
 func (e *FilterError) Error() string { return "admin: " + e.Field + ": " + e.Message }
 
 func badFilter(fe FilterError) error { return &fe }
 
-// cursor is where a page starts: the sort it was made for, the sort key
-// and id of the row next to it, and which way it reads. A next page's
-// cursor holds the last row shown and reads on past it; a previous page's
-// (Back) holds the first row shown and reads back from it. It travels as
-// unpadded base64url JSON; clients treat it as opaque and the server
-// checks every part of it on the way back in.
-type cursor struct {
-	Sort string `json:"s"`
-	Key  string `json:"k"`
-	ID   int64  `json:"i"`
-	Back bool   `json:"b,omitempty"`
-}
-
-func (c cursor) encode() string {
-	b, _ := json.Marshal(c) // a struct of strings and an int always marshals
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor reads raw ("" is the first page) for a list sorted by sort.
-// A cursor from another list or sort, or one edited by hand, is refused.
-func decodeCursor(raw, sort string, timeKey bool) (cursor, bool, error) {
-	if raw == "" {
-		return cursor{}, false, nil
-	}
-	bad := badFilter(FilterError{Field: "cursor", MessageID: "filter.cursor",
-		Message: "The page cursor is not valid for this list. Start again from the first page."})
-	if len(raw) > 512 {
-		return cursor{}, false, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil {
-		return cursor{}, false, bad
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort || c.ID <= 0 || !utf8.ValidString(c.Key) {
-		return cursor{}, false, bad
-	}
-	if timeKey {
-		if _, err := time.Parse(time.RFC3339Nano, c.Key); err != nil {
-			return cursor{}, false, bad
+// decodeCursor reads raw ("" is the first page) for list l: a cursor l
+// made (paging.Parse) whose key is of l's sort column type.
+func decodeCursor(raw string, l list) (paging.Cursor, bool, error) {
+	c, ok, err := paging.Parse(raw, l.name, l.sortID)
+	if ok && l.isTime {
+		if _, terr := time.Parse(time.RFC3339Nano, c.Key); terr != nil {
+			return paging.Cursor{}, false, paging.ErrCursor
 		}
 	}
-	return c, true, nil
+	return c, ok, err
 }
 
 // timeKey renders a sort time so it parses back to the same instant.
 func timeKey(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-// Limit parses a page size: "" is DefaultLimit, above MaxLimit is MaxLimit,
-// anything else that is not a positive number is a FilterError.
-func Limit(raw string) (int, error) {
-	if raw == "" {
-		return DefaultLimit, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil && len(raw) < 40 && strings.Trim(raw, "0123456789") == "" {
-		return MaxLimit, nil // a number too large for an int is still just "too many"
-	}
-	if err != nil || n < 1 {
-		return 0, badFilter(FilterError{Field: "limit", MessageID: "filter.limit", Args: map[string]string{"Max": strconv.Itoa(MaxLimit)},
-			Message: "The page size must be a whole number from 1 to " + strconv.Itoa(MaxLimit) + "."})
-	}
-	return min(n, MaxLimit), nil
-}
-
-func limitOf(n int) int {
-	if n <= 0 {
-		return DefaultLimit
-	}
-	return min(n, MaxLimit)
-}
 
 // searchPattern turns a search box into an ILIKE pattern that matches the
 // text anywhere, with LIKE's wildcards taken literally. A search must

@@ -5,19 +5,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/paging"
 )
 
 // The parked lists: event deliveries and mail given up after their last
 // attempt. The events and mail packages own those tables and their Retry;
 // these only read them, with the same cursors, pages and totals as every
-// other list of the console.
-
-// The parked lists' sorts, as their cursors name them: always the most
-// recently parked first.
-const (
-	deliverySort = "parked_delivery_desc"
-	mailSort     = "parked_mail_desc"
-)
+// other list of the console, always the most recently parked first.
 
 // DeliveryQuery selects a page of dead deliveries, most recently parked
 // first.
@@ -51,7 +46,7 @@ func ParseDeliveryQuery(get func(string) string) (DeliveryQuery, error) {
 		return DeliveryQuery{}, badFilter(FilterError{Field: "subscriber", MessageID: "filter.subscriber", Message: "There is no subscriber by that name."})
 	}
 	var err error
-	dq.Limit, err = Limit(get("limit"))
+	dq.Limit, err = paging.Limit(get("limit"))
 	return dq, err
 }
 
@@ -64,8 +59,8 @@ func (s *Service) DeadDeliveries(ctx context.Context, dq DeliveryQuery) (Page[De
 	}
 	l := list{cols: `d.id, d.subscriber, d.attempts, d.last_error, d.dead_at, e.id, e.kind, e.user_id,
 		coalesce((SELECT u.email FROM users u WHERE u.id = e.user_id), ''), coalesce(e.provider, ''), e.created_at`,
-		from: "event_deliveries d JOIN events e ON e.id = d.event_id", sortKey: "d.dead_at", id: "d.id", desc: true,
-		sortID: deliverySort, isTime: true, where: w, limit: limitOf(dq.Limit)}
+		name: "deliveries", from: "event_deliveries d JOIN events e ON e.id = d.event_id", sortKey: "d.dead_at", id: "d.id", desc: true,
+		sortID: "parked DESC", isTime: true, where: w, limit: paging.Size(dq.Limit)}
 	p, err := listPage(ctx, s, l, dq.Cursor, func(r pgx.Rows, key any) (DeliveryRow, int64, error) {
 		var d DeliveryRow
 		err := r.Scan(&d.ID, &d.Subscriber, &d.Attempts, &d.LastError, &d.DeadAt, &d.EventID, &d.Kind, &d.UserID,
@@ -101,7 +96,7 @@ type MailRow struct {
 // ParseMailQuery checks the failed mail list's query-string values, read
 // by get: cursor and limit.
 func ParseMailQuery(get func(string) string) (MailQuery, error) {
-	limit, err := Limit(get("limit"))
+	limit, err := paging.Limit(get("limit"))
 	return MailQuery{Cursor: get("cursor"), Limit: limit}, err
 }
 
@@ -111,8 +106,8 @@ func (s *Service) FailedMail(ctx context.Context, mq MailQuery) (Page[MailRow], 
 	w.add("m.dead_at IS NOT NULL")
 	l := list{cols: `m.id, coalesce(m.user_id, 0), coalesce((SELECT u.email FROM users u WHERE u.id = m.user_id), ''),
 		m.to_addr, m.kind, m.last_error, m.attempts, m.created_at, m.dead_at`,
-		from: "mail_outbox m", sortKey: "m.dead_at", id: "m.id", desc: true, sortID: mailSort, isTime: true, where: w,
-		limit: limitOf(mq.Limit)}
+		name: "mail", from: "mail_outbox m", sortKey: "m.dead_at", id: "m.id", desc: true, sortID: "parked DESC", isTime: true,
+		where: w, limit: paging.Size(mq.Limit)}
 	p, err := listPage(ctx, s, l, mq.Cursor, func(r pgx.Rows, key any) (MailRow, int64, error) {
 		var m MailRow
 		err := r.Scan(&m.ID, &m.UserID, &m.UserEmail, &m.To, &m.Kind, &m.LastError, &m.Attempts, &m.CreatedAt, &m.DeadAt, key)

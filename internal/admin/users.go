@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dancecard/dancecard/internal/paging"
 )
 
 // UserQuery selects a page of users. The zero value is the first page of
@@ -86,7 +88,7 @@ func ParseUserQuery(get func(string) string) (UserQuery, error) {
 	if uq.Desc, err = parseDir(get("dir")); err != nil {
 		return UserQuery{}, err
 	}
-	if uq.Limit, err = Limit(get("limit")); err != nil {
+	if uq.Limit, err = paging.Limit(get("limit")); err != nil {
 		return UserQuery{}, err
 	}
 	return uq, nil
@@ -131,8 +133,8 @@ func (s *Service) Users(ctx context.Context, uq UserQuery) (Page[UserRow], error
 		cols: `u.id, coalesce(u.email, ''), u.email_verified_at IS NOT NULL, u.name, u.is_admin, u.disabled_at IS NOT NULL,
 		       u.password_hash IS NOT NULL, (SELECT count(*) FROM connections c WHERE c.user_id = u.id), u.created_at,
 		       (SELECT l.at FROM last_logins l WHERE l.user_id = u.id)`,
-		from: "users u", sortKey: expr, id: "u.id", desc: uq.Desc, sortID: sortKey + direction(uq.Desc),
-		isTime: sortKey == "created", where: w, limit: limitOf(uq.Limit),
+		name: "users", from: "users u", sortKey: expr, id: "u.id", desc: uq.Desc, sortID: sortKey + direction(uq.Desc),
+		isTime: sortKey == "created", where: w, limit: paging.Size(uq.Limit),
 	}
 	p, err := listPage(ctx, s, l, uq.Cursor, func(r pgx.Rows, key any) (UserRow, int64, error) {
 		var u UserRow

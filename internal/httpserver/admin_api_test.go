@@ -155,7 +155,7 @@ func TestAdminAPIListsPageAndFilter(t *testing.T) {
 		{"/api/v1/admin/connections?status=asleep", "invalid_filter"},
 		{"/api/v1/admin/connections?q=%C3%28abc", "invalid_filter"},
 		{"/api/v1/admin/events?kind=x%27%20OR%201%3D1", "invalid_filter"},
-		{"/api/v1/admin/events?limit=0", "invalid_filter"},
+		{"/api/v1/admin/events?limit=0", "invalid_limit"},
 	} {
 		wantProblem(t, anon.api(apiCall{method: "GET", path: tc.path, bearer: tok}), http.StatusBadRequest, tc.code)
 	}

@@ -332,7 +332,7 @@ func TestDisabledAccountLogInsShowOnItsPage(t *testing.T) {
 	}
 	stranger.logIn("ada@example.com", goodPassword)
 	n := ts.count(t, `SELECT count(*) FROM events WHERE kind = 'login_failed' AND user_id = $1::bigint
-		AND reason IN ('links: account disabled', 'account disabled')`, uid)
+		AND reason IN ('accounts: account disabled', 'account disabled')`, uid)
 	if n != 2 {
 		t.Fatalf("%d failed log-ins recorded on the disabled account, want 2 (provider and password)", n)
 	}
@@ -356,7 +356,7 @@ func TestDisabledAccountLogInsShowOnItsPage(t *testing.T) {
 	}
 	page := boss.get("/admin/users/" + uid)
 	recent := excerpt(page.Body, `id="events-title"`, "</section>")
-	if strings.Count(recent, "The account is disabled.") != 2 || !strings.Contains(recent, "links: account disabled") ||
+	if strings.Count(recent, "The account is disabled.") != 2 || !strings.Contains(recent, "accounts: account disabled") ||
 		!strings.Contains(recent, "Hub hub") {
 		t.Errorf("the user page's events do not show both refused log-ins:\n%s", recent)
 	}

@@ -225,8 +225,8 @@ func TestAdminListsRefuseBadInput(t *testing.T) {
 	for _, tc := range []struct{ path, msg string }{
 		{"/admin/users?sort=password_hash", "Sort users by"},
 		{"/admin/users?dir=sideways", "sort direction"},
-		{"/admin/users?cursor=not-a-cursor", "cursor is not valid"},
-		{"/admin/users?cursor=eyJzIjoiZW1haWwiLCJrIjoieCIsImkiOjF9", "cursor is not valid"}, // a cursor for another sort
+		{"/admin/users?cursor=not-a-cursor", "cursor is not one this list returned"},
+		{"/admin/users?cursor=eyJzIjoiZW1haWwiLCJrIjoieCIsImkiOjF9", "cursor is not one this list returned"}, // no list named
 		{"/admin/users?limit=-3", "page size"},
 		{"/admin/users?limit=abc", "page size"},
 		{"/admin/users?q=%25_", "three letters or digits"},

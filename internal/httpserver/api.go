@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dancecard/dancecard/internal/accounts"
+	"github.com/dancecard/dancecard/internal/paging"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 )
 
@@ -25,8 +25,6 @@ var (
 	errForbidden         = errors.New("httpserver: administrators only")
 	errMalformedJSON     = errors.New("httpserver: malformed JSON body")
 	errNotJSON           = errors.New("httpserver: body is not JSON")
-	errBadCursor         = errors.New("httpserver: malformed cursor")
-	errBadLimit          = errors.New("httpserver: bad limit")
 	// A token cannot mint tokens, so a leaked one cannot make itself permanent.
 	errSessionRequired = errors.New("httpserver: creating tokens needs a browser session")
 )
@@ -194,47 +192,40 @@ type list[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// writeList answers a page of items; an empty nextCursor marks the last page.
-func writeList[T any](c echo.Context, items []T, nextCursor string) error {
-	if items == nil {
-		items = []T{}
+// writeIDPage answers the page of rows, which are in the list's order by
+// id (descending when desc), that the request's limit and cursor ask for.
+// The rows are one user's own and few, so they are all read and the page
+// cut from them; the cursor is the last id shown, and a row deleted
+// between pages moves nothing.
+func writeIDPage[T any](c echo.Context, name string, desc bool, rows []T, id func(T) int64) error {
+	sort := "id"
+	if desc {
+		sort = "id DESC"
 	}
-	return c.JSON(http.StatusOK, list[T]{Items: items, NextCursor: nextCursor})
-}
-
-// Page limits for lists.
-const (
-	defaultLimit = 50
-	maxLimit     = 200
-)
-
-// pageParams reads limit (default 50, at most 200) and an id cursor, the
-// keyset position after which the next page starts.
-func pageParams(c echo.Context) (limit int, after int64, err error) {
-	limit = defaultLimit
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return 0, 0, errBadLimit
-		}
-		limit = min(n, maxLimit)
+	limit, err := paging.Limit(c.QueryParam("limit"))
+	if err != nil {
+		return err
 	}
-	if v := c.QueryParam("cursor"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) > 32 || !strings.HasPrefix(string(b), "id:") {
-			return 0, 0, errBadCursor
-		}
-		after, err = strconv.ParseInt(strings.TrimPrefix(string(b), "id:"), 10, 64)
-		if err != nil || after < 0 {
-			return 0, 0, errBadCursor
-		}
+	cur, has, err := paging.Parse(c.QueryParam("cursor"), name, sort)
+	if err != nil {
+		return err
 	}
-	return limit, after, nil
-}
-
-// idCursor is the opaque cursor for keyset pages ordered by id.
-func idCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+	page := list[T]{Items: []T{}}
+	for _, r := range rows {
+		past := id(r) > cur.ID
+		if desc {
+			past = id(r) < cur.ID
+		}
+		if has && !past {
+			continue
+		}
+		if len(page.Items) == limit {
+			page.NextCursor = paging.Cursor{List: name, Sort: sort, ID: id(page.Items[limit-1])}.String()
+			break
+		}
+		page.Items = append(page.Items, r)
+	}
+	return c.JSON(http.StatusOK, page)
 }
 
 // pathID parses an :id path parameter; a malformed one is 404 like an

@@ -9,7 +9,6 @@ import (
 
 	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/i18n"
-	"github.com/dancecard/dancecard/internal/links"
 	"github.com/dancecard/dancecard/internal/ratelimit"
 	"github.com/dancecard/dancecard/web"
 )
@@ -172,7 +171,7 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 			}
 			form.Error = tr(c, "login.no_match")
 			if errors.Is(err, accounts.ErrAccountDisabled) {
-				_, form.Error = localError(c, links.ErrAccountDisabled, "")
+				_, form.Error = localError(c, accounts.ErrAccountDisabled, "")
 			}
 			return render(c, http.StatusUnauthorized, web.Login(s.page(c, tr(c, "login.title")), form))
 		case err != nil:

@@ -13,17 +13,19 @@ import (
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/i18n"
+	"github.com/dancecard/dancecard/internal/paging"
 	"github.com/dancecard/dancecard/web"
 )
 
-// requireAdmin lets administrators through; anyone else logged in gets 403.
-// It runs after requireUser, so anonymous visitors were already sent to log in.
+// requireAdmin lets administrators through; anyone else logged in gets 403
+// (errForbidden, as in the admin API). It runs after requireUser, so
+// anonymous visitors were already sent to log in.
 func (s *Server) requireAdmin() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			sess := sessionFrom(c)
 			if sess == nil || !sess.User.IsAdmin {
-				return echo.ErrForbidden
+				return errForbidden
 			}
 			if enrolled, err := s.adminEnrolled(c); err != nil {
 				return err
@@ -46,14 +48,16 @@ func (s *Server) handleAdminDashboard() echo.HandlerFunc {
 	}
 }
 
-// filterMessage is the message of a bad list filter in the request's
-// language, or "" with any other error returned as it is.
+// filterMessage is what a list page says, in the request's language, of a
+// query it cannot answer (a filter, sort, limit or cursor: any 400), which
+// it shows above the list's filters; "" with any other error, returned as
+// it is.
 func filterMessage(c echo.Context, err error) (string, error) {
-	var fe *admin.FilterError
-	if !errors.As(err, &fe) {
+	if err == nil || lookupError(err).status != http.StatusBadRequest {
 		return "", err
 	}
-	return filterErrorText(c.Request().Context(), fe), nil
+	_, msg := localError(c, err, "")
+	return msg, nil
 }
 
 // pagerOf is a list page's pager: its total, and links to the first,
@@ -146,7 +150,7 @@ func (s *Server) handleAdminUser() echo.HandlerFunc {
 		if v.LastLoginAt, err = s.opts.Admin.LastLogin(ctx, id); err != nil {
 			return err
 		}
-		conns, err := s.opts.Admin.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: admin.MaxLimit})
+		conns, err := s.opts.Admin.Connections(ctx, admin.ConnectionQuery{UserID: id, Limit: paging.MaxLimit})
 		if err != nil {
 			return err
 		}

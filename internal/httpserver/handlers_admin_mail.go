@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,10 +16,10 @@ import (
 // never sees it.
 func (s *Server) adminSendReset(c echo.Context, adminID, userID int64) (string, error) {
 	err := s.opts.Accounts.SendPasswordReset(c.Request().Context(), userID)
-	if errors.Is(err, accounts.ErrNoEmail) {
-		return "", echo.NewHTTPError(http.StatusConflict, "This account has no email address to send a link to.")
+	if err != nil {
+		return "", err // accounts.ErrNoEmail has its own message
 	}
-	return tr(c, "flash.admin.reset_sent"), err
+	return tr(c, "flash.admin.reset_sent"), nil
 }
 
 // adminResendVerification mails the user a new verification link.
@@ -29,10 +28,10 @@ func (s *Server) adminResendVerification(c echo.Context, adminID, userID int64) 
 	switch {
 	case errors.Is(err, accounts.ErrAlreadyVerified):
 		return tr(c, "flash.admin.already_verified"), nil
-	case errors.Is(err, accounts.ErrNoEmail):
-		return "", echo.NewHTTPError(http.StatusConflict, "This account has no email address to verify.")
+	case err != nil:
+		return "", err // accounts.ErrNoEmail has its own message
 	}
-	return tr(c, "flash.admin.verification_sent"), err
+	return tr(c, "flash.admin.verification_sent"), nil
 }
 
 // mailParams are the query parameters of the failed mail page.

@@ -101,28 +101,16 @@ func newAPIConnection(c links.Connection) apiConnection {
 // handleAPIConnections pages through the caller's connections by id.
 func (s *Server) handleAPIConnections() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		limit, after, err := pageParams(c)
-		if err != nil {
-			return err
-		}
 		conns, err := s.opts.Links.Connections(c.Request().Context(), callerFrom(c).UserID)
 		if err != nil {
 			return err
 		}
 		slices.SortFunc(conns, func(a, b links.Connection) int { return cmp.Compare(a.ID, b.ID) })
-		var items []apiConnection
-		next := ""
-		for _, cn := range conns {
-			if cn.ID <= after {
-				continue
-			}
-			if len(items) == limit {
-				next = idCursor(items[len(items)-1].ID)
-				break
-			}
-			items = append(items, newAPIConnection(cn))
+		items := make([]apiConnection, len(conns))
+		for i, cn := range conns {
+			items[i] = newAPIConnection(cn)
 		}
-		return writeList(c, items, next)
+		return writeIDPage(c, "my_connections", false, items, func(a apiConnection) int64 { return a.ID })
 	}
 }
 
@@ -156,31 +144,18 @@ func newAPIToken(t accounts.APIToken) apiToken {
 		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt}
 }
 
+// handleAPITokens pages through the caller's tokens, newest first.
 func (s *Server) handleAPITokens() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		limit, after, err := pageParams(c)
-		if err != nil {
-			return err
-		}
 		toks, err := s.opts.Accounts.Tokens(c.Request().Context(), callerFrom(c).UserID)
 		if err != nil {
 			return err
 		}
-		// Newest first: the cursor is the last id shown, and the next page
-		// holds smaller ids.
-		var items []apiToken
-		next := ""
-		for _, t := range toks {
-			if after != 0 && t.ID >= after {
-				continue
-			}
-			if len(items) == limit {
-				next = idCursor(items[len(items)-1].ID)
-				break
-			}
-			items = append(items, newAPIToken(t))
+		items := make([]apiToken, len(toks))
+		for i, t := range toks {
+			items[i] = newAPIToken(t)
 		}
-		return writeList(c, items, next)
+		return writeIDPage(c, "my_tokens", true, items, func(t apiToken) int64 { return t.ID })
 	}
 }
 

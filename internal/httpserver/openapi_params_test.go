@@ -15,6 +15,7 @@ import (
 	"github.com/dancecard/dancecard/internal/admin"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/oauth/oauthtest"
+	"github.com/dancecard/dancecard/internal/paging"
 )
 
 // verdict is what the document says of a request: nil if it allows it.
@@ -104,12 +105,16 @@ func TestOpenAPIQueryLimitsAreTheServers(t *testing.T) {
 	limits := plain("1", "200", "201", "5000", "0", "-1", "abc", "1.5", "+5", "007", "", " 5")
 	text := []string{"abc", "ab", "a-b-c", "  abc  ", "日本語", "ééé", "x%_y1z", "a\tb\tc", strings.Repeat("a", 200),
 		strings.Repeat("a", 201), " \u3000" + strings.Repeat("a", 200) + "\u00a0 ", "ab\x00cd", "", "   "}
-	ownCursor := []sample{{value: next("/api/v1/tokens?limit=1")}, {value: "aWQ6MQ"}, {value: "!!"},
-		{value: strings.Repeat("A", 44)}, {value: ""}, {value: "aWQ6", refused: "an opaque cursor not issued by the server"}}
-	adminCursor := func(path string) []sample {
-		return []sample{{value: next(path)}, {value: "!!!!"}, {value: strings.Repeat("A", 513)}, {value: ""},
-			{value: "AAAA", refused: "an opaque cursor not issued by the server"}}
+	// Every list takes the same cursors: one it returned, for its own sort.
+	cursors := func(good string) []sample {
+		return []sample{{value: good}, {value: "!!!!"}, {value: strings.Repeat("A", 513)}, {value: ""},
+			{value: "AAAA", refused: "an opaque cursor not issued by the server"},
+			{value: "aWQ6MQ", refused: "an opaque cursor not issued by the server"},
+			{value: next("/api/v1/admin/users?limit=1&sort=email"), refused: "a cursor of another list or sort"}}
 	}
+	// The caller has no connections to page through: a cursor the list
+	// could have made stands in for one it did.
+	ownConnection := paging.Cursor{List: "my_connections", Sort: "id", ID: 1}.String()
 	times := append(plain("2026-01-02", "2026-01-02T15:04", "2026-01-02T15:04:05", "2026-01-02T15:04:05Z",
 		"2026-01-02T15:04:05.123+02:00", "2026-01-02T15:04:05.5", "2026-01-02T15:04Z", "2026-13-01", "0000-01-01",
 		"0001-01-01", "9999-12-31", "10000-01-01", "2026-01-02T24:00", "2026-01-02 15:04", "2026-01-02T15:04:05+0200",
@@ -121,26 +126,26 @@ func TestOpenAPIQueryLimitsAreTheServers(t *testing.T) {
 		samples     []sample
 	}{
 		{"/api/v1/connections", "limit", limits},
-		{"/api/v1/connections", "cursor", ownCursor},
+		{"/api/v1/connections", "cursor", cursors(ownConnection)},
 		{"/api/v1/tokens", "limit", limits},
-		{"/api/v1/tokens", "cursor", ownCursor},
+		{"/api/v1/tokens", "cursor", cursors(next("/api/v1/tokens?limit=1"))},
 		{"/api/v1/admin/users", "q", plain(text...)},
 		{"/api/v1/admin/users", "sort", plain("created", "email", "name", "")},
 		{"/api/v1/admin/users", "dir", plain("asc", "desc", "up", "")},
 		{"/api/v1/admin/users", "limit", limits},
-		{"/api/v1/admin/users", "cursor", adminCursor("/api/v1/admin/users?limit=1")},
+		{"/api/v1/admin/users", "cursor", cursors(next("/api/v1/admin/users?limit=1"))},
 		{"/api/v1/admin/connections", "provider", providers},
 		{"/api/v1/admin/connections", "status", plain(append(slices.Clone(admin.Statuses), "asleep", "")...)},
 		{"/api/v1/admin/connections", "q", plain(text...)},
 		{"/api/v1/admin/connections", "sort", plain("created", "last_used", "email", "")},
-		{"/api/v1/admin/connections?sort=last_used", "cursor", adminCursor("/api/v1/admin/connections?limit=1&sort=last_used")},
+		{"/api/v1/admin/connections?sort=last_used", "cursor", cursors(next("/api/v1/admin/connections?limit=1&sort=last_used"))},
 		{"/api/v1/admin/events", "kind", plain(append(asStrings(events.Kinds()), "nope", "User_created", "")...)},
 		{"/api/v1/admin/events", "user_id", plain("1", "0", "-1", "x", "1.0", "+2", "")},
 		{"/api/v1/admin/events", "provider", providers},
 		{"/api/v1/admin/events", "since", times},
 		{"/api/v1/admin/events", "until", times},
 		{"/api/v1/admin/events", "limit", limits},
-		{"/api/v1/admin/events", "cursor", adminCursor("/api/v1/admin/events?limit=1")},
+		{"/api/v1/admin/events", "cursor", cursors(next("/api/v1/admin/events?limit=1"))},
 	} {
 		target := func(v string) (string, string, string) {
 			sep := "?"

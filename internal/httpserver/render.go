@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -33,6 +34,8 @@ func render(c echo.Context, status int, page templ.Component) error {
 	// The words depend on the language cookie and Accept-Language.
 	h.Add("Vary", "Accept-Language")
 	h.Add("Vary", "Cookie")
+	// Known length: the page goes out in one piece, not chunked.
+	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	c.Response().WriteHeader(status)
 	_, err := c.Response().Write(buf.Bytes())
 	return err

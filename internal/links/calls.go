@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/oauth"
 )
 
@@ -193,7 +194,7 @@ func (s *Service) pick(ctx context.Context, call APICall) (Connection, oauth.Tok
 	case err != nil:
 		return Connection{}, oauth.Token{}, fmt.Errorf("links: pick connection: %w", err)
 	case disabled:
-		return Connection{}, oauth.Token{}, ErrAccountDisabled
+		return Connection{}, oauth.Token{}, accounts.ErrAccountDisabled
 	}
 	tok, err := s.openToken(c, access, secret, refresh, tokenType)
 	return c, tok, err

@@ -183,7 +183,7 @@ func TestCallAPIPicksTheConnection(t *testing.T) {
 	if _, err := e.db.Exec(ctx, `UPDATE users SET disabled_at = now() WHERE id = $1`, e.userID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); !errors.Is(err, links.ErrAccountDisabled) {
+	if _, _, err := call(t, e.svc, links.APICall{UserID: e.userID, Provider: "hub"}); !errors.Is(err, accounts.ErrAccountDisabled) {
 		t.Errorf("disabled user: %v", err)
 	}
 }

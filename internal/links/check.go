@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/oauth"
 )
@@ -108,7 +109,7 @@ func (s *Service) Check(ctx context.Context, userID, connectionID int64) (Connec
 
 // checkProfile fetches and maps the userinfo document of call's connection.
 // Every failure the provider or its settings cause is a *CheckError; a
-// *ReauthError, ErrNotFound and ErrAccountDisabled come back as they are.
+// *ReauthError, ErrNotFound and accounts.ErrAccountDisabled come back as they are.
 func (s *Service) checkProfile(ctx context.Context, p *oauth.Provider, call APICall) (oauth.Profile, error) {
 	endpoint, err := s.Client.UserinfoURL(ctx, p)
 	if err != nil {
@@ -194,7 +195,7 @@ func (s *Service) checkGet(ctx context.Context, p *oauth.Provider, call APICall,
 func checkFailure(err error) error {
 	pe := (*oauth.ProviderError)(nil)
 	switch {
-	case errors.Is(err, ErrReauthRequired), errors.Is(err, ErrNotFound), errors.Is(err, ErrAccountDisabled),
+	case errors.Is(err, ErrReauthRequired), errors.Is(err, ErrNotFound), errors.Is(err, accounts.ErrAccountDisabled),
 		errors.Is(err, context.Canceled):
 		return err
 	case errors.Is(err, oauth.ErrTimeout):

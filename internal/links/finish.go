@@ -29,7 +29,7 @@ type FinishRequest struct {
 type Result struct {
 	Intent     Intent
 	Provider   *oauth.Provider
-	UserID     int64  // whose dance it was; for a log-in refused as ErrAccountDisabled, that account
+	UserID     int64  // whose dance it was; for a log-in refused as accounts.ErrAccountDisabled, that account
 	Session    string // a new session token after a log-in
 	Next       string // where the dance asked to go afterwards
 	Connection Connection
@@ -142,7 +142,7 @@ func (s *Service) reauth(ctx context.Context, res *Result, p *oauth.Provider, to
 func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, oldSession string) error {
 	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		userID, l, err := s.loginUser(ctx, tx, res, p, prof)
-		if errors.Is(err, ErrAccountDisabled) {
+		if errors.Is(err, accounts.ErrAccountDisabled) {
 			res.UserID = userID // the refusal is recorded on the account it was for
 		}
 		if err != nil {
@@ -193,13 +193,13 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 // user with the provider's verified email (link_by_verified_email) or a new
 // user. An email that belongs to an account is never attached silently.
 // When the provider account is already linked, its connection row comes
-// back locked. A disabled account is ErrAccountDisabled whichever way it
+// back locked. A disabled account is accounts.ErrAccountDisabled whichever way it
 // was found, with its id, so the refusal shows on that account.
 func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oauth.Provider, prof oauth.Profile) (int64, *link, error) {
 	l, err := lockLink(ctx, tx, p.ID, prof.ID)
 	switch {
 	case err == nil && l.UserDisabled:
-		return l.UserID, nil, ErrAccountDisabled
+		return l.UserID, nil, accounts.ErrAccountDisabled
 	case err == nil:
 		return l.UserID, &l, nil
 	case !errors.Is(err, ErrNotLinked):
@@ -211,7 +211,7 @@ func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oaut
 		u, err := s.Accounts.UserByEmail(ctx, tx, prof.Email)
 		switch {
 		case err == nil && u.Disabled:
-			return u.ID, nil, ErrAccountDisabled
+			return u.ID, nil, accounts.ErrAccountDisabled
 		case err == nil && !u.EmailVerified:
 			// Whoever made u never proved the address this log-in proves:
 			// the prover gets the account, wiped (pre-account takeover).

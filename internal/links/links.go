@@ -29,7 +29,6 @@ var (
 	ErrLinkedToOtherUser   = errors.New("links: provider account linked to another user")
 	ErrNotLinked           = errors.New("links: provider account not linked to any user")
 	ErrEmailBelongsToOther = errors.New("links: the provider's email belongs to an existing account")
-	ErrAccountDisabled     = errors.New("links: account disabled")
 	ErrLastLoginMethod     = errors.New("links: would remove the last way to log in")
 	ErrNotFound            = errors.New("links: connection not found")
 	ErrVetoed              = errors.New("links: an authorized hook declined to store the token")
