@@ -14,12 +14,16 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/dancecard/dancecard/bench/internal/benchkit"
+	"github.com/dancecard/dancecard/bench/internal/seed"
 )
 
 // The goals from the issue ("Simpler hot paths, cheaper dances"): dances/s
@@ -77,6 +81,7 @@ func run() error {
 	rounds := flag.Int("rounds", 1, "with -events: how many without/with pairs to run")
 	burst := flag.Int("burst", 20000, "with -events: events inserted at once to measure dispatch throughput")
 	subs := flag.String("subscribers", "log,webhook", "with -events: the subscribers of the second server: log,webhook or log")
+	seed := flag.Int("seed", 10000, "accounts put in both consumers' tables before the load, with fresh planner statistics")
 	logLevel := flag.String("log-level", "warn", "with -events: both servers' log.level; below info the log subscriber does not run")
 	flag.Parse()
 	if *c < 1 || *d <= 0 || *warmup < 0 || (*mode != "login" && *mode != "signup") {
@@ -125,6 +130,9 @@ func run() error {
 	bt := &target{name: "baseline", base: bl.baseURL, page: "/", start: "/start",
 		callback: "/callback", final: "/done", finalHas: func(string) string { return "ok" }, authorize: f.AuthURL()}
 
+	if err := seedAccounts(ctx, bl.db, *seed); err != nil {
+		return err
+	}
 	user := accounts(*mode)
 	for _, t := range []*target{dc, bt} {
 		if err := signUpAccounts(ctx, t, *mode, *c, user); err != nil {
@@ -179,6 +187,42 @@ func accounts(mode string) func(worker int) string {
 		return func(int) string { return strconv.FormatInt(next.Add(1), 10) }
 	}
 	return func(w int) string { return strconv.Itoa(w + 1) }
+}
+
+// seedAccounts fills both consumers' tables as a deployment that has been
+// running would have them, n accounts (bench/internal/seed: users, two
+// connections each on average, their log-in events; a session each) and
+// as many baseline users, then brings the planner's statistics up to date.
+// In a database that grows from empty during the run, PostgreSQL keeps the
+// plans it made for tables of a few rows until autovacuum's next ANALYZE, a
+// minute away: in -mode signup, look-ups of connections and sessions
+// scanned whole tables, and PostgreSQL's CPU per dance grew with them.
+func seedAccounts(ctx context.Context, db *pgxpool.Pool, n int) error {
+	if n < 1 {
+		return nil
+	}
+	keys, err := seed.DevKeys(ctx, db)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if err := seed.Run(ctx, db, keys, n, 2*n, io.Discard); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)
+		 SELECT sha256(('seed-session-' || id)::bytea), id, 'seed', now() + interval '1 day' FROM users`,
+		`INSERT INTO baseline_users (provider_user_id, token, updated_at) SELECT 'seed' || g, 'token', now() FROM generate_series(1, $1) g`,
+		`ANALYZE`,
+	} {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = append(args, n)
+		}
+		if _, err := db.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
+	return nil
 }
 
 // signUpAccounts runs, in login mode, the one dance per virtual user that
