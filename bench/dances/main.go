@@ -192,7 +192,8 @@ func accounts(mode string) func(worker int) string {
 // seedAccounts fills both consumers' tables as a deployment that has been
 // running would have them, n accounts (bench/internal/seed: users, two
 // connections each on average, their log-in events; a session each) and
-// as many baseline users, then brings the planner's statistics up to date.
+// as many baseline users, then vacuums and analyzes them, so the planner
+// knows their sizes and autovacuum does not wake in the measured window.
 // In a database that grows from empty during the run, PostgreSQL keeps the
 // plans it made for tables of a few rows until autovacuum's next ANALYZE, a
 // minute away: in -mode signup, look-ups of connections and sessions
@@ -212,7 +213,7 @@ func seedAccounts(ctx context.Context, db *pgxpool.Pool, n int) error {
 		`INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)
 		 SELECT sha256(('seed-session-' || id)::bytea), id, 'seed', now() + interval '1 day' FROM users`,
 		`INSERT INTO baseline_users (provider_user_id, token, updated_at) SELECT 'seed' || g, 'token', now() FROM generate_series(1, $1) g`,
-		`ANALYZE`,
+		`VACUUM ANALYZE`,
 	} {
 		var args []any
 		if strings.Contains(q, "$1") {
