@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dancecard/dancecard/internal/oauth"
 )
@@ -83,6 +84,7 @@ func TestConnectionCards(t *testing.T) {
 		`<span class="status status-ok">Working</span>`,
 		`<span class="status status-bad">Check failed</span>`,
 		`GitHub answered with an error (HTTP 502).`,
+		`<span class="muted">(<time datetime="` + failed.UTC().Format(time.RFC3339) + `"`,
 		`<h3 id="provider-evil-title">Evil</h3>`,
 		`<span>Connect &lt;Company&gt; SSO</span>`,
 		`Account number c1`,
@@ -91,7 +93,7 @@ func TestConnectionCards(t *testing.T) {
 			t.Errorf("connections page lacks %s", want)
 		}
 	}
-	for _, unwanted := range []string{`action="/connections/c1/primary"`, `action="/connections/c-3/primary"`,
+	for _, unwanted := range []string{`action="/connections/c1/primary"`, `action="/connections/c-3/primary"`, "@dateTime",
 		`Connect another Evil account`, `<span>Connect GitHub</span>`} {
 		if strings.Contains(html, unwanted) {
 			t.Errorf("connections page shows %s", unwanted)
