@@ -88,3 +88,17 @@ func TestErrorsThatAreATypeOrATest(t *testing.T) {
 		}
 	}
 }
+
+// TestPasskeyRefusalsHaveTheirRows: each refusal a passkey ceremony answers
+// has its own row; the disabled account's once fell through to a 500.
+func TestPasskeyRefusalsHaveTheirRows(t *testing.T) {
+	internal := lookupError(errors.New("something else"))
+	for _, err := range passkeyRefusals {
+		if e := lookupError(err); e.code == internal.code || e.status >= 500 {
+			t.Errorf("%v answers %d %s", err, e.status, e.code)
+		}
+	}
+	if e := lookupError(accounts.ErrAccountDisabled); e.status != http.StatusForbidden || e.code != "account_disabled" {
+		t.Errorf("a disabled account's passkey answers %d %s, want 403 account_disabled", e.status, e.code)
+	}
+}

@@ -62,8 +62,7 @@ func (s *Server) passkeyError(c echo.Context, err error) error {
 	if errors.As(err, &fe) {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]string{"error": fieldErrorText(c.Request().Context(), fe), "field": fe.Field})
 	}
-	for _, known := range []error{accounts.ErrNoCeremony, accounts.ErrPasskeyRefused, accounts.ErrNoWebAuthn,
-		accounts.ErrNotFound, accounts.ErrAccountDisabled, errRateLimited} {
+	for _, known := range passkeyRefusals {
 		if errors.Is(err, known) {
 			e := lookupError(known)
 			_, msg := localError(c, known, "")
@@ -73,6 +72,12 @@ func (s *Server) passkeyError(c echo.Context, err error) error {
 	}
 	return err
 }
+
+// passkeyRefusals are the errors a passkey ceremony answers with their own
+// status and words, as JSON for the page's script; anything else is a
+// server error.
+var passkeyRefusals = []error{accounts.ErrNoCeremony, accounts.ErrPasskeyRefused, accounts.ErrNoWebAuthn,
+	accounts.ErrNotFound, accounts.ErrAccountDisabled, errRateLimited}
 
 // errPasskeyNoScript: a passkey form was posted as a form, so the browser
 // runs no JavaScript and cannot reach its passkeys.
