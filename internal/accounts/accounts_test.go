@@ -16,7 +16,7 @@ const pw = "correct horse battery staple"
 
 func newService(t *testing.T) *accounts.Service {
 	t.Helper()
-	return accounts.New(pgtest.New(t), accounts.Options{IdleTimeout: time.Hour, AbsoluteTimeout: 24 * time.Hour})
+	return accounts.New(pgtest.New(t), accounts.Options{IdleTimeout: time.Hour, AbsoluteTimeout: 24 * time.Hour, TestHashMemoryKiB: 64})
 }
 
 func TestNormalizeEmail(t *testing.T) {
@@ -211,8 +211,13 @@ func TestEnsureAdmin(t *testing.T) {
 func TestDisabledAccount(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	s := accounts.New(db, accounts.Options{})
+	s := accounts.New(db, accounts.Options{}) // the server's own hash cost, not the tests'
 	u, _ := s.SignUp(ctx, "off@example.com", pw)
+	var hash string
+	if err := db.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&hash); err != nil ||
+		!strings.HasPrefix(hash, "$argon2id$v=19$m=47104,t=1,p=1$") {
+		t.Fatalf("a server hashes with OWASP's argon2id parameters (46 MiB, t=1, p=1): %q %v", hash, err)
+	}
 	_, tok, _ := s.LogIn(ctx, "off@example.com", pw, "")
 	if _, err := db.Exec(ctx, `UPDATE users SET disabled_at = now() WHERE id = $1`, u.ID); err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ type mfaEnv struct {
 func newMFAEnv(t *testing.T) *mfaEnv {
 	t.Helper()
 	e := &mfaEnv{db: pgtest.New(t)}
-	e.svc = accounts.New(e.db, accounts.Options{IdleTimeout: time.Hour, AbsoluteTimeout: 24 * time.Hour})
+	e.svc = accounts.New(e.db, accounts.Options{IdleTimeout: time.Hour, AbsoluteTimeout: 24 * time.Hour, TestHashMemoryKiB: 64})
 	e.svc.SetSecretSealer(newTestSealer(1))
 	e.clock.Store(t0.Unix())
 	accounts.SetMFAClock(e.svc, func() time.Time { return time.Unix(e.clock.Load(), 0) })

@@ -22,10 +22,14 @@ const (
 	MaxPasswordLength = 1024
 )
 
-// hashParams follow OWASP's argon2id recommendation (m=46 MiB, t=1, p=1): a
-// hash costs tens of milliseconds, so log-in stays fast while offline
-// guessing stays expensive.
-var hashParams = &argon2id.Params{Memory: 46 * 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+// hashMemoryKiB follows OWASP's argon2id recommendation (m=46 MiB, t=1,
+// p=1): a hash costs tens of milliseconds, so log-in stays fast while
+// offline guessing stays expensive.
+const hashMemoryKiB = 46 * 1024
+
+func hashParams(memoryKiB uint32) *argon2id.Params {
+	return &argon2id.Params{Memory: memoryKiB, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+}
 
 //go:embed common-passwords.txt.gz
 var commonPasswordsGz []byte
@@ -49,11 +53,23 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 // hasher runs argon2id with bounded concurrency: each hash holds 46 MiB, so a
 // burst of log-ins must queue rather than exhaust memory.
 type hasher struct {
-	sem chan struct{}
+	sem    chan struct{}
+	params *argon2id.Params
+	// dummy is a hash to verify against for an account without a
+	// password, made on first use.
+	dummy func() string
 }
 
-func newHasher() *hasher {
-	return &hasher{sem: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+func newHasher(memoryKiB uint32) *hasher {
+	h := &hasher{sem: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), params: hashParams(memoryKiB)}
+	h.dummy = sync.OnceValue(func() string {
+		s, err := argon2id.CreateHash("dancecard-dummy-password", h.params)
+		if err != nil {
+			panic(err)
+		}
+		return s
+	})
+	return h
 }
 
 func (h *hasher) acquire(ctx context.Context) error {
@@ -70,7 +86,7 @@ func (h *hasher) hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer func() { <-h.sem }()
-	s, err := argon2id.CreateHash(password, hashParams)
+	s, err := argon2id.CreateHash(password, h.params)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -86,7 +102,7 @@ func (h *hasher) verify(ctx context.Context, password, encoded string) (bool, er
 	}
 	defer func() { <-h.sem }()
 	if encoded == "" {
-		encoded = dummyHash()
+		encoded = h.dummy()
 		password += "\x00never-matches"
 	}
 	ok, err := argon2id.ComparePasswordAndHash(password, encoded)
@@ -95,14 +111,6 @@ func (h *hasher) verify(ctx context.Context, password, encoded string) (bool, er
 	}
 	return ok, nil
 }
-
-var dummyHash = sync.OnceValue(func() string {
-	s, err := argon2id.CreateHash("dancecard-dummy-password", hashParams)
-	if err != nil {
-		panic(err)
-	}
-	return s
-})
 
 // CheckPassword applies the password policy and returns a *FieldError
 // naming field when the password is refused.

@@ -29,6 +29,10 @@ import (
 	"github.com/dancecard/dancecard/web"
 )
 
+// testHashKiB is argon2id's memory per password hash in tests: 64 KiB, not
+// 46 MiB (accounts.Options.TestHashMemoryKiB).
+const testHashKiB = 64
+
 // testServer is a real server on a fresh database behind httptest.
 type testServer struct {
 	*httptest.Server
@@ -118,6 +122,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	for _, opt := range opts {
 		opt(st)
 	}
+	st.accounts.TestHashMemoryKiB = testHashKiB
 	accts := accounts.New(db, st.accounts)
 	st.opts.Accounts = accts
 	catalog, err := oauth.NewCatalog(st.providers, base)

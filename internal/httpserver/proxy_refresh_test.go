@@ -38,7 +38,7 @@ func replica(t *testing.T, ts *testServer, providers ...config.Provider) *httpte
 	if err != nil {
 		t.Fatal(err)
 	}
-	accts := accounts.New(ts.DB, accounts.Options{})
+	accts := accounts.New(ts.DB, accounts.Options{TestHashMemoryKiB: testHashKiB})
 	lk := links.New(links.Options{DB: ts.DB, Accounts: accts, Catalog: catalog, Client: oauth.NewClient(oauth.ClientOptions{}), Keys: ts.Keys})
 	srv.Config.Handler = validateAgainstOpenAPI(t, httpserver.New(httpserver.Options{Logger: slog.New(slog.DiscardHandler), DB: ts.DB, Accounts: accts,
 		Links: lk, Limiter: ratelimit.New(ts.DB, false), BaseURL: base, Secret: secret}).Handler())

@@ -32,7 +32,7 @@ type callEnv struct {
 func newCallEnv(t *testing.T, knobs oauthtest.Knobs) *callEnv {
 	t.Helper()
 	db := pgtest.New(t)
-	e := &callEnv{db: db, accts: accounts.New(db, accounts.Options{}), fake: oauthtest.NewServer(t, oauthtest.WithKnobs(knobs)),
+	e := &callEnv{db: db, accts: accounts.New(db, accounts.Options{TestHashMemoryKiB: 64}), fake: oauthtest.NewServer(t, oauthtest.WithKnobs(knobs)),
 		keys: ring(t, 1)}
 	e.cat = catalog{"hub": e.fake.OAuth2Provider("hub"), "bird": e.fake.OAuth1Provider("bird")}
 	e.svc = e.service()

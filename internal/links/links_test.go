@@ -40,7 +40,7 @@ func ring(t *testing.T, seeds ...byte) *links.Keyring {
 func TestRotateReseals(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	accts := accounts.New(db, accounts.Options{})
+	accts := accounts.New(db, accounts.Options{TestHashMemoryKiB: 64})
 	u, err := accts.SignUp(ctx, "rot@example.com", "correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestStartRefusesBadInput(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	fake := oauthtest.NewServer(t)
-	svc := links.New(links.Options{DB: db, Accounts: accounts.New(db, accounts.Options{}),
+	svc := links.New(links.Options{DB: db, Accounts: accounts.New(db, accounts.Options{TestHashMemoryKiB: 64}),
 		Catalog: catalog{"hub": fake.OAuth2Provider("hub")}, Client: oauth.NewClient(oauth.ClientOptions{}), Keys: ring(t, 1)})
 	for _, tc := range []struct {
 		req  links.StartRequest
@@ -105,7 +105,7 @@ func TestStartRefusesBadInput(t *testing.T) {
 func TestMarkExpiring(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	accts := accounts.New(db, accounts.Options{})
+	accts := accounts.New(db, accounts.Options{TestHashMemoryKiB: 64})
 	u, _ := accts.SignUp(ctx, "exp@example.com", "correct horse battery staple")
 	fake := oauthtest.NewServer(t)
 	fake.UpdateKnobs(func(k *oauthtest.Knobs) { k.ExpiresIn = 90 * time.Minute })
