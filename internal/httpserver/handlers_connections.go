@@ -2,8 +2,10 @@ package httpserver
 
 import (
 	"errors"
+	"github.com/dancecard/dancecard/internal/ratelimit"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -81,6 +83,11 @@ func (s *Server) handleConnectionPrimary() echo.HandlerFunc {
 	}
 }
 
+// checkPerAccount bounds "Check connection": each check calls the
+// provider, and a provider that sees an app hammer it may block the app
+// for every user.
+var checkPerAccount = ratelimit.Rule{Max: 30, Window: 15 * time.Minute}
+
 // handleConnectionCheck asks the provider who the account is, through the
 // proxy's path, and says what came back: the account, or the problem,
 // which the account's card then shows too.
@@ -90,7 +97,14 @@ func (s *Server) handleConnectionCheck() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		conn, err := s.opts.Links.Check(c.Request().Context(), sessionFrom(c).UserID, id)
+		userID := sessionFrom(c).UserID
+		if ok, _, err := s.opts.Limiter.Hit(c.Request().Context(), "check:user:"+strconv.FormatInt(userID, 10), checkPerAccount); err != nil {
+			return err
+		} else if !ok {
+			s.flash(c, "error", tr(c, "flash.conn.check_rate_limited"))
+			return redirect(c, connectionAnchor(id))
+		}
+		conn, err := s.opts.Links.Check(c.Request().Context(), userID, id)
 		p, _ := s.providerInfo(conn.Provider)
 		ce := (*links.CheckError)(nil)
 		switch {

@@ -259,3 +259,45 @@ func TestReconnectAsksForTheSameAccount(t *testing.T) {
 		t.Errorf("another user's connection: %d, want 404", r.Status)
 	}
 }
+
+// TestCheckConnectionIsRateLimited: each check calls the provider, so one
+// account gets 30 in 15 minutes; the next asks the provider nothing and
+// says why.
+func TestCheckConnectionIsRateLimited(t *testing.T) {
+	hub := oauthtest.NewServer(t)
+	ts := newTestServer(t, withProviders(fakeOAuth2(hub, "hub")), withRateLimits)
+	b := ts.browser(t)
+	b.signUp("busy@example.com", goodPassword)
+	b.dance(hub, "/auth/hub/connect", nil)
+	id := idOf(t, ts, `SELECT id FROM connections`)
+	before := hub.Counts().Userinfo
+	for i := range 30 {
+		if r := b.post("/connections/"+id+"/check", nil); r.Status != http.StatusSeeOther {
+			t.Fatalf("check %d: %d", i+1, r.Status)
+		}
+	}
+	if n := hub.Counts().Userinfo - before; n != 30 {
+		t.Fatalf("30 checks asked the provider %d times", n)
+	}
+	r := b.post("/connections/"+id+"/check", nil)
+	if r.Status != http.StatusSeeOther || r.Location != "/profile#connection-"+id {
+		t.Fatalf("31st check: %d %q", r.Status, r.Location)
+	}
+	if n := hub.Counts().Userinfo - before; n != 30 {
+		t.Errorf("the refused check asked the provider (%d calls)", n)
+	}
+	if page := b.get("/profile").Body; !strings.Contains(page, "You checked your connections many times") {
+		t.Error("the profile does not say why the check was refused")
+	}
+	// Another account is not affected.
+	other := ts.browser(t)
+	other.signUp("calm@example.com", goodPassword)
+	hub.Provider.SetUser(oauthtest.User{ID: "7", Login: "calm", Email: "calm@example.com", EmailVerified: true})
+	other.dance(hub, "/auth/hub/connect", nil)
+	otherID := idOf(t, ts, `SELECT id FROM connections WHERE provider_user_id = '7'`)
+	before = hub.Counts().Userinfo
+	other.post("/connections/"+otherID+"/check", nil)
+	if hub.Counts().Userinfo != before+1 {
+		t.Error("another account's check was refused too")
+	}
+}
