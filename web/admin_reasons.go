@@ -33,7 +33,6 @@ var reasonTexts = []struct{ recorded, id string }{
 	{"malformed code", i18n.ID("reason.malformed_code")},
 	{"no authenticator app", i18n.ID("reason.no_authenticator_app")},
 	// Provider dances (internal/links and internal/oauth).
-	{"links: account disabled", i18n.ID("reason.account_disabled")},
 	{"links: unknown or disabled provider", i18n.ID("reason.links_unknown_provider")},
 	{"links: invalid scope requested", i18n.ID("reason.links_invalid_scope")},
 	{"links: unknown, used or tampered dance state", i18n.ID("reason.links_bad_state")},
