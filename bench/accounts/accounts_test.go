@@ -65,7 +65,10 @@ func (e *env) seedUsers(tb testing.TB, svc *accounts.Service, emails []string) [
 	users := make([]accounts.User, 0, len(emails))
 	err := postgres.InTx(ctx, e.db, func(tx pgx.Tx) error {
 		for _, email := range emails {
-			u, err := svc.CreateProviderUser(ctx, tx, email, "github")
+			u, created, err := svc.CreateProviderUser(ctx, tx, email, "", "github")
+			if err == nil {
+				err = postgres.ExecAll(ctx, tx, created)
+			}
 			if err != nil {
 				return err
 			}

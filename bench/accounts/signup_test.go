@@ -69,7 +69,10 @@ func BenchmarkEnqueue(b *testing.B) {
 	signUpTx := func(emails []string, withMail bool) func(int) error {
 		return func(i int) error {
 			return postgres.InTx(ctx, e.db, func(tx pgx.Tx) error {
-				u, err := svc.CreateProviderUser(ctx, tx, emails[i], "")
+				u, created, err := svc.CreateProviderUser(ctx, tx, emails[i], "", "")
+				if err == nil {
+					err = postgres.ExecAll(ctx, tx, created)
+				}
 				if err != nil || !withMail {
 					return err
 				}

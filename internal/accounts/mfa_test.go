@@ -132,9 +132,13 @@ func TestEnrolAccountWithoutEmail(t *testing.T) {
 	ctx := context.Background()
 	e := newMFAEnv(t)
 	var u accounts.User
-	if err := postgres.InTx(ctx, e.db, func(tx pgx.Tx) (err error) {
-		u, err = e.svc.CreateProviderUser(ctx, tx, "", "twitter")
-		return err
+	if err := postgres.InTx(ctx, e.db, func(tx pgx.Tx) error {
+		var created postgres.Statement
+		var err error
+		if u, created, err = e.svc.CreateProviderUser(ctx, tx, "", "", "twitter"); err != nil {
+			return err
+		}
+		return postgres.ExecAll(ctx, tx, created)
 	}); err != nil {
 		t.Fatal(err)
 	}

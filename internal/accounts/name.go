@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/postgres"
 )
 
 // ErrBadName is a display name that is too long or holds control
@@ -38,19 +39,22 @@ func (s *Service) SetName(ctx context.Context, userID int64, name string) (strin
 	return name, nil
 }
 
-// NameFromLink gives userID, inside tx, the name of a provider account just
-// linked when the user has no name yet: an account takes its display name
-// from the first linked account that has one, and administrators search by
-// it.
-func (s *Service) NameFromLink(ctx context.Context, tx pgx.Tx, userID int64, name string) error {
-	name = strings.TrimSpace(events.Clip(name, maxName))
+// NameFromLink is the statement that gives userID the name of a provider
+// account just linked when the user has no name yet, for a transaction
+// that sends it with its own: an account takes its display name from the
+// first linked account that has one, and administrators search by it.
+// None when the provider account has no name.
+func NameFromLink(userID int64, name string) []postgres.Statement {
+	name = linkName(name)
 	if name == "" {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE users SET name = $2 WHERE id = $1 AND name = ''`, userID, name); err != nil {
-		return fmt.Errorf("name user: %w", err)
-	}
-	return nil
+	return []postgres.Statement{{SQL: `UPDATE users SET name = $2 WHERE id = $1 AND name = ''`, Args: []any{userID, name}}}
+}
+
+// linkName is the display name an account takes from a provider account's.
+func linkName(name string) string {
+	return strings.TrimSpace(events.Clip(name, maxName))
 }
 
 // Name returns the name userID goes by, "" when none; ErrNotFound when

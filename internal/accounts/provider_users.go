@@ -9,12 +9,16 @@ import (
 
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/mail"
+	"github.com/dancecard/dancecard/internal/postgres"
 )
 
 // CreateProviderUser creates, inside tx, an account that logs in only with a
-// provider. email is the provider's verified address or ""; an address that
-// already belongs to an account is ErrEmailTaken, never a silent merge.
-func (s *Service) CreateProviderUser(ctx context.Context, tx pgx.Tx, email, provider string) (User, error) {
+// provider, named after the provider account (name, which may be ""). email
+// is the provider's verified address or ""; an address that already belongs
+// to an account is ErrEmailTaken, never a silent merge. The returned
+// statement records user_created: the caller sends it in tx, with the rest
+// of the log-in, before committing.
+func (s *Service) CreateProviderUser(ctx context.Context, tx pgx.Tx, email, name, provider string) (User, postgres.Statement, error) {
 	if email != "" {
 		norm, err := NormalizeEmail(email)
 		if err != nil {
@@ -22,18 +26,24 @@ func (s *Service) CreateProviderUser(ctx context.Context, tx pgx.Tx, email, prov
 		}
 		email = norm
 	}
-	var u User
-	var err error
-	if email == "" {
-		u, err = scanUser(tx.QueryRow(ctx, `INSERT INTO users (email) VALUES (NULL) RETURNING `+userColumns))
-	} else {
-		u, err = insertUser(ctx, tx, email, "", false, true)
+	var ep *string
+	if email != "" {
+		ep = &email
+	}
+	u, err := scanUser(tx.QueryRow(ctx, `
+		INSERT INTO users (email, name, email_verified_at)
+		VALUES ($1, $2, CASE WHEN $1::text IS NOT NULL THEN now() END)
+		ON CONFLICT (email) WHERE email IS NOT NULL DO NOTHING
+		RETURNING `+userColumns, ep, linkName(name)))
+	if errors.Is(err, ErrNotFound) {
+		return User{}, postgres.Statement{}, ErrEmailTaken
 	}
 	if err != nil {
-		return User{}, err
+		return User{}, postgres.Statement{}, fmt.Errorf("insert user: %w", err)
 	}
-	return u, events.Record(ctx, tx, events.Event{Kind: events.UserCreated, UserID: u.ID, Provider: provider,
+	ev, err := events.Insert(ctx, events.Event{Kind: events.UserCreated, UserID: u.ID, Provider: provider,
 		Data: map[string]any{"method": "provider"}})
+	return u, ev, err
 }
 
 // UserByEmail returns the account with a (normalised) email inside tx.

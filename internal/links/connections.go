@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dancecard/dancecard/internal/accounts"
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/oauth"
 	"github.com/dancecard/dancecard/internal/postgres"
@@ -88,49 +89,45 @@ func tokenContext(provider, providerUserID, column string) string {
 // else is ErrLinkedToOtherUser. Concurrent callbacks for one provider
 // account serialise on the unique key: exactly one inserts.
 //
-// l is the locked row when the caller already knows the account is linked
-// (logging in with it), which skips the insert attempt. onLogin records
+// A new connection comes with the statements that complete it (the user's
+// name from the link, connection_created), which the caller sends in tx
+// with its own before committing (postgres.ExecAll). onLogin records
 // connection_updated only when the status changes: the login_completed
 // event already reports the log-in and names the connection.
 func (s *Service) upsert(ctx context.Context, tx pgx.Tx, userID int64, p *oauth.Provider, tok oauth.Token, prof oauth.Profile,
-	l *link, onLogin bool) (Connection, bool, error) {
+	onLogin bool) (c Connection, created bool, after []postgres.Statement, err error) {
 	seal, expires, scopes := s.tokenColumns(p, prof, tok)
-	if l == nil {
-		c, err := scanConnection(tx.QueryRow(ctx, `
-			INSERT INTO connections (user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
-			    email, email_verified, scopes, access_token, token_secret, refresh_token, token_type, expires_at, status, rank)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			    (SELECT coalesce(max(rank) + 1, 0) FROM connections WHERE user_id = $1 AND provider = $2))
-			ON CONFLICT (provider, provider_user_id) DO NOTHING
-			RETURNING `+connectionColumns,
-			userID, p.ID, prof.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified,
-			scopes, seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"),
-			seal(tok.RefreshToken, "refresh_token"), tok.TokenType, expires, statusFor(tok, tok.RefreshToken != "")))
-		if err == nil {
-			if err := s.Accounts.NameFromLink(ctx, tx, userID, prof.Name); err != nil {
-				return Connection{}, false, err
-			}
-			return c, true, events.Record(ctx, tx, events.Event{Kind: events.ConnectionCreated, UserID: userID,
-				Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"scopes": scopes}})
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return Connection{}, false, fmt.Errorf("insert connection: %w", err)
-		}
-		locked, err := lockLink(ctx, tx, p.ID, prof.ID)
-		if err != nil {
-			return Connection{}, false, fmt.Errorf("lock connection: %w", err)
-		}
-		l = &locked
+	c, err = scanConnection(tx.QueryRow(ctx, `
+		INSERT INTO connections (user_id, provider, provider_user_id, username, name, profile_url, avatar_url,
+		    email, email_verified, scopes, access_token, token_secret, refresh_token, token_type, expires_at, status, rank)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+		    (SELECT coalesce(max(rank) + 1, 0) FROM connections WHERE user_id = $1 AND provider = $2))
+		ON CONFLICT (provider, provider_user_id) DO NOTHING
+		RETURNING `+connectionColumns,
+		userID, p.ID, prof.ID, prof.Username, prof.Name, prof.ProfileURL, prof.AvatarURL, prof.Email, prof.EmailVerified,
+		scopes, seal(tok.AccessToken, "access_token"), seal(tok.TokenSecret, "token_secret"),
+		seal(tok.RefreshToken, "refresh_token"), tok.TokenType, expires, statusFor(tok, tok.RefreshToken != "")))
+	if err == nil {
+		ev, err := events.Insert(ctx, events.Event{Kind: events.ConnectionCreated, UserID: userID,
+			Provider: p.ID, ProviderUserID: prof.ID, ConnectionID: c.ID, Data: map[string]any{"scopes": scopes}})
+		return c, true, append(accounts.NameFromLink(userID, prof.Name), ev), err
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return Connection{}, false, nil, fmt.Errorf("insert connection: %w", err)
+	}
+	l, err := lockLink(ctx, tx, p.ID, prof.ID)
+	if err != nil {
+		return Connection{}, false, nil, fmt.Errorf("lock connection: %w", err)
 	}
 	if l.UserID != userID {
-		return Connection{}, false, ErrLinkedToOtherUser
+		return Connection{}, false, nil, ErrLinkedToOtherUser
 	}
-	stmts, err := s.updateLink(ctx, l, p, tok, prof, onLogin)
+	stmts, err := s.updateLink(ctx, &l, p, tok, prof, onLogin)
 	if err != nil {
-		return Connection{}, false, err
+		return Connection{}, false, nil, err
 	}
-	c, err := sendUpdate(ctx, tx, stmts)
-	return c, false, err
+	c, err = sendUpdate(ctx, tx, stmts)
+	return c, false, nil, err
 }
 
 // tokenColumns is how tok is stored for prof's connection: a sealer bound

@@ -102,13 +102,16 @@ func (s *Service) Finish(ctx context.Context, r FinishRequest) (Result, error) {
 // connect links prof to the dance's user, or refreshes the link in place.
 func (s *Service) connect(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile) error {
 	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		c, created, err := s.upsert(ctx, tx, res.UserID, p, tok, prof, nil, false)
+		c, created, after, err := s.upsert(ctx, tx, res.UserID, p, tok, prof, false)
 		if err != nil {
 			return err
 		}
 		res.Connection, res.Created = c, created
 		if !created {
 			return nil
+		}
+		if err := postgres.ExecAll(ctx, tx, after...); err != nil {
+			return err
 		}
 		return s.Accounts.Notify(ctx, tx, res.UserID, "connection_added", map[string]string{"provider": p.Name, "username": c.Username})
 	})
@@ -138,10 +141,12 @@ func (s *Service) reauth(ctx context.Context, res *Result, p *oauth.Provider, to
 
 // login logs in the user linked to prof, creating one when allowed. A
 // linked account's log-in (the common case) sends its connection update,
-// new session and events in one round trip after the lock.
+// new session and events in one round trip after the lock; a new link's
+// inserts go first, and what completes them (events, the account's name)
+// goes in that last round trip too.
 func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok oauth.Token, prof oauth.Profile, oldSession string) error {
 	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		userID, l, err := s.loginUser(ctx, tx, res, p, prof)
+		userID, l, stmts, err := s.loginUser(ctx, tx, res, p, prof)
 		if errors.Is(err, accounts.ErrAccountDisabled) {
 			res.UserID = userID // the refusal is recorded on the account it was for
 		}
@@ -149,13 +154,12 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 			return err
 		}
 		res.UserID = userID
-		// A linked account's connection update goes in the one round trip
-		// below; a new link is written now.
-		var stmts []postgres.Statement
 		if l != nil {
 			stmts, err = s.updateLink(ctx, l, p, tok, prof, true)
 		} else {
-			res.Connection, res.Created, err = s.upsert(ctx, tx, userID, p, tok, prof, nil, true)
+			var after []postgres.Statement
+			res.Connection, res.Created, after, err = s.upsert(ctx, tx, userID, p, tok, prof, true)
+			stmts = append(stmts, after...)
 		}
 		if err != nil {
 			return err
@@ -193,57 +197,58 @@ func (s *Service) login(ctx context.Context, res *Result, p *oauth.Provider, tok
 // user with the provider's verified email (link_by_verified_email) or a new
 // user. An email that belongs to an account is never attached silently.
 // When the provider account is already linked, its connection row comes
-// back locked. A disabled account is accounts.ErrAccountDisabled whichever way it
+// back locked; a new account comes with the statement that records it,
+// for login to send. A disabled account is accounts.ErrAccountDisabled whichever way it
 // was found, with its id, so the refusal shows on that account.
-func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oauth.Provider, prof oauth.Profile) (int64, *link, error) {
+func (s *Service) loginUser(ctx context.Context, tx pgx.Tx, res *Result, p *oauth.Provider, prof oauth.Profile) (int64, *link, []postgres.Statement, error) {
 	l, err := lockLink(ctx, tx, p.ID, prof.ID)
 	switch {
 	case err == nil && l.UserDisabled:
-		return l.UserID, nil, accounts.ErrAccountDisabled
+		return l.UserID, nil, nil, accounts.ErrAccountDisabled
 	case err == nil:
-		return l.UserID, &l, nil
+		return l.UserID, &l, nil, nil
 	case !errors.Is(err, ErrNotLinked):
-		return 0, nil, err
+		return 0, nil, nil, err
 	case !s.Signup.ViaProvider && !s.Signup.LinkByVerifiedEmail:
-		return 0, nil, ErrNotLinked
+		return 0, nil, nil, ErrNotLinked
 	}
 	if prof.Email != "" && prof.EmailVerified {
 		u, err := s.Accounts.UserByEmail(ctx, tx, prof.Email)
 		switch {
 		case err == nil && u.Disabled:
-			return u.ID, nil, accounts.ErrAccountDisabled
+			return u.ID, nil, nil, accounts.ErrAccountDisabled
 		case err == nil && !u.EmailVerified:
 			// Whoever made u never proved the address this log-in proves:
 			// the prover gets the account, wiped (pre-account takeover).
 			if err := deleteUserConnections(ctx, tx, u.ID, "account claimed by a proven owner of its email"); err != nil {
-				return 0, nil, err
+				return 0, nil, nil, err
 			}
 			if err := s.Accounts.Claim(ctx, tx, u, p.ID); err != nil {
-				return 0, nil, err
+				return 0, nil, nil, err
 			}
 			res.NewUser = true
-			return u.ID, nil, nil
+			return u.ID, nil, nil, nil
 		case err == nil && s.Signup.LinkByVerifiedEmail:
-			return u.ID, nil, nil
+			return u.ID, nil, nil, nil
 		case err == nil:
-			return 0, nil, ErrEmailBelongsToOther
+			return 0, nil, nil, ErrEmailBelongsToOther
 		case !errors.Is(err, accounts.ErrNotFound):
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 	}
 	if !s.Signup.ViaProvider {
-		return 0, nil, ErrNotLinked
+		return 0, nil, nil, ErrNotLinked
 	}
 	email := ""
 	if prof.EmailVerified {
 		email = prof.Email // an unverified address is never claimed for the new account
 	}
-	u, err := s.Accounts.CreateProviderUser(ctx, tx, email, p.ID)
+	u, created, err := s.Accounts.CreateProviderUser(ctx, tx, email, prof.Name, p.ID)
 	if err != nil {
-		return 0, nil, fmt.Errorf("create user from %s: %w", p.ID, err)
+		return 0, nil, nil, fmt.Errorf("create user from %s: %w", p.ID, err)
 	}
 	res.NewUser = true
-	return u.ID, nil, nil
+	return u.ID, nil, []postgres.Statement{created}, nil
 }
 
 // fail records a failed dance. It uses its own transaction: the failure is
