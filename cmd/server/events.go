@@ -15,13 +15,23 @@ import (
 	"github.com/dancecard/dancecard/internal/events"
 )
 
-// startEvents adds the NATS publisher to subs when configured (it keeps its
-// deployment id in db), builds the dispatcher, registers the subscribers
+// startEvents adds the webhooks and, when configured, the NATS publisher to
+// subs (they keep their deployment id in db), builds the dispatcher, registers the subscribers
 // before any request can record an event, and delivers in the background.
 // The returned stop function ends delivery, waits for the calls in flight
 // to be recorded, so a clean shutdown repeats nothing, and closes NATS.
-func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscriber, db *pgxpool.Pool, log *slog.Logger,
+func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscriber, hooks []events.Webhook, db *pgxpool.Pool, log *slog.Logger,
 	reg *prometheus.Registry) (stop func(), err error) {
+	subs = slices.Clip(subs)
+	for i, w := range hooks {
+		w.DB = db
+		sub, err := events.NewWebhook(w, nil)
+		if err != nil {
+			return nil, fmt.Errorf("config: events.webhooks[%d].%w", i, err)
+		}
+		sub.Start = events.Start(cfg.Webhooks[i].Start)
+		subs = append(subs, sub)
+	}
 	closeNATS := func() {}
 	if cfg.NATSURL != "" {
 		p, err := events.NewNATSPublisher(events.NATSOptions{URL: cfg.NATSURL, DB: db,
@@ -32,7 +42,7 @@ func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscribe
 		closeNATS = p.Close
 		sub := p.Subscriber()
 		sub.Start = events.Start(cfg.NATSStart)
-		subs = append(slices.Clip(subs), sub)
+		subs = append(subs, sub)
 	}
 	d, err := events.NewDispatcher(events.DispatcherOptions{DB: db, Subscribers: subs, Logger: log, MaxAttempts: cfg.MaxAttempts,
 		OnDelivery: deliveryMetrics(reg)})
@@ -55,11 +65,11 @@ func startEvents(ctx context.Context, cfg config.Events, subs []events.Subscribe
 }
 
 // eventSubscribers turns the events section into the subscribers that need
-// no database: the log line and each webhook (startEvents adds NATS). It
-// runs before the database is opened so that a configuration mistake stops
-// start-up at once. Nothing it makes holds a connection, so the close
-// function it returns (which serve defers) does nothing.
-func eventSubscribers(cfg config.Events, log *slog.Logger) ([]events.Subscriber, func(), error) {
+// no database (the log line) and the webhooks, their kinds checked, that
+// startEvents builds once the database is open (with NATS: they keep their
+// deployment id there). It runs before the database is opened so that a
+// configuration mistake stops start-up at once.
+func eventSubscribers(cfg config.Events, log *slog.Logger) ([]events.Subscriber, []events.Webhook, error) {
 	var subs []events.Subscriber
 	// The log subscriber writes at info. Below that level its every line
 	// would be dropped, so it does not run at all: no cursor to keep, no
@@ -70,19 +80,15 @@ func eventSubscribers(cfg config.Events, log *slog.Logger) ([]events.Subscriber,
 	case cfg.Log:
 		log.Warn("events: events.log is on, but log.level drops its info lines: the log subscriber does not run")
 	}
+	hooks := make([]events.Webhook, len(cfg.Webhooks))
 	for i, w := range cfg.Webhooks {
 		kinds, err := eventKinds(fmt.Sprintf("events.webhooks[%d].kinds", i), w.Kinds)
 		if err != nil {
 			return nil, nil, err
 		}
-		sub, err := events.NewWebhook(events.Webhook{URL: w.URL, Secret: w.Secret, Kinds: kinds, Timeout: w.Timeout}, nil)
-		if err != nil {
-			return nil, nil, fmt.Errorf("config: events.webhooks[%d].%w", i, err)
-		}
-		sub.Start = events.Start(w.Start)
-		subs = append(subs, sub)
+		hooks[i] = events.Webhook{URL: w.URL, Secret: w.Secret, Kinds: kinds, Timeout: w.Timeout}
 	}
-	return subs, func() {}, nil
+	return subs, hooks, nil
 }
 
 // eventKinds checks configured kind names against the kinds that exist.

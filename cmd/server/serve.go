@@ -56,11 +56,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer ln.Close()
 	log := newLogger(cfg.Log, stdout)
-	subs, closeSubs, err := eventSubscribers(cfg.Events, log)
+	subs, hooks, err := eventSubscribers(cfg.Events, log)
 	if err != nil {
 		return err
 	}
-	defer closeSubs()
 	if *migrate {
 		if err := postgres.Migrate(cfg.DatabaseURL); err != nil {
 			return err
@@ -75,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	stopEvents, err := startEvents(ctx, cfg.Events, subs, db, log, a.reg)
+	stopEvents, err := startEvents(ctx, cfg.Events, subs, hooks, db, log, a.reg)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package events
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,8 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/dancecard/dancecard/internal/postgres"
 )
 
 // Defaults of NATSOptions: the names the publisher has always used.
@@ -25,11 +22,6 @@ const (
 // DeploymentHeader names the deployment a NATS message comes from, so that
 // consumers of a stream that several deployments share can tell them apart.
 const DeploymentHeader = "Dancecard-Deployment"
-
-// deploymentRow is the app_secrets row holding the deployment id. It is not
-// secret; the table is simply where values every replica of one deployment
-// must share are made, once, by whichever replica needs one first.
-const deploymentRow = "deployment-id"
 
 // NATSOptions names where events go: the subject of an event is
 // SubjectPrefix + its kind, and Stream (created when missing) stores them.
@@ -60,8 +52,8 @@ type NATSPublisher struct {
 	o          NATSOptions
 	nc         *nats.Conn
 	js         jetstream.JetStream
+	deployment *deployment
 	mu         sync.Mutex
-	deployment string           // hex; "" until read from the database
 	stream     jetstream.Stream // nil until the stream is known to exist
 }
 
@@ -87,7 +79,7 @@ func NewNATSPublisher(o NATSOptions) (*NATSPublisher, error) {
 		nc.Close()
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
-	return &NATSPublisher{o: o, nc: nc, js: js}, nil
+	return &NATSPublisher{o: o, nc: nc, js: js, deployment: &deployment{db: o.DB}}, nil
 }
 
 // Close drops the connection.
@@ -153,18 +145,12 @@ func (p *NATSPublisher) checkAck(ctx context.Context, stream jetstream.Stream, a
 // the stream, created on first use when it does not exist. An existing
 // stream is left as the operator configured it.
 func (p *NATSPublisher) ready(ctx context.Context) (string, jetstream.Stream, error) {
+	dep, err := p.deployment.get(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("nats: %w", err)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.deployment == "" {
-		b, err := postgres.Secret(ctx, p.o.DB, deploymentRow)
-		if err != nil {
-			return "", nil, fmt.Errorf("nats: deployment id: %w", err)
-		}
-		if len(b) == 0 {
-			return "", nil, fmt.Errorf("nats: deployment id: app_secrets row %q is empty", deploymentRow)
-		}
-		p.deployment = hex.EncodeToString(b[:min(len(b), 16)])
-	}
 	if p.stream == nil {
 		s, err := p.js.Stream(ctx, p.o.Stream)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -175,7 +161,7 @@ func (p *NATSPublisher) ready(ctx context.Context) (string, jetstream.Stream, er
 		}
 		p.stream = s
 	}
-	return p.deployment, p.stream, nil
+	return dep, p.stream, nil
 }
 
 func (p *NATSPublisher) forgetStream() {

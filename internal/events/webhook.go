@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Webhook configures one webhook subscriber.
@@ -24,6 +26,9 @@ type Webhook struct {
 	Secret  string // whsec_<base64 of 24 to 64 random bytes>
 	Kinds   []Kind // empty: every kind
 	Timeout time.Duration
+	// DB is the database whose events are delivered; it keeps the
+	// deployment id that sets this deployment's webhook ids apart.
+	DB *pgxpool.Pool
 }
 
 // payload is the JSON body of a webhook and of a NATS message, in the shape
@@ -76,8 +81,9 @@ func MarshalEvent(e Event) ([]byte, error) {
 
 // NewWebhook returns a subscriber that POSTs each event to w.URL, signed
 // following Standard Webhooks (https://www.standardwebhooks.com) so common
-// verifier libraries accept it: webhook-id is the event id (stable across
-// retries, for the receiver's de-duplication), webhook-timestamp the Unix
+// verifier libraries accept it: webhook-id is "evt_<deployment id>_<event
+// id>" (stable across retries, for the receiver's de-duplication, and never
+// another deployment's or a rebuilt database's), webhook-timestamp the Unix
 // time of the attempt, webhook-signature "v1,<base64 HMAC-SHA256 of
 // id.timestamp.body>". Anything but a 2xx answer is a failure and is retried;
 // redirects are not followed, since the signature is for this URL.
@@ -90,6 +96,10 @@ func NewWebhook(w Webhook, client *http.Client) (Subscriber, error) {
 	if err != nil {
 		return Subscriber{}, fmt.Errorf("secret: %w", err)
 	}
+	if w.DB == nil {
+		return Subscriber{}, errors.New("webhook: the subscriber needs the database, which keeps the deployment id")
+	}
+	dep := &deployment{db: w.DB}
 	if client == nil {
 		// Keep a connection per concurrent delivery alive: the default of two
 		// idle connections per host would open a new one for most deliveries.
@@ -105,7 +115,11 @@ func NewWebhook(w Webhook, client *http.Client) (Subscriber, error) {
 		Kinds:   w.Kinds,
 		Timeout: w.Timeout,
 		Handle: func(ctx context.Context, e Event) error {
-			return postWebhook(ctx, client, w.URL, key, e)
+			id, err := dep.get(ctx)
+			if err != nil {
+				return fmt.Errorf("webhook: %w", err)
+			}
+			return postWebhook(ctx, client, w.URL, key, "evt_"+id+"_"+strconv.FormatInt(e.ID, 10), e)
 		},
 	}, nil
 }
@@ -134,7 +148,7 @@ func SignWebhook(key []byte, id string, ts int64, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-func postWebhook(ctx context.Context, client *http.Client, target string, key []byte, e Event) error {
+func postWebhook(ctx context.Context, client *http.Client, target string, key []byte, id string, e Event) error {
 	body, err := MarshalEvent(e)
 	if err != nil {
 		return err
@@ -143,7 +157,6 @@ func postWebhook(ctx context.Context, client *http.Client, target string, key []
 	if err != nil {
 		return err
 	}
-	id := "evt_" + strconv.FormatInt(e.ID, 10)
 	ts := time.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Dancecard-Webhooks/1")

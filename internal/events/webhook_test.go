@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/dancecard/dancecard/internal/events"
 	"github.com/dancecard/dancecard/internal/postgres/pgtest"
 )
@@ -83,7 +85,7 @@ func TestWebhookDeliversSignedEvents(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	hook, err := events.NewWebhook(events.Webhook{URL: srv.URL + "/hooks?token=x", Secret: testSecret,
-		Kinds: []events.Kind{events.ConnectionCreated}, Timeout: 2 * time.Second}, nil)
+		Kinds: []events.Kind{events.ConnectionCreated}, Timeout: 2 * time.Second, DB: db}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +104,13 @@ func TestWebhookDeliversSignedEvents(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("endpoint got %d requests, want 2 (one failure, one success)", len(got))
 	}
-	if a, b := got[0].header.Get("webhook-id"), got[1].header.Get("webhook-id"); a != b || a != "evt_1" {
-		t.Errorf("webhook-id %q then %q, want evt_1 both times", a, b)
+	var dep string
+	if err := db.QueryRow(t.Context(), `SELECT encode(substring(value FROM 1 FOR 16), 'hex') FROM app_secrets
+	    WHERE name = 'deployment-id'`).Scan(&dep); err != nil || len(dep) != 32 {
+		t.Fatalf("deployment id %q: %v", dep, err)
+	}
+	if a, b := got[0].header.Get("webhook-id"), got[1].header.Get("webhook-id"); a != b || a != "evt_"+dep+"_1" {
+		t.Errorf("webhook-id %q then %q, want evt_%s_1 both times", a, b, dep)
 	}
 	var p struct {
 		Type      string    `json:"type"`
@@ -169,6 +176,42 @@ func TestWebhookSignatureIsSpecific(t *testing.T) {
 	}
 }
 
+// Event ids are unique only within one database. Two deployments (or a
+// database rebuilt after the endpoint saw its first events) number their
+// events alike, and an endpoint that drops repeated webhook ids would drop
+// the second deployment's event 1 as a repeat of the first's; the replicas
+// of one deployment must still agree on an event's id.
+func TestWebhookIDsDifferAcrossDeployments(t *testing.T) {
+	var mu sync.Mutex
+	var ids []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := verify(testSecret, r.Header, body); err != nil {
+			t.Errorf("signature: %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ids = append(ids, r.Header.Get("webhook-id"))
+	}))
+	t.Cleanup(srv.Close)
+	first, second := pgtest.New(t), pgtest.New(t)
+	e := events.Event{ID: 1, Kind: events.UserCreated, CreatedAt: time.Now()}
+	for _, db := range []*pgxpool.Pool{first, first, second} { // two replicas of one deployment, then another deployment
+		hook, err := events.NewWebhook(events.Webhook{URL: srv.URL, Secret: testSecret, Timeout: 2 * time.Second, DB: db}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := hook.Handle(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 3 || ids[0] != ids[1] || ids[0] == ids[2] || !strings.HasPrefix(ids[2], "evt_") || !strings.HasSuffix(ids[2], "_1") {
+		t.Errorf("webhook ids %q: want the replicas' alike and the other deployment's different", ids)
+	}
+}
+
 func TestWebhookRefusesBadConfig(t *testing.T) {
 	for _, tc := range []struct {
 		w    events.Webhook
@@ -179,6 +222,7 @@ func TestWebhookRefusesBadConfig(t *testing.T) {
 		{events.Webhook{URL: "https://x.test", Secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, `"whsec_"`},
 		{events.Webhook{URL: "https://x.test", Secret: "whsec_!!"}, "base64"},
 		{events.Webhook{URL: "https://x.test", Secret: "whsec_c2hvcnQ="}, "24 to 64 bytes, got 5"},
+		{events.Webhook{URL: "https://x.test", Secret: testSecret}, "needs the database"},
 	} {
 		_, err := events.NewWebhook(tc.w, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
