@@ -2,14 +2,10 @@ package httpserver
 
 import (
 	"context"
-	"io/fs"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/dancecard/dancecard/web"
 )
 
 // handleHealthz says the process is up; it touches nothing else.
@@ -34,25 +30,4 @@ func (s *Server) handleReadyz() echo.HandlerFunc {
 
 func (s *Server) handleMetrics() echo.HandlerFunc {
 	return echo.WrapHandler(s.MetricsHandler())
-}
-
-// handleStatic serves the embedded assets. URLs carry a content hash
-// (?v=...), so they may be cached for a long time.
-func (s *Server) handleStatic() echo.HandlerFunc {
-	sub, err := fs.Sub(web.StaticFS, "static")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory exists
-	}
-	files := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
-	return func(c echo.Context) error {
-		if strings.HasSuffix(c.Request().URL.Path, "/") {
-			return echo.ErrNotFound // no directory listings
-		}
-		c.Response().Header().Set("Cache-Control", "public, max-age=86400")
-		if c.QueryParam("v") == web.AssetVersion() {
-			c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		}
-		files.ServeHTTP(c.Response(), c.Request())
-		return nil
-	}
 }
