@@ -13,7 +13,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancecard/dancecard/internal/postgres"
 )
+
+// notifyChannel is what the events trigger (migration 000016) notifies on
+// commit of an event some subscriber wants, unless it is being polled.
+const notifyChannel = "dancecard_events"
 
 // Handler receives one event. Returning an error (or panicking, or running
 // past the subscriber's timeout) schedules another attempt with backoff.
@@ -223,7 +229,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer work.Close()
 	d.work = work
 	var wg sync.WaitGroup
-	wg.Go(func() { d.listen(ctx) })
+	wg.Go(func() { postgres.Listen(ctx, d.o.DB, notifyChannel, d.wakeAll, d.o.Logger, "events") })
 	for _, l := range d.lanes {
 		wg.Go(func() { l.run(ctx) })
 	}

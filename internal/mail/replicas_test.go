@@ -149,7 +149,7 @@ func waitIdle(t *testing.T, db *pgxpool.Pool) {
 		var n int
 		err := db.QueryRow(context.Background(), `
 			SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND query = 'LISTEN dancecard_mail' AND state = 'idle'`).Scan(&n)
+			WHERE datname = current_database() AND query = 'LISTEN "dancecard_mail"' AND state = 'idle'`).Scan(&n)
 		if err == nil && n == 1 {
 			break
 		}

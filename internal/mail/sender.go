@@ -7,10 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dancecard/dancecard/internal/events"
+	"github.com/dancecard/dancecard/internal/postgres"
 )
 
 // Outgoing is what a renderer needs to write one mail.
@@ -138,7 +138,7 @@ func NewSender(o Options) *Sender {
 // backoff when lost), when a retry falls due, and otherwise every Poll.
 func (s *Sender) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { s.listen(ctx) })
+	wg.Go(func() { postgres.Listen(ctx, s.o.DB, notifyChannel, s.nudge, s.o.Logger, "mail") })
 	defer wg.Wait()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -181,63 +181,5 @@ func (s *Sender) nudge() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
-	}
-}
-
-// listen keeps a dedicated connection LISTENing and wakes Run on every
-// notification. When PostgreSQL restarts or the connection is killed it
-// reconnects with backoff; meanwhile polling keeps mail going.
-func (s *Sender) listen(ctx context.Context) {
-	wait := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		connected, err := s.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if connected {
-			wait = 100 * time.Millisecond
-		}
-		s.o.Logger.Warn("mail: LISTEN connection lost; polling until it is back", "err", err, "retry_in", wait.String())
-		if !sleep(ctx, wait) {
-			return
-		}
-		wait = min(wait*2, 5*time.Second)
-	}
-}
-
-// listenOnce connects, listens and forwards notifications until the
-// connection fails. It reports whether it got as far as listening.
-func (s *Sender) listenOnce(ctx context.Context) (bool, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.o.DB.Config().ConnConfig.Copy())
-	if err != nil {
-		return false, err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		conn.Close(cctx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		return false, err
-	}
-	// Notifications sent while no connection listened are gone: look now.
-	s.nudge()
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return true, err
-		}
-		s.nudge()
-	}
-}
-
-// sleep waits d or until ctx ends, reporting whether the full wait passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
