@@ -82,6 +82,15 @@ func (b *browser) dance(f *oauthtest.Server, path string, form url.Values) respo
 	return b.callback(f.Authorize(b.t, b.startDance(path, form)))
 }
 
+// connect links the account f knows to b's user through provider id and
+// fails the test unless the dance ends on the profile.
+func (b *browser) connect(f *oauthtest.Server, id string) {
+	b.t.Helper()
+	if r := b.dance(f, "/auth/"+id+"/connect", nil); r.Status != http.StatusSeeOther || r.Location != "/profile" {
+		b.t.Fatalf("connect %s: %d %q", id, r.Status, r.Location)
+	}
+}
+
 func TestConnectLogInAndDisconnectEveryProtocol(t *testing.T) {
 	hub, bird, sso, jira := oauthtest.NewServer(t), oauthtest.NewServer(t), oauthtest.NewServer(t), oauthtest.NewServer(t)
 	jira.SetUser(oauthtest.User{ID: "jira-7", Login: "jdev", Name: "J Dev"})

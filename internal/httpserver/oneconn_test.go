@@ -50,14 +50,9 @@ func TestEveryRequestNeedsOneConnection(t *testing.T) {
 	admin.client.Timeout = wait
 	b := newBrowser()
 	b.signUp("one@example.com", goodPassword)
-	for _, p := range []struct {
-		id string
-		f  *oauthtest.Server
-	}{{"hub", hub}, {"bird", bird}, {"sso", sso}} {
-		if r := b.dance(p.f, "/auth/"+p.id+"/connect", nil); r.Status != http.StatusSeeOther || r.Location != "/profile" {
-			t.Fatalf("connect %s: %d %q", p.id, r.Status, r.Location)
-		}
-	}
+	b.connect(hub, "hub")
+	b.connect(bird, "bird")
+	b.connect(sso, "sso")
 	for _, path := range []string{"/profile", "/profile/security", "/profile/tokens", "/profile/account", "/api/v1/me", "/api/v1/connections"} {
 		if r := b.get(path); r.Status != http.StatusOK {
 			t.Fatalf("GET %s: %d", path, r.Status)

@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,16 +20,15 @@ import (
 // staticFile is one embedded asset as it is served: its bytes and, when
 // that is smaller, their gzip encoding, each with its own validator.
 type staticFile struct {
-	name           string // the file name, for the content type
 	plain, gzipped []byte // gzipped is nil when compressing does not pay
 	etag, gzipETag string
 }
 
-// staticFiles reads the embedded assets once, by their path under /static/,
-// and compresses each that shrinks by a tenth or more (the stylesheet, 36 KB,
-// goes out as 9 KB): they cannot change while the process runs, so neither
-// the work nor the result is repeated per request.
-func staticFiles() map[string]*staticFile {
+// staticFiles reads the embedded assets, by their path under /static/, and
+// compresses each that shrinks by a tenth or more (the stylesheet, 36 KB,
+// goes out as 9 KB). They cannot change while the process runs, so this is
+// done once per process, on first use, not per request or per server.
+var staticFiles = sync.OnceValue(func() map[string]*staticFile {
 	sub, err := fs.Sub(web.StaticFS, "static")
 	if err != nil {
 		panic(err) // the embed pattern guarantees the directory exists
@@ -44,7 +43,7 @@ func staticFiles() map[string]*staticFile {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		f := &staticFile{name: path.Base(p), plain: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		f := &staticFile{plain: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 		var z bytes.Buffer
 		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression) // a valid level cannot fail
 		_, _ = w.Write(b)                                     // writes to a bytes.Buffer do not fail
@@ -59,7 +58,7 @@ func staticFiles() map[string]*staticFile {
 		panic(err) // reading an embedded tree cannot fail
 	}
 	return files
-}
+})
 
 // handleStatic serves the embedded assets, gzip-encoded to clients that
 // accept it, with an ETag for revalidation. URLs carry a content hash
@@ -67,7 +66,8 @@ func staticFiles() map[string]*staticFile {
 func (s *Server) handleStatic() echo.HandlerFunc {
 	files := staticFiles()
 	return func(c echo.Context) error {
-		f, ok := files[strings.TrimPrefix(c.Request().URL.Path, "/static/")]
+		name := strings.TrimPrefix(c.Request().URL.Path, "/static/")
+		f, ok := files[name]
 		if !ok {
 			return echo.ErrNotFound // also every directory: no listings
 		}
@@ -92,7 +92,7 @@ func (s *Server) handleStatic() echo.HandlerFunc {
 			}
 		}
 		h.Set("ETag", etag)
-		http.ServeContent(c.Response(), r, f.name, time.Time{}, bytes.NewReader(body))
+		http.ServeContent(c.Response(), r, name, time.Time{}, bytes.NewReader(body))
 		return nil
 	}
 }
